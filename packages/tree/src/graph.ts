@@ -1,0 +1,68 @@
+import type { FlowRefs, PipelineTree, TreeNode } from './types.js'
+
+/** What a node is, as far as the graph rules care. */
+export type NodeCategory = 'start' | 'end' | 'activity' | 'gateway'
+
+/** A node with its flows resolved into neighbour ids. */
+export interface GraphNode {
+  id: string
+  type: string
+  category: NodeCategory
+  node: TreeNode
+  incoming: string[]
+  outgoing: string[]
+  /** Source node ids, one per incoming flow. */
+  sources: string[]
+  /** Target node ids, one per outgoing flow, in `outgoing` order. */
+  targets: string[]
+}
+
+/** A pipeline tree seen as a graph; built only from a tree whose flows are consistent. */
+export interface Graph {
+  tree: PipelineTree
+  startId: string
+  endId: string
+  nodes: Map<string, GraphNode>
+}
+
+/** `incoming`/`outgoing` as a list: a string is one flow, `''` none. */
+export function flowList(refs: FlowRefs | undefined | null): string[] {
+  if (Array.isArray(refs)) return refs
+  return refs ? [refs] : []
+}
+
+/** Every node of one (sub)pipeline tree, start and end events included. */
+export function treeNodes(tree: PipelineTree): TreeNode[] {
+  return [
+    tree.start_event,
+    ...Object.values(tree.activities),
+    ...Object.values(tree.gateways ?? {}),
+    tree.end_event,
+  ]
+}
+
+function categoryOf(tree: PipelineTree, node: TreeNode): NodeCategory {
+  if (node === tree.start_event) return 'start'
+  if (node === tree.end_event) return 'end'
+  return node.type === 'ServiceActivity' || node.type === 'SubProcess' ? 'activity' : 'gateway'
+}
+
+/** Builds the graph of a tree whose flows have been checked (see `checkStructure`). */
+export function buildGraph(tree: PipelineTree): Graph {
+  const nodes = new Map<string, GraphNode>()
+  for (const node of treeNodes(tree)) {
+    const incoming = flowList(node.incoming)
+    const outgoing = flowList(node.outgoing as FlowRefs)
+    nodes.set(node.id, {
+      id: node.id,
+      type: node.type,
+      category: categoryOf(tree, node),
+      node,
+      incoming,
+      outgoing,
+      sources: incoming.map((flowId) => tree.flows[flowId]?.source ?? ''),
+      targets: outgoing.map((flowId) => tree.flows[flowId]?.target ?? ''),
+    })
+  }
+  return { tree, startId: tree.start_event.id, endId: tree.end_event.id, nodes }
+}

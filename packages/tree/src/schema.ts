@@ -1,0 +1,155 @@
+import { z } from 'zod'
+import type { PipelineTree } from './types.js'
+import { VAR_TYPES } from './types.js'
+
+const id = z.string().min(1, 'must be a non-empty id')
+const flowRefs = z.union([z.string(), z.array(z.string())])
+
+/** A variable of the engine format. */
+export const variableSchema = z.looseObject({
+  type: z.enum(VAR_TYPES),
+  value: z.unknown(),
+  custom_type: z.string().optional(),
+  need_render: z.boolean().optional(),
+  is_param: z.boolean().optional(),
+})
+
+const outputSource = z.looseObject({ source_act: id, source_key: z.string() })
+
+/** A context key fed by node outputs. */
+export const nodeOutputSchema = z.looseObject({
+  type: z.enum(VAR_TYPES),
+  source_act: z.union([id, z.array(outputSource).min(1)]),
+  source_key: z.string().optional(),
+  value: z.unknown(),
+  need_initialization: z.boolean().optional(),
+})
+
+const dataSchema = z.looseObject({
+  inputs: z.record(z.string(), z.union([nodeOutputSchema, variableSchema])),
+  outputs: z.array(z.string()),
+  pre_render_keys: z.array(z.string()).optional(),
+})
+
+const hookedInput = z.looseObject({ hook: z.boolean().optional(), value: z.unknown() })
+
+const componentSchema = z.looseObject({
+  code: z.string().min(1, 'must name a component'),
+  version: z.string().optional(),
+  inputs: z.record(z.string(), variableSchema).optional(),
+  data: z.record(z.string(), hookedInput).optional(),
+})
+
+const timeoutConfig = z.looseObject({
+  enable: z.boolean(),
+  seconds: z.number().nonnegative(),
+  action: z.enum(['forced_fail', 'forced_fail_and_skip']),
+})
+
+const autoRetry = z.looseObject({
+  enable: z.boolean(),
+  times: z.number().int().nonnegative(),
+  interval: z.number().nonnegative(),
+})
+
+const loopConfig = z.looseObject({
+  enable: z.boolean(),
+  loop_times: z.number().int().nonnegative(),
+  fail_skip: z.boolean().optional(),
+  retryable: z.boolean().optional(),
+  skippable: z.boolean().optional(),
+  outputs_key: z.string().optional(),
+})
+
+const nodeBase = { id, name: z.string().optional(), incoming: flowRefs }
+
+const serviceActivity = z.looseObject({
+  ...nodeBase,
+  type: z.literal('ServiceActivity'),
+  outgoing: z.string(),
+  component: componentSchema,
+  error_ignorable: z.boolean().optional(),
+  skippable: z.boolean().optional(),
+  retryable: z.boolean().optional(),
+  optional: z.boolean().optional(),
+  timeout: z.number().nonnegative().nullable().optional(),
+  timeout_config: timeoutConfig.optional(),
+  auto_retry: autoRetry.optional(),
+  loop_config: loopConfig.optional(),
+  stage_name: z.string().optional(),
+})
+
+const subProcess = z.looseObject({
+  ...nodeBase,
+  type: z.literal('SubProcess'),
+  outgoing: z.string(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  get pipeline() {
+    return pipelineTreeSchema
+  },
+})
+
+const condition = z.looseObject({ evaluate: z.string(), name: z.string().optional() })
+
+const conditionalGateway = z.looseObject({
+  ...nodeBase,
+  type: z.enum(['ExclusiveGateway', 'ConditionalParallelGateway']),
+  outgoing: z.array(z.string()),
+  conditions: z.record(z.string(), condition),
+  default_condition: z.looseObject({ flow_id: z.string().optional() }).optional(),
+  extra_info: z.record(z.string(), z.unknown()).optional(),
+  converge_gateway_id: z.string().optional(),
+})
+
+const parallelGateway = z.looseObject({
+  ...nodeBase,
+  type: z.literal('ParallelGateway'),
+  outgoing: z.array(z.string()),
+  converge_gateway_id: z.string().optional(),
+})
+
+const convergeGateway = z.looseObject({
+  ...nodeBase,
+  type: z.literal('ConvergeGateway'),
+  outgoing: z.string(),
+})
+
+const constantSchema = z.looseObject({
+  key: z.string().optional(),
+  value: z.unknown(),
+  source_type: z.string().optional(),
+  custom_type: z.string().optional(),
+  source_tag: z.string().optional(),
+  source_info: z.record(z.string(), z.array(z.string())).optional(),
+  is_meta: z.boolean().optional(),
+})
+
+/** The zod schema of a pipeline tree in either dialect. */
+export const pipelineTreeSchema: z.ZodType<PipelineTree> = z.looseObject({
+  id: z.string().optional(),
+  start_event: z.looseObject({
+    ...nodeBase,
+    type: z.literal('EmptyStartEvent'),
+    outgoing: z.string(),
+  }),
+  end_event: z.looseObject({
+    ...nodeBase,
+    type: z.string().min(1),
+    outgoing: flowRefs,
+  }),
+  activities: z.record(z.string(), z.discriminatedUnion('type', [serviceActivity, subProcess])),
+  gateways: z
+    .record(
+      z.string(),
+      z.discriminatedUnion('type', [parallelGateway, conditionalGateway, convergeGateway]),
+    )
+    .optional()
+    .default({}),
+  flows: z.record(
+    z.string(),
+    z.looseObject({ id, source: z.string(), target: z.string(), is_default: z.boolean().optional() }),
+  ),
+  data: dataSchema.optional(),
+  constants: z.record(z.string(), constantSchema).optional(),
+  outputs: z.array(z.string()).optional(),
+}) as unknown as z.ZodType<PipelineTree>

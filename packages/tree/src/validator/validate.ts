@@ -1,0 +1,187 @@
+import type { Problem } from '../errors.js'
+import { buildGraph, type Graph } from '../graph.js'
+import { pipelineTreeSchema } from '../schema.js'
+import type { ConditionalGateway, ParallelGateway, PipelineTree } from '../types.js'
+import { checkConnections } from './connection.js'
+import { matchGateways } from './gateways.js'
+import { findCycles, orderFromStart } from './order.js'
+import { ProblemList } from './problems.js'
+import {
+  type ComponentLookup,
+  checkComponents,
+  checkConditions,
+  checkReferences,
+  declaredKeys,
+  SYSTEM_VARIABLES,
+} from './semantics.js'
+import { checkStreams } from './streams.js'
+import { checkStructure, checkUniqueIds } from './structure.js'
+
+/** How to validate a tree. */
+export interface ValidateOptions {
+  /** Allow loops (back edges), as `run_pipeline(cycle_tolerate=True)`. */
+  cycleTolerate?: boolean
+  /** When given, every component code (and version) must be known to it. */
+  components?: ComponentLookup
+  /** End-event types of executable end events, accepted like `EmptyEndEvent`. */
+  sinkTypes?: Iterable<string>
+  /** Context keys provided at run time (root pipeline context, subprocess context presets). */
+  knownVariables?: Iterable<string>
+}
+
+/** The outcome of `validateTree`: every problem, and the tree with its gateways matched. */
+export interface ValidationResult {
+  valid: boolean
+  problems: Problem[]
+  /**
+   * A copy of the tree with `converge_gateway_id` written into every matched gateway. When the
+   * input is not a tree at all, the input itself.
+   */
+  tree: PipelineTree
+}
+
+/** What every (sub)pipeline of one validation run is checked with. */
+export interface ValidationContext {
+  options: ValidateOptions
+  sinkTypes: ReadonlySet<string>
+  runtimeKeys: readonly string[]
+}
+
+/**
+ * Validates a pipeline tree of either dialect against every rule of the Python engine's
+ * validator and Culm's own checks, and reports all problems instead of the first one.
+ * Never throws, whatever the input.
+ * @example
+ * const { valid, problems, tree: checked } = validateTree(tree, { cycleTolerate: false })
+ * if (!valid) for (const p of problems) console.log(p.kind, p.code, p.message)
+ */
+export function validateTree(input: unknown, options: ValidateOptions = {}): ValidationResult {
+  return runValidation(input, options).result
+}
+
+/** `validateTree`, also answering the root pipeline's graph and streams. */
+export function runValidation(
+  input: unknown,
+  options: ValidateOptions = {},
+): { result: ValidationResult; root: PipelineCheck } {
+  const problems = new ProblemList()
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    problems.add('TreeInvalidException', 'NOT_AN_OBJECT', 'a pipeline tree must be a JSON object')
+    return { result: { valid: false, problems: problems.items, tree: input as PipelineTree }, root: {} }
+  }
+  try {
+    const parsed = pipelineTreeSchema.safeParse(input)
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const path = issue.path.map(String).join('.')
+        problems.add('TreeInvalidException', 'SCHEMA', `${path || 'tree'}: ${issue.message}`, { path })
+      }
+      return {
+        result: { valid: false, problems: problems.items, tree: input as PipelineTree },
+        root: {},
+      }
+    }
+    const tree = structuredClone(parsed.data)
+    const context: ValidationContext = {
+      options,
+      sinkTypes: new Set(options.sinkTypes ?? []),
+      runtimeKeys: [...SYSTEM_VARIABLES, ...(options.knownVariables ?? [])],
+    }
+    checkUniqueIds(tree, problems)
+    const root = validatePipeline(tree, problems, context, [])
+    return { result: { valid: problems.items.length === 0, problems: problems.items, tree }, root }
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error
+    problems.add(
+      'TreeInvalidException',
+      'TREE_TOO_DEEP',
+      'the tree is nested too deeply to be validated (subprocesses or gateways)',
+    )
+    return { result: { valid: false, problems: problems.items, tree: input as PipelineTree }, root: {} }
+  }
+}
+
+/** The outcome of checking one (sub)pipeline: its graph and each node's stream, when it got that far. */
+export interface PipelineCheck {
+  graph?: Graph
+  streams?: Map<string, Set<string>>
+}
+
+/** Validates one (sub)pipeline tree, its subprocesses first, as the Python engine does. */
+export function validatePipeline(
+  tree: PipelineTree,
+  problems: ProblemList,
+  context: ValidationContext,
+  extraKeys: readonly string[],
+): PipelineCheck {
+  for (const activity of Object.values(tree.activities)) {
+    if (activity.type !== 'SubProcess') continue
+    const paramKeys = Object.keys(activity.params ?? {}).map((key) =>
+      key.startsWith('${') && key.endsWith('}') ? key.slice(2, -1) : key,
+    )
+    validatePipeline(activity.pipeline, problems.forSubprocess(activity.id), context, paramKeys)
+  }
+
+  if (!checkStructure(tree, problems)) return {}
+  const graph = buildGraph(tree)
+  const before = problems.count
+  checkConnections(graph, problems, context.sinkTypes)
+  const connected = problems.count === before
+  checkConditions(graph, problems)
+  if (context.options.components) checkComponents(tree, context.options.components, problems)
+  checkReferences(
+    tree,
+    new Set([...declaredKeys(tree), ...context.runtimeKeys, ...extraKeys]),
+    problems,
+  )
+
+  const order = orderFromStart(graph)
+  for (const node of graph.nodes.values()) {
+    if (order.reachable.has(node.id)) continue
+    if (node.category === 'gateway') {
+      problems.add(
+        'ConvergeMatchError',
+        'GATEWAY_UNREACHABLE',
+        `cannot get the distance of gateway "${node.id}" from the start event: it cannot be reached`,
+        { nodeId: node.id },
+      )
+    } else {
+      problems.add(
+        'StreamValidateError',
+        'UNREACHABLE_NODE',
+        `node "${node.id}" cannot be reached from the start event`,
+        { nodeId: node.id },
+      )
+    }
+  }
+
+  let acyclic = true
+  if (!context.options.cycleTolerate) {
+    for (const cycle of findCycles(graph)) {
+      acyclic = false
+      problems.add(
+        'TreeInvalidException',
+        'CYCLE',
+        `pipeline graph has circle: ${cycle.join(' -> ')}`,
+        { nodeId: cycle[0]! },
+      )
+    }
+  }
+  if (!connected || !acyclic) return { graph }
+
+  const beforeGateways = problems.count
+  const matches = matchGateways(graph, order, problems)
+  for (const [gatewayId, convergeId] of matches) {
+    const gateway = tree.gateways[gatewayId] as ParallelGateway | ConditionalGateway
+    gateway.converge_gateway_id = convergeId
+  }
+  if (problems.count !== beforeGateways) return { graph }
+  const unmatched = [...graph.nodes.values()].some(
+    (node) =>
+      (node.type === 'ParallelGateway' || node.type === 'ConditionalParallelGateway') &&
+      order.reachable.has(node.id) &&
+      !matches.has(node.id),
+  )
+  if (unmatched) return { graph }
+  return { graph, streams: checkStreams(graph, matches, order.reachable, problems) }
+}
