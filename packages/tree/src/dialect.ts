@@ -10,7 +10,8 @@ export type Dialect = 'engine' | 'platform'
 export function dialectOf(tree: PipelineTree): Dialect {
   if (tree.constants !== undefined || tree.data === undefined) return 'platform'
   for (const activity of Object.values(tree.activities)) {
-    if (activity.type === 'ServiceActivity' && activity.component.data !== undefined) return 'platform'
+    if (activity.type === 'ServiceActivity' && activity.component.data !== undefined)
+      return 'platform'
   }
   return 'engine'
 }

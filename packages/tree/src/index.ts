@@ -1,3 +1,13 @@
+export { type BuildOptions, buildTree } from './builder/build-tree.js'
+export {
+  Data,
+  DataInput,
+  InitializedRewritableNodeOutput,
+  NodeOutput,
+  Params,
+  RewritableNodeOutput,
+  Var,
+} from './builder/data.js'
 export {
   ConditionalParallelGateway,
   ConvergeGateway,
@@ -12,16 +22,7 @@ export {
   type ServiceActivityOptions,
   SubProcess,
 } from './builder/elements.js'
-export {
-  Data,
-  DataInput,
-  InitializedRewritableNodeOutput,
-  NodeOutput,
-  Params,
-  RewritableNodeOutput,
-  Var,
-} from './builder/data.js'
-export { type BuildOptions, buildTree } from './builder/build-tree.js'
+export { type Dialect, dialectOf } from './dialect.js'
 export {
   BuilderError,
   PROBLEM_CODES,
@@ -31,7 +32,6 @@ export {
   type ProblemKind,
   TreeInvalidError,
 } from './errors.js'
-export { type Dialect, dialectOf } from './dialect.js'
 export { flowList } from './graph.js'
 export { platformId, uniqueId } from './ids.js'
 export { type ReplacedIds, replaceIds } from './replace-ids.js'
@@ -39,9 +39,9 @@ export { pipelineTreeSchema } from './schema.js'
 export { templateReferences, valueReferences } from './template-refs.js'
 export { type ToEngineTreeOptions, toEngineTree } from './to-engine-tree.js'
 export * from './types.js'
-export { allowedStartNodeIds, checkStartNode } from './validator/start-position.js'
 export type { ComponentLookup } from './validator/semantics.js'
 export { SYSTEM_VARIABLES } from './validator/semantics.js'
+export { allowedStartNodeIds, checkStartNode } from './validator/start-position.js'
 export {
   type ValidateOptions,
   type ValidationResult,

@@ -147,7 +147,12 @@ export const pipelineTreeSchema: z.ZodType<PipelineTree> = z.looseObject({
     .default({}),
   flows: z.record(
     z.string(),
-    z.looseObject({ id, source: z.string(), target: z.string(), is_default: z.boolean().optional() }),
+    z.looseObject({
+      id,
+      source: z.string(),
+      target: z.string(),
+      is_default: z.boolean().optional(),
+    }),
   ),
   data: dataSchema.optional(),
   constants: z.record(z.string(), constantSchema).optional(),

@@ -121,7 +121,9 @@ function convert(tree: PipelineTree, lazyTypes: Set<string>, id: string): Engine
         flowList(gateway.outgoing).find((flowId) => tree.flows[flowId]?.is_default === true)
       gateways[gatewayId] = {
         ...gateway,
-        default_condition: defaultFlow ? { ...gateway.default_condition, flow_id: defaultFlow } : {},
+        default_condition: defaultFlow
+          ? { ...gateway.default_condition, flow_id: defaultFlow }
+          : {},
       }
     } else gateways[gatewayId] = gateway
   }

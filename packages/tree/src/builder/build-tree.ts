@@ -3,7 +3,7 @@ import { uniqueId } from '../ids.js'
 import type { Activity, EngineTree, Flow, Gateway, PipelineData } from '../types.js'
 import { Data, Params, type VariableLike, variablesJSON } from './data.js'
 import {
-  ConditionalGatewayElement,
+  type ConditionalGatewayElement,
   type Element,
   EmptyEndEvent,
   type EmptyStartEvent,
@@ -32,7 +32,13 @@ export interface BuildOptions {
 export function buildTree(start: EmptyStartEvent, options: BuildOptions = {}): EngineTree {
   const tree: EngineTree = {
     id: options.id ?? uniqueId('p'),
-    start_event: { id: start.id, name: start.name, type: 'EmptyStartEvent', incoming: '', outgoing: '' },
+    start_event: {
+      id: start.id,
+      name: start.name,
+      type: 'EmptyStartEvent',
+      incoming: '',
+      outgoing: '',
+    },
     end_event: { id: '', name: '', type: 'EmptyEndEvent', incoming: [], outgoing: '' },
     activities: {},
     gateways: {},
@@ -52,7 +58,12 @@ export function buildTree(start: EmptyStartEvent, options: BuildOptions = {}): E
     return list
   }
   const addFlow = (source: Element, target: Element): string => {
-    const flow: Flow = { id: uniqueId('f'), source: source.id, target: target.id, is_default: false }
+    const flow: Flow = {
+      id: uniqueId('f'),
+      source: source.id,
+      target: target.id,
+      is_default: false,
+    }
     tree.flows[flow.id] = flow
     incomingOf(target.id).push(flow.id)
     return flow.id
@@ -111,7 +122,9 @@ export function buildTree(start: EmptyStartEvent, options: BuildOptions = {}): E
         component: {
           code: element.component.code,
           inputs: variablesJSON(element.component.inputs) as Record<string, never>,
-          ...(element.component.version !== undefined ? { version: element.component.version } : {}),
+          ...(element.component.version !== undefined
+            ? { version: element.component.version }
+            : {}),
         },
         optional: false,
       }
@@ -158,9 +171,12 @@ function gatewayJSON(
   switch (element.type) {
     case 'ConvergeGateway': {
       if (element.outgoing.length !== 1) {
-        throw new BuilderError(`converge gateway "${element.id}" must have exactly one outgoing element`, {
-          nodeId: element.id,
-        })
+        throw new BuilderError(
+          `converge gateway "${element.id}" must have exactly one outgoing element`,
+          {
+            nodeId: element.id,
+          },
+        )
       }
       return { ...base, type: 'ConvergeGateway', outgoing: addFlow(element.outgoing[0]!) }
     }
@@ -180,6 +196,8 @@ function gatewayJSON(
       }
     }
     default:
-      throw new BuilderError(`element type "${element.type}" cannot be built`, { nodeId: element.id })
+      throw new BuilderError(`element type "${element.type}" cannot be built`, {
+        nodeId: element.id,
+      })
   }
 }

@@ -57,7 +57,10 @@ export class RewritableNodeOutput implements ToVariable {
   readonly type: VarType
   readonly sources: Array<{ sourceAct: string; sourceKey: string }>
 
-  constructor(options: { sources: Array<{ sourceAct: string; sourceKey: string }>; type?: VarType }) {
+  constructor(options: {
+    sources: Array<{ sourceAct: string; sourceKey: string }>
+    type?: VarType
+  }) {
     this.type = options.type ?? 'plain'
     this.sources = options.sources
   }

@@ -21,7 +21,13 @@ const RULES: Record<string, Rule> = {
   EmptyStartEvent: { minIn: 0, maxIn: 0, minOut: 1, maxOut: 1, allows: inner },
   ServiceActivity: { minIn: 1, maxIn: MAX_DEGREE, minOut: 1, maxOut: 1, allows: notStart },
   SubProcess: { minIn: 1, maxIn: MAX_DEGREE, minOut: 1, maxOut: 1, allows: notStart },
-  ExclusiveGateway: { minIn: 1, maxIn: MAX_DEGREE, minOut: 1, maxOut: MAX_DEGREE, allows: notStart },
+  ExclusiveGateway: {
+    minIn: 1,
+    maxIn: MAX_DEGREE,
+    minOut: 1,
+    maxOut: MAX_DEGREE,
+    allows: notStart,
+  },
   ParallelGateway: { minIn: 1, maxIn: MAX_DEGREE, minOut: 1, maxOut: MAX_DEGREE, allows: notStart },
   ConditionalParallelGateway: {
     minIn: 1,

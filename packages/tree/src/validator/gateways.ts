@@ -29,7 +29,7 @@ function firstNonActivity(graph: Graph, start: string): string | null {
   const seen = new Set<string>()
   for (;;) {
     const node = graph.nodes.get(current)
-    if (!node || node.category !== 'activity') return current
+    if (node?.category !== 'activity') return current
     if (seen.has(current)) return null
     seen.add(current)
     current = node.targets[0] ?? ''
@@ -41,7 +41,11 @@ function firstNonActivity(graph: Graph, start: string): string | null {
  * following the Python engine's block rules, and returns the matches (gateway id -> converge id).
  * Each problem found ends the matching of the block it is in; the other blocks are still checked.
  */
-export function matchGateways(graph: Graph, order: Order, problems: ProblemList): Map<string, string> {
+export function matchGateways(
+  graph: Graph,
+  order: Order,
+  problems: ProblemList,
+): Map<string, string> {
   const converges = new Map<string, GatewayInfo>()
   const gateways = new Map<string, GatewayInfo>()
   const all: GatewayInfo[] = []
@@ -61,7 +65,8 @@ export function matchGateways(graph: Graph, order: Order, problems: ProblemList)
     else gateways.set(node.id, info)
     all.push(info)
   }
-  const distance = (id: string | null): number => (id === null ? -1 : (order.distance.get(id) ?? -1))
+  const distance = (id: string | null): number =>
+    id === null ? -1 : (order.distance.get(id) ?? -1)
 
   const positiveIncoming = new Map<string, number>()
   for (const info of all) {
@@ -113,8 +118,16 @@ export function matchGateways(graph: Graph, order: Order, problems: ProblemList)
         continue
       }
       if (targets[i] !== null) block.add(targets[i]!)
+      let hops = 0
       while (targets[i] !== null && gateways.has(targets[i]!) && targets[i] !== current.id) {
         const inner = targets[i]!
+        if (++hops > gateways.size + 1) {
+          throw new MatchError(
+            'ILLEGAL_GATEWAY',
+            id,
+            `illegal gateway "${id}": branch ${i} runs through gateways in a loop that never reaches a converge gateway or the end`,
+          )
+        }
         if (onStack.has(inner)) {
           if (notInParallel(stack, inner)) {
             targets[i] = null
@@ -182,7 +195,11 @@ export function matchGateways(graph: Graph, order: Order, problems: ProblemList)
     } else if (convergeId !== null) {
       const convergeIncoming = converges.get(convergeId)!.incoming.length
       if (convergeIncoming > targets.length) {
-        if ((converged.get(convergeId) ?? []).some((g) => PARALLEL_TYPES.has(gateways.get(g)?.type ?? ''))) {
+        if (
+          (converged.get(convergeId) ?? []).some((g) =>
+            PARALLEL_TYPES.has(gateways.get(g)?.type ?? ''),
+          )
+        ) {
           throw new MatchError(
             'CONVERGE_MIXED_PARALLEL',
             convergeId,

@@ -37,9 +37,7 @@ export class ProblemList {
 
   /** Whether a problem with one of these codes was reported for this tree. */
   has(...codes: ProblemCode[]): boolean {
-    return this.items.some(
-      (p) => p.pipelineId === this.#pipelineId && codes.includes(p.code),
-    )
+    return this.items.some((p) => p.pipelineId === this.#pipelineId && codes.includes(p.code))
   }
 
   get count(): number {

@@ -160,7 +160,8 @@ export function checkReferences(
   }
 
   for (const gateway of Object.values(tree.gateways ?? {})) {
-    if (gateway.type !== 'ExclusiveGateway' && gateway.type !== 'ConditionalParallelGateway') continue
+    if (gateway.type !== 'ExclusiveGateway' && gateway.type !== 'ConditionalParallelGateway')
+      continue
     for (const [flowId, condition] of Object.entries(gateway.conditions ?? {})) {
       report(templateReferences(condition.evaluate), `the condition of flow "${flowId}"`, {
         nodeId: gateway.id,

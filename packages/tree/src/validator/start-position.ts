@@ -20,13 +20,18 @@ export function allowedStartNodeIds(tree: unknown, options: ValidateOptions = {}
   const allowed = [root.graph.startId]
   for (const [id, streams] of root.streams) {
     const node = root.graph.nodes.get(id)!
-    if (STARTABLE_TYPES.has(node.type) && streams.size === 1 && streams.has('main')) allowed.push(id)
+    if (STARTABLE_TYPES.has(node.type) && streams.size === 1 && streams.has('main'))
+      allowed.push(id)
   }
   return allowed
 }
 
 /** The problems of starting a pipeline at `nodeId`; empty when it may start there. */
-export function checkStartNode(tree: unknown, nodeId: string, options: ValidateOptions = {}): Problem[] {
+export function checkStartNode(
+  tree: unknown,
+  nodeId: string,
+  options: ValidateOptions = {},
+): Problem[] {
   const { result } = runValidation(tree, options)
   if (!result.valid) return result.problems
   const allowed = allowedStartNodeIds(result.tree, options)
@@ -39,5 +44,4 @@ export function checkStartNode(tree: unknown, nodeId: string, options: ValidateO
       nodeId,
     },
   ]
-
 }

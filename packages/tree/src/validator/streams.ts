@@ -51,8 +51,7 @@ export function checkStreams(
       if (!target) continue
       const branchStreams = parallelOfConverge.get(targetId)
       const joinsItsConverge =
-        branchStreams !== undefined &&
-        (isSubset(own, branchStreams) || convergeId === targetId)
+        branchStreams !== undefined && (isSubset(own, branchStreams) || convergeId === targetId)
       if (!joinsItsConverge) {
         if (parallel) target.add(`${where.id}_${i}`)
         else for (const stream of own) target.add(stream)

@@ -152,7 +152,8 @@ export function checkUniqueIds(tree: PipelineTree, problems: ProblemList): void 
     use(current.start_event.id, `${where}start_event`, false)
     use(current.end_event.id, `${where}end_event`, false)
     for (const key of Object.keys(current.activities)) use(key, `${where}activities.${key}`, false)
-    for (const key of Object.keys(current.gateways ?? {})) use(key, `${where}gateways.${key}`, false)
+    for (const key of Object.keys(current.gateways ?? {}))
+      use(key, `${where}gateways.${key}`, false)
     for (const key of Object.keys(current.flows)) use(key, `${where}flows.${key}`, true)
     for (const activity of Object.values(current.activities)) {
       if (activity.type === 'SubProcess') {

@@ -67,14 +67,19 @@ export function runValidation(
   const problems = new ProblemList()
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     problems.add('TreeInvalidException', 'NOT_AN_OBJECT', 'a pipeline tree must be a JSON object')
-    return { result: { valid: false, problems: problems.items, tree: input as PipelineTree }, root: {} }
+    return {
+      result: { valid: false, problems: problems.items, tree: input as PipelineTree },
+      root: {},
+    }
   }
   try {
     const parsed = pipelineTreeSchema.safeParse(input)
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const path = issue.path.map(String).join('.')
-        problems.add('TreeInvalidException', 'SCHEMA', `${path || 'tree'}: ${issue.message}`, { path })
+        problems.add('TreeInvalidException', 'SCHEMA', `${path || 'tree'}: ${issue.message}`, {
+          path,
+        })
       }
       return {
         result: { valid: false, problems: problems.items, tree: input as PipelineTree },
@@ -97,7 +102,10 @@ export function runValidation(
       'TREE_TOO_DEEP',
       'the tree is nested too deeply to be validated (subprocesses or gateways)',
     )
-    return { result: { valid: false, problems: problems.items, tree: input as PipelineTree }, root: {} }
+    return {
+      result: { valid: false, problems: problems.items, tree: input as PipelineTree },
+      root: {},
+    }
   }
 }
 
