@@ -1,6 +1,6 @@
 import { BuilderError } from '../errors.js'
 import { uniqueId } from '../ids.js'
-import type { AutoRetry, LoopConfig, TimeoutConfig } from '../types.js'
+import type { AutoRetry, LoopConfig, PipelineData, TimeoutConfig } from '../types.js'
 import type { Data, Params, VariableLike } from './data.js'
 
 /** Options every element takes. */
@@ -117,13 +117,13 @@ export class ServiceActivity extends Element {
 export class SubProcess extends Element {
   readonly type = 'SubProcess'
   readonly start: EmptyStartEvent
-  readonly data: Data | undefined
+  readonly data: Data | PipelineData | undefined
   readonly params: Params | Record<string, VariableLike>
 
   constructor(
     options: ElementOptions & {
       start: EmptyStartEvent
-      data?: Data
+      data?: Data | PipelineData
       params?: Params | Record<string, VariableLike>
     },
   ) {

@@ -86,7 +86,7 @@ export function runValidation(
         root: {},
       }
     }
-    const tree = structuredClone(parsed.data)
+    const tree = JSON.parse(JSON.stringify(parsed.data)) as PipelineTree
     const context: ValidationContext = {
       options,
       sinkTypes: new Set(options.sinkTypes ?? []),

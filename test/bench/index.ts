@@ -1,0 +1,4 @@
+import { benchValidate } from './validate.js'
+
+console.log(`Culm benchmarks on Node ${process.version}`)
+benchValidate()
