@@ -14,9 +14,9 @@ import {
 } from './builder/elements.js'
 import { BuilderError } from './errors.js'
 import type {
-  ServiceActivity as ActivityJSON,
+  ServiceActivityNode as ActivityJSON,
   ConditionalGateway,
-  SubProcess as SubJSON,
+  SubProcessNode as SubJSON,
 } from './types.js'
 import { validateTree } from './validator/validate.js'
 

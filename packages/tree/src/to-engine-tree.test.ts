@@ -3,7 +3,7 @@ import { dialectOf } from './dialect.js'
 import seed from './fixtures/seed-004-tree.json' with { type: 'json' }
 import { graphTree } from './test-trees.js'
 import { toEngineTree } from './to-engine-tree.js'
-import type { ConditionalGateway, PipelineTree, ServiceActivity } from './types.js'
+import type { ConditionalGateway, PipelineTree, ServiceActivityNode } from './types.js'
 import { validateTree } from './validator/validate.js'
 
 const seedTree = seed as unknown as PipelineTree
@@ -19,12 +19,12 @@ describe('toEngineTree', () => {
       inputs: { '${bk_timing}': { type: 'plain', value: '1' } },
       outputs: ['${bk_timing}'],
     })
-    const hooked = tree.activities.node5310ec36c0364d3094d515f8f5ef as ServiceActivity
+    const hooked = tree.activities.node5310ec36c0364d3094d515f8f5ef as ServiceActivityNode
     expect(hooked.component).toEqual({
       code: 'sleep_timer',
       inputs: { bk_timing: { type: 'splice', value: '${bk_timing}' } },
     })
-    const literal = tree.activities.node3c7dcf31454c1e9bdc9cf1cdeacc as ServiceActivity
+    const literal = tree.activities.node3c7dcf31454c1e9bdc9cf1cdeacc as ServiceActivityNode
     expect(literal.component.inputs).toEqual({ bk_timing: { type: 'plain', value: '3' } })
     expect(validateTree(tree).problems).toEqual([])
   })
@@ -46,7 +46,7 @@ describe('toEngineTree', () => {
         node2bf42efcebe266706c3e21326dc4: ['b'],
       },
     }
-    const node1 = tree.activities.node5310ec36c0364d3094d515f8f5ef as ServiceActivity
+    const node1 = tree.activities.node5310ec36c0364d3094d515f8f5ef as ServiceActivityNode
     node1.component.data!.bk_timing = { hook: true, value: '5' }
     const engine = toEngineTree(tree)
     expect(engine.data.inputs['${result}']).toEqual({
@@ -61,7 +61,7 @@ describe('toEngineTree', () => {
         { source_act: 'node2bf42efcebe266706c3e21326dc4', source_key: 'b' },
       ],
     })
-    const converted = engine.activities.node5310ec36c0364d3094d515f8f5ef as ServiceActivity
+    const converted = engine.activities.node5310ec36c0364d3094d515f8f5ef as ServiceActivityNode
     expect(converted.component.inputs?.bk_timing).toEqual({ type: 'splice', value: '${bk_timing}' })
   })
 

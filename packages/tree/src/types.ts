@@ -125,7 +125,7 @@ export interface LoopConfig {
   outputs_key?: string
 }
 
-export interface ServiceActivity {
+export interface ServiceActivityNode {
   id: string
   name?: string
   type: 'ServiceActivity'
@@ -144,7 +144,7 @@ export interface ServiceActivity {
   [extra: string]: unknown
 }
 
-export interface SubProcess {
+export interface SubProcessNode {
   id: string
   name?: string
   type: 'SubProcess'
@@ -156,7 +156,7 @@ export interface SubProcess {
   [extra: string]: unknown
 }
 
-export type Activity = ServiceActivity | SubProcess
+export type Activity = ServiceActivityNode | SubProcessNode
 
 /** A branch condition; `evaluate` is a `${...}`/jexl expression. */
 export interface Condition {
@@ -165,7 +165,7 @@ export interface Condition {
   [extra: string]: unknown
 }
 
-export interface ParallelGateway {
+export interface ParallelGatewayNode {
   id: string
   name?: string
   type: 'ParallelGateway'
@@ -188,7 +188,7 @@ export interface ConditionalGateway {
   [extra: string]: unknown
 }
 
-export interface ConvergeGateway {
+export interface ConvergeGatewayNode {
   id: string
   name?: string
   type: 'ConvergeGateway'
@@ -197,7 +197,7 @@ export interface ConvergeGateway {
   [extra: string]: unknown
 }
 
-export type Gateway = ParallelGateway | ConditionalGateway | ConvergeGateway
+export type Gateway = ParallelGatewayNode | ConditionalGateway | ConvergeGatewayNode
 
 export interface Flow {
   id: string

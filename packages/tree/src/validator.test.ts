@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import seed from './fixtures/seed-004-tree.json' with { type: 'json' }
 import { codes, graphTree } from './test-trees.js'
-import type { PipelineTree, ServiceActivity } from './types.js'
+import type { PipelineTree, ServiceActivityNode } from './types.js'
 import { validateTree } from './validator/validate.js'
 
 const seedTree = seed as unknown as PipelineTree
@@ -127,7 +127,7 @@ describe('validateTree on valid trees', () => {
     ])
     tree.data.inputs['${name}'] = { type: 'plain', value: 'x' }
     tree.data.inputs['${greeting}'] = { type: 'splice', value: 'hello ${name|upper}' }
-    ;(tree.activities.act1 as ServiceActivity).component.inputs = {
+    ;(tree.activities.act1 as ServiceActivityNode).component.inputs = {
       a: { type: 'splice', value: '${greeting} ${_loop} ${preset}' },
       b: { type: 'plain', value: '${not_rendered_because_plain}' },
       c: { type: 'splice', value: '${[x for x in name]}' },
@@ -162,7 +162,7 @@ describe('validateTree reports every problem with its kind and code', () => {
           ['start', 'act1'],
           ['act1', 'end'],
         ])
-        ;(tree.activities.act1 as ServiceActivity).component = { code: '' }
+        ;(tree.activities.act1 as ServiceActivityNode).component = { code: '' }
         return tree
       },
       code: 'SCHEMA',
@@ -554,7 +554,7 @@ describe('validateTree reports every problem with its kind and code', () => {
           ['start', 'act1'],
           ['act1', 'end'],
         ])
-        ;(tree.activities.act1 as ServiceActivity).component.inputs = {
+        ;(tree.activities.act1 as ServiceActivityNode).component.inputs = {
           x: { type: 'splice', value: 'size ${missing_size}' },
         }
         return tree
@@ -621,7 +621,7 @@ describe('validateTree reports every problem with its kind and code', () => {
       ['sub1', 'end'],
     ])
     const inner = (tree.activities.sub1 as { pipeline: PipelineTree }).pipeline
-    ;(inner.activities.act_in_sub1 as ServiceActivity).component.inputs = {
+    ;(inner.activities.act_in_sub1 as ServiceActivityNode).component.inputs = {
       x: { type: 'splice', value: '${outer_only}' },
     }
     tree.data.inputs['${outer_only}'] = { type: 'plain', value: 1 }
@@ -641,7 +641,7 @@ describe('validateTree reports every problem with its kind and code', () => {
       ['sub1', 'end'],
     ])
     const sub = tree.activities.sub1 as { pipeline: PipelineTree; params: Record<string, unknown> }
-    ;(sub.pipeline.activities.act_in_sub1 as ServiceActivity).component.inputs = {
+    ;(sub.pipeline.activities.act_in_sub1 as ServiceActivityNode).component.inputs = {
       x: { type: 'splice', value: '${param}' },
     }
     sub.params['${param}'] = { type: 'plain', value: 1 }
@@ -656,7 +656,7 @@ describe('validateTree reports every problem with its kind and code', () => {
       ['act1', 'end'],
     ])
     delete (tree.gateways.eg as { conditions: Record<string, unknown> }).conditions['eg>end']
-    ;(tree.activities.act1 as ServiceActivity).component.inputs = {
+    ;(tree.activities.act1 as ServiceActivityNode).component.inputs = {
       x: { type: 'splice', value: '${nope}' },
     }
     const result = validateTree(tree, { components: { has: () => false } })

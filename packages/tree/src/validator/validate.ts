@@ -1,7 +1,7 @@
 import type { Problem } from '../errors.js'
 import { buildGraph, type Graph } from '../graph.js'
 import { pipelineTreeSchema } from '../schema.js'
-import type { ConditionalGateway, ParallelGateway, PipelineTree } from '../types.js'
+import type { ConditionalGateway, ParallelGatewayNode, PipelineTree } from '../types.js'
 import { checkConnections } from './connection.js'
 import { matchGateways } from './gateways.js'
 import { findCycles, orderFromStart } from './order.js'
@@ -180,7 +180,7 @@ export function validatePipeline(
   const beforeGateways = problems.count
   const matches = matchGateways(graph, order, problems)
   for (const [gatewayId, convergeId] of matches) {
-    const gateway = tree.gateways[gatewayId] as ParallelGateway | ConditionalGateway
+    const gateway = tree.gateways[gatewayId] as ParallelGatewayNode | ConditionalGateway
     gateway.converge_gateway_id = convergeId
   }
   if (problems.count !== beforeGateways) return { graph }

@@ -1,0 +1,588 @@
+import { bareKey, formatKey } from '@culm/expr'
+import {
+  checkStartNode,
+  type EngineTree,
+  type PipelineTree,
+  toEngineTree,
+  validateTree,
+} from '@culm/tree'
+import { renderInputs } from '../context.js'
+import type { AfterCommit, Core } from '../engine-core.js'
+import { NotFoundError, TreeInvalidEngineError } from '../errors.js'
+import { preparePipeline } from '../prepare.js'
+import type { ContextValue, NodeRecord, ProcessRecord, StateRecord } from '../ports/records.js'
+import type { Runtime } from '../ports/runtime.js'
+import { historyEntry, stateEntry, stateTree } from './format.js'
+import { type EngineAPIResult, guard, ok, refuse } from './result.js'
+
+/** Arguments of `runPipeline`, the Python keyword names in camelCase. */
+export interface RunPipelineArgs {
+  pipeline: PipelineTree
+  rootPipelineData?: Record<string, unknown>
+  rootPipelineContext?: Record<string, unknown>
+  subprocessContext?: Record<string, unknown>
+  cycleTolerate?: boolean
+  startNodeId?: string
+}
+
+/** Arguments of `previewNodeInputs`. */
+export interface PreviewNodeInputsArgs {
+  pipeline: PipelineTree
+  nodeId: string
+  subprocessStack?: string[]
+  rootPipelineData?: Record<string, unknown>
+  parentParams?: Record<string, unknown>
+}
+
+/**
+ * Every function of the Python engine's `bamboo_engine.api`, in camelCase; each answers an
+ * `EngineAPIResult` and never throws for a wrong state or a missing id.
+ */
+export class EngineAPI {
+  #core: Core
+  #sinkTypes: string[]
+
+  constructor(core: Core, sinkTypes: string[] = []) {
+    this.#core = core
+    this.#sinkTypes = sinkTypes
+  }
+
+  get #runtime(): Runtime {
+    return this.#core.runtime
+  }
+
+  async #node(tx: Runtime, nodeId: string): Promise<NodeRecord> {
+    const node = await tx.getNode(nodeId)
+    if (!node) throw new NotFoundError(`node(${nodeId}) does not exist`)
+    return node
+  }
+
+  async #state(tx: Runtime, nodeId: string): Promise<StateRecord> {
+    const state = await tx.getState(nodeId)
+    if (!state) throw new NotFoundError(`node(${nodeId}) does not exist`)
+    return state
+  }
+
+  async #sleepingProcess(tx: Runtime, nodeId: string): Promise<ProcessRecord | undefined> {
+    const processes = await tx.findProcesses({ currentNodeId: nodeId, asleep: true })
+    return processes.find((p) => !p.dead && p.needAck === 0)
+  }
+
+  /** Validates a tree and starts it; answers `{ pipeline_id }`. */
+  runPipeline(args: RunPipelineArgs): Promise<EngineAPIResult<{ pipeline_id: string }>> {
+    return guard(async () => {
+      const components = this.#core.deps.components
+      const known = [
+        ...Object.keys(args.rootPipelineContext ?? {}),
+        ...Object.keys(args.subprocessContext ?? {}),
+      ].map(bareKey)
+      const options = {
+        cycleTolerate: args.cycleTolerate ?? false,
+        sinkTypes: this.#sinkTypes,
+        knownVariables: known,
+        components: { has: (code: string, version?: string) => !!components.info({ code, version: version ?? 'legacy' }) },
+      }
+      const first = validateTree(args.pipeline, options)
+      if (!first.valid) {
+        const exc = new TreeInvalidEngineError(first.problems)
+        return { result: false, message: exc.message, exc, data: null }
+      }
+      const tree: EngineTree = toEngineTree(first.tree)
+      const checked = validateTree(tree, options)
+      if (!checked.valid) {
+        const exc = new TreeInvalidEngineError(checked.problems)
+        return { result: false, message: exc.message, exc, data: null }
+      }
+      const engineTree = checked.tree as EngineTree
+      const startNodeId = args.startNodeId ?? engineTree.start_event.id
+      if (args.startNodeId !== undefined) {
+        const problems = checkStartNode(engineTree, args.startNodeId, options)
+        if (problems.length > 0) return refuse(problems.map((p) => p.message).join('; '))
+      }
+      const prepared = preparePipeline(engineTree, {
+        rootPipelineContext: args.rootPipelineContext ?? {},
+        subprocessContext: args.subprocessContext ?? {},
+      })
+      const pipelineId = engineTree.id
+      const processId = this.#core.deps.ids.next('process')
+      const refused = await this.#core.step(async (tx, after) => {
+        if (await tx.getPipeline(pipelineId)) return `pipeline(${pipelineId}) already exists`
+        await tx.createPipeline({
+          id: pipelineId,
+          tree: engineTree,
+          rootPipelineData: args.rootPipelineData ?? {},
+          createdTime: this.#core.deps.clock.now(),
+        })
+        await tx.createNodes(prepared.nodes)
+        await tx.setDataBatch(prepared.data)
+        for (const [id, values] of prepared.contexts) await tx.upsertContext(id, values)
+        await tx.setExecutionData(pipelineId, { inputs: {}, outputs: {} })
+        await this.#core.setState(tx, pipelineId, 'RUNNING', { rootId: pipelineId, parentId: '' })
+        await tx.createProcesses([
+          {
+            id: processId,
+            rootPipelineId: pipelineId,
+            parentId: null,
+            destinationId: null,
+            currentNodeId: startNodeId,
+            pipelineStack: [pipelineId],
+            asleep: false,
+            suspended: false,
+            suspendedBy: null,
+            dead: false,
+            ackNum: 0,
+            needAck: 0,
+          },
+        ])
+        after.push(() => this.#core.deps.dispatcher.execute(processId, startNodeId))
+        return null
+      })
+      if (refused) return refuse(refused)
+      return ok({ pipeline_id: pipelineId })
+    })
+  }
+
+  /** Pauses a pipeline or subprocess: its processes stop at their next node. */
+  pausePipeline(args: { pipelineId: string }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx) => {
+        const state = await this.#state(tx, args.pipelineId)
+        await this.#assertPipeline(tx, state)
+        await this.#core.setState(tx, args.pipelineId, 'SUSPENDED', { version: state.version })
+      })
+      return ok(null)
+    })
+  }
+
+  async #assertPipeline(tx: Runtime, state: StateRecord): Promise<void> {
+    if (state.nodeId === state.rootId) return
+    const node = await tx.getNode(state.nodeId)
+    if (node?.type !== 'SubProcess') throw new NotFoundError(`pipeline(${state.nodeId}) does not exist`)
+  }
+
+  /** Resumes a paused pipeline or subprocess and the processes it stopped. */
+  resumePipeline(args: { pipelineId: string }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      const refused = await this.#core.step(async (tx, after) => {
+        const state = await this.#state(tx, args.pipelineId)
+        await this.#assertPipeline(tx, state)
+        if (state.name !== 'SUSPENDED') return `pipeline(${args.pipelineId}) state is: ${state.name}`
+        await this.#core.setState(tx, args.pipelineId, 'RUNNING', { version: state.version })
+        await this.#wake(tx, after, { suspendedBy: args.pipelineId })
+        return null
+      })
+      return refused ? refuse(refused) : ok(null)
+    })
+  }
+
+  async #wake(tx: Runtime, after: AfterCommit, where: { suspendedBy: string }): Promise<void> {
+    for (const process of await tx.findProcesses({ suspended: true, suspendedBy: where.suspendedBy })) {
+      await tx.updateProcess(process.id, { suspended: false, suspendedBy: null })
+      after.push(() => this.#core.deps.dispatcher.execute(process.id, process.currentNodeId))
+    }
+  }
+
+  /** Revokes a pipeline for good: nothing of it runs any more. */
+  revokePipeline(args: { pipelineId: string }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx) => {
+        const state = await this.#state(tx, args.pipelineId)
+        if (state.nodeId !== state.rootId) throw new NotFoundError(`pipeline(${args.pipelineId}) does not exist`)
+        await this.#core.setState(tx, args.pipelineId, 'REVOKED', { version: state.version })
+        for (const process of await tx.findProcesses({ rootPipelineId: args.pipelineId })) {
+          await tx.updateProcess(process.id, { dead: true })
+        }
+      })
+      return ok(null)
+    })
+  }
+
+  /** Appoints a pause: the process stops when it reaches the node. */
+  pauseNodeAppoint(args: { nodeId: string }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx) => {
+        const node = await this.#node(tx, args.nodeId)
+        if (node.type === 'SubProcess') throw new NotFoundError('can not use pause_node_appoint api for SubProcess')
+        const state = await tx.getState(args.nodeId)
+        if (state && state.name !== 'READY' && state.name !== 'LOOP_READY') {
+          throw new NotFoundError(`can't not transit node(${args.nodeId}) state from ${state.name} to SUSPENDED`)
+        }
+        await this.#core.setState(tx, args.nodeId, 'SUSPENDED', {
+          ...(state ? { version: state.version } : {}),
+          rootId: node.rootPipelineId,
+          parentId: node.pipelineId,
+        })
+      })
+      return ok(null)
+    })
+  }
+
+  /** Lifts an appointed pause and restarts the process waiting at the node. */
+  resumeNodeAppoint(args: { nodeId: string }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx, after) => {
+        const node = await this.#node(tx, args.nodeId)
+        if (node.type === 'SubProcess') throw new NotFoundError('can not use resume_node_appoint api for SubProcess')
+        const state = await this.#state(tx, args.nodeId)
+        await this.#core.setState(tx, args.nodeId, 'READY', { version: state.version })
+        await this.#wake(tx, after, { suspendedBy: args.nodeId })
+      })
+      return ok(null)
+    })
+  }
+
+  async #parkedProcess(tx: Runtime, nodeId: string): Promise<ProcessRecord> {
+    const process = await this.#sleepingProcess(tx, nodeId)
+    if (!process) throw new NotFoundError(`can not find sleep process with current node id: ${nodeId}`)
+    return process
+  }
+
+  #assertFailed(state: StateRecord): void {
+    if (state.name !== 'FAILED') {
+      throw new NotFoundError(`${state.nodeId} state is not FAILED, actual ${state.name}`)
+    }
+  }
+
+  /** Runs a failed node again; `data`, when given, replaces its inputs. */
+  retryNode(args: { nodeId: string; data?: Record<string, unknown> }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx, after) => {
+        const node = await this.#node(tx, args.nodeId)
+        if (!node.canRetry) throw new NotFoundError(`can not retry node(${args.nodeId}) with can_retry(False)`)
+        const state = await this.#state(tx, args.nodeId)
+        this.#assertFailed(state)
+        const process = await this.#parkedProcess(tx, args.nodeId)
+        if (args.data !== undefined && args.data !== null) {
+          const data = (await tx.getData(args.nodeId)) ?? { inputs: {}, outputs: {} }
+          const escape = new Set(
+            Array.isArray(args.data._escape_render_keys) ? (args.data._escape_render_keys as string[]) : [],
+          )
+          data.inputs = Object.fromEntries(
+            Object.entries(args.data)
+              .filter(([key]) => key !== '_escape_render_keys')
+              .map(([key, value]) => [key, { needRender: !escape.has(key), value }]),
+          )
+          await tx.setData(args.nodeId, data)
+        }
+        await this.#restart(tx, after, process, state)
+      })
+      return ok(null)
+    })
+  }
+
+  async #restart(tx: Runtime, after: AfterCommit, process: ProcessRecord, state: StateRecord): Promise<void> {
+    await this.#core.addHistory(tx, state)
+    await this.#core.setState(tx, state.nodeId, 'READY', {
+      version: state.version,
+      refreshVersion: true,
+      patch: { retry: state.retry + 1, startedTime: null, archivedTime: null },
+    })
+    await tx.updateProcess(process.id, { asleep: false })
+    after.push(() => this.#core.deps.dispatcher.execute(process.id, state.nodeId))
+  }
+
+  /** Runs a failed subprocess node again from its parameters. */
+  retrySubprocess(args: { nodeId: string }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx, after) => {
+        const node = await this.#node(tx, args.nodeId)
+        if (node.type !== 'SubProcess') throw new NotFoundError(`node(${args.nodeId}) type is not SubProcess`)
+        const state = await this.#state(tx, args.nodeId)
+        this.#assertFailed(state)
+        const process = await this.#parkedProcess(tx, args.nodeId)
+        if (process.pipelineStack[process.pipelineStack.length - 1] === args.nodeId) {
+          await tx.updateProcess(process.id, { pipelineStack: process.pipelineStack.slice(0, -1) })
+        }
+        await this.#restart(tx, after, process, state)
+      })
+      return ok(null)
+    })
+  }
+
+  async #skipTo(
+    tx: Runtime,
+    after: AfterCommit,
+    process: ProcessRecord,
+    state: StateRecord,
+    next: string,
+  ): Promise<void> {
+    await this.#core.addHistory(tx, state)
+    await this.#core.setState(tx, state.nodeId, 'FINISHED', {
+      version: state.version,
+      refreshVersion: true,
+      patch: { skip: true },
+    })
+    await tx.updateProcess(process.id, { asleep: false, currentNodeId: next })
+    after.push(() => this.#core.deps.dispatcher.execute(process.id, next))
+  }
+
+  /** Skips a failed activity (or start event); its outputs are not copied to the context. */
+  skipNode(args: { nodeId: string }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx, after) => {
+        const node = await this.#node(tx, args.nodeId)
+        if (!node.canSkip) throw new NotFoundError('can not skip this node')
+        if (node.type !== 'ServiceActivity' && node.type !== 'EmptyStartEvent') {
+          throw new NotFoundError(`can not use skip_node api for ${node.type}`)
+        }
+        const state = await this.#state(tx, args.nodeId)
+        this.#assertFailed(state)
+        const process = await this.#parkedProcess(tx, args.nodeId)
+        await this.#skipTo(tx, after, process, state, node.targets[0]!.targetId)
+      })
+      return ok(null)
+    })
+  }
+
+  /** Skips a failed exclusive gateway along the chosen flow. */
+  skipExclusiveGateway(args: { nodeId: string; flowId: string }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx, after) => {
+        const node = await this.#node(tx, args.nodeId)
+        if (node.type !== 'ExclusiveGateway') {
+          throw new NotFoundError(`${args.nodeId} is not exclusive gateway, actual: ${node.type}`)
+        }
+        const state = await this.#state(tx, args.nodeId)
+        this.#assertFailed(state)
+        const process = await this.#parkedProcess(tx, args.nodeId)
+        const target = node.targets.find((t) => t.flowId === args.flowId)
+        if (!target) throw new NotFoundError(`flow(${args.flowId}) is not an outgoing flow of node(${args.nodeId})`)
+        await this.#skipTo(tx, after, process, state, target.targetId)
+      })
+      return ok(null)
+    })
+  }
+
+  /** Skips a failed conditional parallel gateway, forking the chosen flows to the converge. */
+  skipConditionalParallelGateway(args: {
+    nodeId: string
+    flowIds: string[]
+    convergeGatewayId: string
+  }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx, after) => {
+        const node = await this.#node(tx, args.nodeId)
+        if (node.type !== 'ConditionalParallelGateway') {
+          throw new NotFoundError(`${args.nodeId} is not conditional parallel gateway, actual: ${node.type}`)
+        }
+        const state = await this.#state(tx, args.nodeId)
+        this.#assertFailed(state)
+        const process = await this.#parkedProcess(tx, args.nodeId)
+        if (!Array.isArray(args.flowIds) || args.flowIds.length === 0) {
+          throw new NotFoundError('flow_ids must name at least one outgoing flow')
+        }
+        const targets = args.flowIds.map((flowId) => {
+          const target = node.targets.find((t) => t.flowId === flowId)
+          if (!target) throw new NotFoundError(`flow(${flowId}) is not an outgoing flow of node(${args.nodeId})`)
+          return target.targetId
+        })
+        if (args.convergeGatewayId !== node.convergeGatewayId) {
+          throw new NotFoundError(
+            `converge gateway(${args.convergeGatewayId}) does not match node(${args.nodeId}) converge gateway(${node.convergeGatewayId})`,
+          )
+        }
+        await this.#core.addHistory(tx, state)
+        await this.#core.setState(tx, args.nodeId, 'FINISHED', {
+          version: state.version,
+          refreshVersion: true,
+          patch: { skip: true },
+        })
+        await this.#core.forkProcesses(tx, after, process, node.id, args.convergeGatewayId, targets)
+      })
+      return ok(null)
+    })
+  }
+
+  /** Fails a running activity at once; its late result is discarded. */
+  forcedFailActivity(args: { nodeId: string; exData?: string }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx) => {
+        const node = await this.#node(tx, args.nodeId)
+        if (node.type !== 'ServiceActivity') {
+          throw new NotFoundError(`${args.nodeId} is not activity, actual: ${node.type}`)
+        }
+        const state = await this.#state(tx, args.nodeId)
+        if (state.name !== 'RUNNING') {
+          throw new NotFoundError(`${args.nodeId} state is not RUNNING, actual ${state.name}`)
+        }
+        const processes = await tx.findProcesses({ currentNodeId: args.nodeId })
+        if (processes.length === 0) {
+          throw new NotFoundError(`can not find process with current node id: ${args.nodeId}`)
+        }
+        await this.#core.forceFail(tx, node, state, args.exData ?? '')
+      })
+      return ok(null)
+    })
+  }
+
+  /** Sends callback data to a node waiting at `version`. */
+  callback(args: { nodeId: string; version: string; data?: unknown }): Promise<EngineAPIResult<null>> {
+    return guard(async () => {
+      await this.#core.step(async (tx, after) => {
+        const process = await this.#parkedProcess(tx, args.nodeId)
+        const schedule = await tx.findSchedule(args.nodeId, args.version)
+        if (!schedule) throw new NotFoundError(`node version ${args.version} not exist`)
+        const state = await this.#state(tx, args.nodeId)
+        if (state.version !== args.version) {
+          await tx.updateSchedule(schedule.id, { expired: true })
+          throw new NotFoundError(`node version ${args.version} not exist`)
+        }
+        if (schedule.finished) throw new NotFoundError('schedule is already finished')
+        if (schedule.expired) throw new NotFoundError('schedule is already expired')
+        if (schedule.type === 'poll') throw new NotFoundError(`node(${args.nodeId}) does not wait for a callback`)
+        await tx.addCallback({
+          id: this.#core.deps.ids.next('callback'),
+          scheduleId: schedule.id,
+          nodeId: args.nodeId,
+          version: args.version,
+          data: args.data ?? {},
+          consumed: false,
+        })
+        after.push(() => this.#core.deps.dispatcher.schedule(process.id, args.nodeId, schedule.id, 0))
+      })
+      return ok(null)
+    })
+  }
+
+  /** The state tree of a root pipeline; `{}` when it has none. */
+  getPipelineStates(args: { rootId: string; flatChildren?: boolean }) {
+    return guard(async () => {
+      const states = await this.#runtime.getStatesByRoot(args.rootId)
+      return ok(stateTree(args.rootId, states, args.flatChildren ?? true))
+    })
+  }
+
+  /** A node's state with the states whose parent it is. */
+  getChildrenStates(args: { nodeId: string }) {
+    return guard(async () => {
+      const state = await this.#runtime.getState(args.nodeId)
+      if (!state) return ok({})
+      const entry = stateEntry(state)
+      for (const child of await this.#runtime.getStatesByParent(args.nodeId)) {
+        entry.children[child.nodeId] = stateEntry(child)
+      }
+      return ok({ [args.nodeId]: entry })
+    })
+  }
+
+  /** A node's inputs as last run; `{}` when it has not run. */
+  getExecutionDataInputs(args: { nodeId: string }) {
+    return guard(async () => ok((await this.#runtime.getExecutionData(args.nodeId))?.inputs ?? {}))
+  }
+
+  /** A node's outputs as last run; `{}` when it has not run. */
+  getExecutionDataOutputs(args: { nodeId: string }) {
+    return guard(async () => ok((await this.#runtime.getExecutionData(args.nodeId))?.outputs ?? {}))
+  }
+
+  /** A node's inputs and outputs as last run. */
+  getExecutionData(args: { nodeId: string }) {
+    return guard(async () => {
+      const data = await this.#runtime.getExecutionData(args.nodeId)
+      if (!data) throw new NotFoundError(`execution data of node(${args.nodeId}) does not exist`)
+      return ok({ inputs: data.inputs, outputs: data.outputs })
+    })
+  }
+
+  /** A node's configured inputs (`need_render`, `value`) and output map. */
+  getData(args: { nodeId: string }) {
+    return guard(async () => {
+      const data = await this.#runtime.getData(args.nodeId)
+      if (!data) throw new NotFoundError(`data of node(${args.nodeId}) does not exist`)
+      const inputs = Object.fromEntries(
+        Object.entries(data.inputs).map(([k, v]) => [k, { need_render: v.needRender, value: v.value }]),
+      )
+      const outputs = Object.fromEntries(
+        Object.entries(data.outputs).map(([k, v]) => [k, v.length === 1 ? v[0] : v]),
+      )
+      return ok({ inputs, outputs })
+    })
+  }
+
+  async #histories(nodeId: string, loop: number, short: boolean) {
+    const histories = await this.#runtime.getHistories(nodeId)
+    return histories.filter((h) => loop === -1 || h.loop === loop).map((h) => historyEntry(h, short))
+  }
+
+  /** A node's archived runs; `loop` -1 for all. */
+  getNodeHistories(args: { nodeId: string; loop?: number }) {
+    return guard(async () => ok(await this.#histories(args.nodeId, args.loop ?? -1, false)))
+  }
+
+  /** A node's archived runs without their data. */
+  getNodeShortHistories(args: { nodeId: string; loop?: number }) {
+    return guard(async () => ok(await this.#histories(args.nodeId, args.loop ?? -1, true)))
+  }
+
+  async #executionTime(id: string) {
+    const state = await this.#runtime.getState(id)
+    if (!state) throw new NotFoundError(`node(${id}) does not exist`)
+    const end = state.archivedTime ?? this.#core.deps.clock.now()
+    const start = state.startedTime ?? state.createdTime
+    return {
+      state: state.name,
+      start_time: new Date(start),
+      archived_time: state.archivedTime === null ? null : new Date(state.archivedTime),
+      execution_time: Math.max(0, end - start) / 1000,
+    }
+  }
+
+  /** How long a pipeline has run (until now if it has not ended), in seconds. */
+  getPipelineExecutionTime(args: { pipelineId: string }) {
+    return guard(async () => ok(await this.#executionTime(args.pipelineId)))
+  }
+
+  /** How long a node has run (until now if it has not ended), in seconds. */
+  getNodeExecutionTime(args: { nodeId: string }) {
+    return guard(async () => ok(await this.#executionTime(args.nodeId)))
+  }
+
+  /** Overwrites context values of a pipeline (plain values, keyed `${key}` or `key`). */
+  updateContextValues(args: { pipelineId: string; contextValues: Record<string, unknown> }) {
+    return guard(async () => {
+      const state = await this.#runtime.getState(args.pipelineId)
+      if (!state) throw new NotFoundError(`pipeline(${args.pipelineId}) does not exist`)
+      if (typeof args.contextValues !== 'object' || args.contextValues === null) {
+        throw new NotFoundError('context_values must be an object')
+      }
+      const values: Record<string, ContextValue> = {}
+      for (const [key, value] of Object.entries(args.contextValues)) {
+        values[formatKey(bareKey(key))] = { type: 'plain', value }
+      }
+      await this.#runtime.upsertContext(args.pipelineId, values)
+      return ok(null)
+    })
+  }
+
+  /** Renders a node's inputs (or a subprocess's parameters) from a tree, without running it. */
+  previewNodeInputs(args: PreviewNodeInputsArgs) {
+    return guard(async () => {
+      const tree = toEngineTree(args.pipeline)
+      const prepared = preparePipeline(tree)
+      const nodes = new Map(prepared.nodes.map((n) => [n.id, n]))
+      const data = new Map(prepared.data)
+      const contexts = new Map(prepared.contexts)
+      const node = nodes.get(args.nodeId)
+      if (!node) throw new NotFoundError(`node(${args.nodeId}) does not exist`)
+      if (node.type !== 'ServiceActivity' && node.type !== 'SubProcess') {
+        throw new NotFoundError(`can not preview inputs for node type: ${node.type}`)
+      }
+      const components = this.#core.deps.components
+      const lazy = components.lazy
+        ? (code: string, value: unknown) =>
+            components.lazy!(code, value, { pipelineData: args.rootPipelineData ?? {}, innerLoop: 1 })
+        : undefined
+      let params: Record<string, unknown> = args.parentParams ?? {}
+      for (const subId of args.subprocessStack ?? []) {
+        const sub = nodes.get(subId)
+        if (sub?.type !== 'SubProcess') throw new NotFoundError(`subprocess(${subId}) does not exist`)
+        const parentContext = { ...(contexts.get(sub.pipelineId) ?? {}) }
+        for (const [key, value] of Object.entries(params)) parentContext[formatKey(bareKey(key))] = { type: 'plain', value }
+        params = await renderInputs(data.get(subId)?.inputs ?? {}, parentContext, lazy)
+      }
+      const context = { ...(contexts.get(node.pipelineId) ?? {}) }
+      for (const [key, value] of Object.entries(params)) context[formatKey(bareKey(key))] = { type: 'plain', value }
+      return ok(await renderInputs(data.get(node.id)?.inputs ?? {}, context, lazy))
+    })
+  }
+}

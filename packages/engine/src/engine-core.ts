@@ -1,0 +1,811 @@
+import { bareKey, evaluateCondition, formatKey } from '@culm/expr'
+import { hydrate, type LazyCompute, referencedKeys, renderInputs } from './context.js'
+import { StateTransitionError, VersionMismatchError } from './errors.js'
+import type { Clock, IdGenerator } from './ports/clock.js'
+import type { ComponentRunner } from './ports/components.js'
+import type { Dispatcher, StepHandler } from './ports/dispatcher.js'
+import type { EngineHooks } from './ports/hooks.js'
+import type {
+  ContextValue,
+  ExecutionDataRecord,
+  NodeRecord,
+  PipelineRecord,
+  ProcessRecord,
+  ScheduleRecord,
+  StateRecord,
+} from './ports/records.js'
+import type { Runtime, StatePatch } from './ports/runtime.js'
+import { ARCHIVED_STATES, canTransit, type StateName } from './states.js'
+
+/** The engine's collaborators. */
+export interface CoreDeps {
+  runtime: Runtime
+  dispatcher: Dispatcher
+  components: ComponentRunner
+  clock: Clock
+  ids: IdGenerator
+  hooks: EngineHooks
+  rerunLimit: number
+}
+
+/** Work to do once a step's transaction has committed. */
+export type AfterCommit = Array<() => void | Promise<void>>
+
+/** How a state write should go; see `Core.setState`. */
+export interface SetStateOptions {
+  /** Refuse unless the node's version is this one. */
+  version?: string
+  rootId?: string
+  parentId?: string
+  refreshVersion?: boolean
+  setStarted?: boolean
+  patch?: StatePatch
+}
+
+type StepOutcome = { next: string } | { stop: true }
+const STOP: StepOutcome = { stop: true }
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * The engine's step functions and the state helpers the API shares: `execute` pushes a process
+ * node by node, `schedule` runs one poll, callback, timeout or automatic retry.
+ */
+export class Core implements StepHandler {
+  readonly deps: CoreDeps
+  #pipelines = new Map<string, PipelineRecord>()
+
+  constructor(deps: CoreDeps) {
+    this.deps = deps
+  }
+
+  get runtime(): Runtime {
+    return this.deps.runtime
+  }
+
+  newVersion(): string {
+    return this.deps.ids.next('v')
+  }
+
+  /** Runs one transaction, then the work it left for after the commit. */
+  async step<T>(fn: (tx: Runtime, after: AfterCommit) => Promise<T>): Promise<T> {
+    const after: AfterCommit = []
+    const result = await this.runtime.transaction((tx) => fn(tx, after))
+    for (const action of after) await action()
+    return result
+  }
+
+  async pipeline(tx: Runtime, id: string): Promise<PipelineRecord | undefined> {
+    let pipeline = this.#pipelines.get(id)
+    if (!pipeline) {
+      pipeline = await tx.getPipeline(id)
+      if (pipeline) this.#pipelines.set(id, pipeline)
+    }
+    return pipeline
+  }
+
+  lazyFor(pipeline: PipelineRecord | undefined, innerLoop: number): LazyCompute | undefined {
+    const { components } = this.deps
+    if (!components.lazy) return undefined
+    return (code, value) =>
+      components.lazy!(code, value, { pipelineData: pipeline?.rootPipelineData ?? {}, innerLoop })
+  }
+
+  /**
+   * Moves a node (or pipeline) to a state as the Python runtime's `set_state` does: a node with no
+   * state gets one directly; otherwise the transition table and the expected version are checked
+   * and the write is a compare-and-set on the version.
+   */
+  async setState(
+    tx: Runtime,
+    nodeId: string,
+    to: StateName,
+    options: SetStateOptions = {},
+  ): Promise<StateRecord> {
+    const now = this.deps.clock.now()
+    const current = await tx.getState(nodeId)
+    if (!current) {
+      const state: StateRecord = {
+        nodeId,
+        rootId: options.rootId ?? '',
+        parentId: options.parentId ?? '',
+        name: to,
+        version: this.newVersion(),
+        loop: 1,
+        innerLoop: 1,
+        retry: 0,
+        skip: false,
+        errorIgnored: false,
+        createdTime: now,
+        startedTime: to === 'RUNNING' || options.setStarted ? now : null,
+        archivedTime: ARCHIVED_STATES.has(to) ? now : null,
+        ...options.patch,
+      }
+      if (!(await tx.createState(state))) return this.setState(tx, nodeId, to, options)
+      this.deps.hooks.stateChanged?.({ nodeId, rootId: state.rootId, from: null, to, version: state.version })
+      return state
+    }
+    if (options.version !== undefined && options.version !== current.version) {
+      throw new VersionMismatchError(nodeId, options.version, current.version)
+    }
+    if (!canTransit(current.name, to)) throw new StateTransitionError(nodeId, current.name, to)
+    const patch: StatePatch = { name: to, ...options.patch }
+    if (options.refreshVersion) patch.version = this.newVersion()
+    if (options.rootId !== undefined) patch.rootId = options.rootId
+    if (options.parentId !== undefined) patch.parentId = options.parentId
+    if (to === 'RUNNING' && options.setStarted) {
+      patch.startedTime = now
+      patch.archivedTime = null
+    }
+    if (ARCHIVED_STATES.has(to)) patch.archivedTime = now
+    if (!(await tx.updateState(nodeId, current.version, patch, current.name))) {
+      const actual = await tx.getState(nodeId)
+      throw new VersionMismatchError(nodeId, current.version, actual?.version ?? '')
+    }
+    const updated = { ...current, ...patch }
+    this.deps.hooks.stateChanged?.({
+      nodeId,
+      rootId: updated.rootId,
+      from: current.name,
+      to,
+      version: updated.version,
+    })
+    return updated
+  }
+
+  /** Archives a node's last run (state and execution data) into its histories. */
+  async addHistory(tx: Runtime, state: StateRecord): Promise<void> {
+    const data = await tx.getExecutionData(state.nodeId)
+    await tx.addHistory({
+      nodeId: state.nodeId,
+      loop: state.loop,
+      retry: state.retry,
+      skip: state.skip,
+      version: state.version,
+      startedTime: state.startedTime,
+      archivedTime: state.archivedTime,
+      inputs: data?.inputs ?? {},
+      outputs: data?.outputs ?? {},
+    })
+  }
+
+  /** Copies a node's outputs into its pipeline's context through its output map. */
+  async extractOutputs(tx: Runtime, node: NodeRecord, outputs: Record<string, unknown>): Promise<void> {
+    const data = await tx.getData(node.id)
+    if (!data) return
+    const values: Record<string, ContextValue> = {}
+    for (const [outputKey, contextKeys] of Object.entries(data.outputs)) {
+      if (!(outputKey in outputs)) continue
+      for (const contextKey of contextKeys) values[contextKey] = { type: 'plain', value: outputs[outputKey] }
+    }
+    if (Object.keys(values).length > 0) await tx.upsertContext(node.pipelineId, values)
+  }
+
+  // ---- execute ----------------------------------------------------------------------------
+
+  async execute(processId: string, nodeId: string): Promise<void> {
+    let current = nodeId
+    for (;;) {
+      const outcome = await this.step((tx, after) => this.#executeStep(tx, after, processId, current))
+      if ('stop' in outcome) return
+      current = outcome.next
+    }
+  }
+
+  async #executeStep(
+    tx: Runtime,
+    after: AfterCommit,
+    processId: string,
+    nodeId: string,
+  ): Promise<StepOutcome> {
+    const process = await tx.getProcess(processId)
+    if (!process || process.dead) return STOP
+
+    if (process.destinationId === nodeId && process.parentId) {
+      await tx.updateProcess(processId, { dead: true, asleep: true, currentNodeId: nodeId })
+      const acks = await tx.addAck(process.parentId)
+      const parent = await tx.getProcess(process.parentId)
+      if (parent && acks === parent.needAck) {
+        await tx.updateProcess(parent.id, { ackNum: 0, needAck: 0, asleep: false, currentNodeId: nodeId })
+        after.push(() => this.deps.dispatcher.execute(parent.id, nodeId))
+      }
+      return STOP
+    }
+
+    await tx.updateProcess(processId, { currentNodeId: nodeId, asleep: false })
+    const pipelineStates = await tx.getStates(process.pipelineStack)
+    const root = pipelineStates.find((s) => s.nodeId === process.rootPipelineId)
+    if (!root || root.name === 'REVOKED') {
+      await tx.updateProcess(processId, { dead: true })
+      return STOP
+    }
+    for (const id of process.pipelineStack) {
+      const state = pipelineStates.find((s) => s.nodeId === id)
+      if (state?.name === 'SUSPENDED') {
+        await tx.updateProcess(processId, { suspended: true, suspendedBy: id })
+        return STOP
+      }
+    }
+
+    const node = await tx.getNode(nodeId)
+    if (!node) {
+      await tx.updateProcess(processId, { asleep: true })
+      return STOP
+    }
+    const existing = await tx.getState(nodeId)
+    let state: StateRecord
+    if (existing) {
+      if (existing.name === 'FINISHED' && node.type !== 'SubProcess' && existing.loop > this.deps.rerunLimit) {
+        await tx.setExecutionData(nodeId, {
+          inputs: {},
+          outputs: { ex_data: `node execution exceed rerun limit ${this.deps.rerunLimit}` },
+        })
+        await tx.updateProcess(processId, { asleep: true })
+        await this.setState(tx, nodeId, 'FAILED')
+        return STOP
+      }
+      if (existing.name === 'SUSPENDED') {
+        await tx.updateState(nodeId, existing.version, { rootId: node.rootPipelineId, parentId: node.pipelineId })
+        await tx.updateProcess(processId, { suspended: true, suspendedBy: nodeId })
+        return STOP
+      }
+      if (existing.name !== 'READY' && existing.name !== 'FINISHED' && existing.name !== 'LOOP_READY') {
+        await tx.updateProcess(processId, { asleep: true })
+        return STOP
+      }
+      if (existing.name === 'FINISHED') {
+        await this.addHistory(tx, existing)
+        state = await this.setState(tx, nodeId, 'RUNNING', {
+          refreshVersion: true,
+          setStarted: true,
+          patch: {
+            loop: existing.loop + 1,
+            innerLoop: existing.innerLoop + 1,
+            retry: 0,
+            skip: false,
+            errorIgnored: false,
+          },
+        })
+      } else {
+        state = await this.setState(tx, nodeId, 'RUNNING', { setStarted: true })
+      }
+    } else {
+      state = await this.setState(tx, nodeId, 'RUNNING', {
+        rootId: node.rootPipelineId,
+        parentId: node.pipelineId,
+      })
+    }
+
+    switch (node.type) {
+      case 'EmptyStartEvent':
+        return this.#startEvent(tx, process, node, state)
+      case 'ServiceActivity':
+        return this.#serviceActivity(tx, after, process, node, state)
+      case 'SubProcess':
+        return this.#subProcess(tx, process, node, state)
+      case 'ParallelGateway':
+        return this.#fork(tx, after, process, node, state, node.targets.map((t) => t.targetId))
+      case 'ConditionalParallelGateway':
+        return this.#conditionalParallel(tx, after, process, node, state)
+      case 'ExclusiveGateway':
+        return this.#exclusive(tx, process, node, state)
+      case 'ConvergeGateway':
+        await this.setState(tx, nodeId, 'FINISHED', { version: state.version })
+        return { next: node.targets[0]!.targetId }
+      default:
+        return this.#endEvent(tx, process, node, state)
+    }
+  }
+
+  async #fail(
+    tx: Runtime,
+    processId: string,
+    node: NodeRecord,
+    state: StateRecord,
+    exData: string,
+    inputs: Record<string, unknown> = {},
+  ): Promise<StepOutcome> {
+    await tx.setExecutionData(node.id, { inputs, outputs: { ex_data: exData } })
+    await tx.updateProcess(processId, { asleep: true })
+    await this.setState(tx, node.id, 'FAILED', { version: state.version })
+    return STOP
+  }
+
+  async #startEvent(
+    tx: Runtime,
+    process: ProcessRecord,
+    node: NodeRecord,
+    state: StateRecord,
+  ): Promise<StepOutcome> {
+    if (node.preRenderKeys?.length) {
+      const context = await tx.getContext(node.pipelineId)
+      const pipeline = await this.pipeline(tx, node.rootPipelineId)
+      try {
+        const hydrated = await hydrate(context, node.preRenderKeys, this.lazyFor(pipeline, state.innerLoop))
+        const frozen: Record<string, ContextValue> = {}
+        for (const key of node.preRenderKeys) {
+          const bare = bareKey(key)
+          if (bare in hydrated) frozen[formatKey(bare)] = { type: 'plain', value: hydrated[bare] }
+        }
+        await tx.upsertContext(node.pipelineId, frozen)
+      } catch (error) {
+        return this.#fail(tx, process.id, node, state, `context hydrate failed(${errorText(error)})`)
+      }
+    }
+    await this.setState(tx, node.id, 'FINISHED', { version: state.version })
+    return { next: node.targets[0]!.targetId }
+  }
+
+  async #pipelineOutputs(tx: Runtime, node: NodeRecord, pipelineId: string, innerLoop: number) {
+    const keys = node.pipelineOutputs ?? []
+    const outputs: Record<string, unknown> = {}
+    if (keys.length === 0) return outputs
+    const context = await tx.getContext(pipelineId)
+    const pipeline = await this.pipeline(tx, node.rootPipelineId)
+    const hydrated = await hydrate(context, keys, this.lazyFor(pipeline, innerLoop))
+    for (const key of keys) {
+      const bare = bareKey(key)
+      outputs[formatKey(bare)] = bare in hydrated ? hydrated[bare] : key
+    }
+    return outputs
+  }
+
+  async #endEvent(
+    tx: Runtime,
+    process: ProcessRecord,
+    node: NodeRecord,
+    state: StateRecord,
+  ): Promise<StepOutcome> {
+    const pipelineId = node.pipelineId
+    let outputs: Record<string, unknown>
+    try {
+      outputs = await this.#pipelineOutputs(tx, node, pipelineId, state.innerLoop)
+    } catch (error) {
+      return this.#fail(tx, process.id, node, state, `context hydrate failed(${errorText(error)})`)
+    }
+    await this.setState(tx, node.id, 'FINISHED', { version: state.version })
+    const pipelineState = await tx.getState(pipelineId)
+    if (pipelineId === process.rootPipelineId) {
+      await tx.setExecutionData(pipelineId, { inputs: {}, outputs })
+      if (pipelineState) await this.setState(tx, pipelineId, 'FINISHED', { version: pipelineState.version })
+      await tx.updateProcess(process.id, { dead: true })
+      return STOP
+    }
+    const subprocess = await tx.getNode(pipelineId)
+    if (!subprocess || !pipelineState) return STOP
+    const previous = await tx.getExecutionData(pipelineId)
+    const subOutputs = { ...outputs, _loop: pipelineState.loop, _inner_loop: pipelineState.innerLoop }
+    await tx.setExecutionData(pipelineId, { inputs: previous?.inputs ?? {}, outputs: subOutputs })
+    await this.extractOutputs(tx, subprocess, outputs)
+    await this.setState(tx, pipelineId, 'FINISHED', { version: pipelineState.version })
+    await tx.updateProcess(process.id, { pipelineStack: process.pipelineStack.slice(0, -1) })
+    return { next: subprocess.targets[0]!.targetId }
+  }
+
+  async #subProcess(
+    tx: Runtime,
+    process: ProcessRecord,
+    node: NodeRecord,
+    state: StateRecord,
+  ): Promise<StepOutcome> {
+    const data = await tx.getData(node.id)
+    const context = await tx.getContext(node.pipelineId)
+    const pipeline = await this.pipeline(tx, node.rootPipelineId)
+    let params: Record<string, unknown>
+    try {
+      params = await renderInputs(data?.inputs ?? {}, context, this.lazyFor(pipeline, state.innerLoop), {
+        _loop: state.loop,
+        _inner_loop: state.innerLoop,
+      })
+    } catch (error) {
+      return this.#fail(tx, process.id, node, state, `context hydrate failed(${errorText(error)})`)
+    }
+    await tx.setExecutionData(node.id, { inputs: params, outputs: {} })
+    const values: Record<string, ContextValue> = {}
+    for (const [key, value] of Object.entries(params)) values[formatKey(bareKey(key))] = { type: 'plain', value }
+    if (Object.keys(values).length > 0) await tx.upsertContext(node.id, values)
+    for (const child of await tx.getStatesByParent(node.id)) {
+      await tx.updateState(child.nodeId, child.version, { innerLoop: 0 })
+    }
+    await tx.updateProcess(process.id, { pipelineStack: [...process.pipelineStack, node.id] })
+    return { next: node.startEventId! }
+  }
+
+  async #evaluate(
+    tx: Runtime,
+    node: NodeRecord,
+    state: StateRecord,
+  ): Promise<{ hits: string[] } | { error: string }> {
+    const conditions = node.conditions ?? []
+    const context = await tx.getContext(node.pipelineId)
+    const pipeline = await this.pipeline(tx, node.rootPipelineId)
+    let hydrated: Record<string, unknown>
+    try {
+      hydrated = await hydrate(
+        context,
+        referencedKeys(conditions.map((c) => c.evaluate)),
+        this.lazyFor(pipeline, state.innerLoop),
+      )
+    } catch (error) {
+      return { error: `context hydrate failed(${errorText(error)})` }
+    }
+    const hits: string[] = []
+    for (const condition of conditions) {
+      try {
+        if (evaluateCondition(condition.evaluate, hydrated)) {
+          hits.push(condition.flowId)
+          if (node.strategy === 'first') break
+        }
+      } catch (error) {
+        return {
+          error: `evaluate[${condition.evaluate}] fail with data[${JSON.stringify(hydrated)}] message: ${errorText(error)}`,
+        }
+      }
+    }
+    return { hits }
+  }
+
+  async #exclusive(
+    tx: Runtime,
+    process: ProcessRecord,
+    node: NodeRecord,
+    state: StateRecord,
+  ): Promise<StepOutcome> {
+    const evaluated = await this.#evaluate(tx, node, state)
+    if ('error' in evaluated) return this.#fail(tx, process.id, node, state, evaluated.error)
+    let flowId: string | undefined
+    if (evaluated.hits.length === 1) flowId = evaluated.hits[0]
+    else if (evaluated.hits.length > 1) {
+      return this.#fail(tx, process.id, node, state, `multiple conditions meet: ${JSON.stringify(evaluated.hits)}`)
+    } else if (node.defaultFlowId) flowId = node.defaultFlowId
+    else return this.#fail(tx, process.id, node, state, 'all conditions of branches are not meet')
+    const target = node.targets.find((t) => t.flowId === flowId)!
+    await this.setState(tx, node.id, 'FINISHED', { version: state.version })
+    return { next: target.targetId }
+  }
+
+  async #conditionalParallel(
+    tx: Runtime,
+    after: AfterCommit,
+    process: ProcessRecord,
+    node: NodeRecord,
+    state: StateRecord,
+  ): Promise<StepOutcome> {
+    const evaluated = await this.#evaluate(tx, { ...node, strategy: 'only' }, state)
+    if ('error' in evaluated) return this.#fail(tx, process.id, node, state, evaluated.error)
+    let flows = evaluated.hits
+    if (flows.length === 0) {
+      if (!node.defaultFlowId) {
+        return this.#fail(tx, process.id, node, state, 'all conditions of branches are not meet')
+      }
+      flows = [node.defaultFlowId]
+    }
+    const targets = node.targets.filter((t) => flows.includes(t.flowId)).map((t) => t.targetId)
+    return this.#fork(tx, after, process, node, state, targets)
+  }
+
+  /** Forks one child process per target, each ending at the gateway's converge. */
+  async forkProcesses(
+    tx: Runtime,
+    after: AfterCommit,
+    process: ProcessRecord,
+    gatewayId: string,
+    convergeId: string,
+    targets: string[],
+  ): Promise<void> {
+    const children: ProcessRecord[] = targets.map((target) => ({
+      id: this.deps.ids.next('process'),
+      rootPipelineId: process.rootPipelineId,
+      parentId: process.id,
+      destinationId: convergeId,
+      currentNodeId: target,
+      pipelineStack: [...process.pipelineStack],
+      asleep: false,
+      suspended: false,
+      suspendedBy: null,
+      dead: false,
+      ackNum: 0,
+      needAck: 0,
+    }))
+    await tx.updateProcess(process.id, {
+      asleep: true,
+      currentNodeId: gatewayId,
+      ackNum: 0,
+      needAck: children.length,
+    })
+    await tx.createProcesses(children)
+    after.push(() => {
+      for (const child of children) this.deps.dispatcher.execute(child.id, child.currentNodeId)
+    })
+  }
+
+  async #fork(
+    tx: Runtime,
+    after: AfterCommit,
+    process: ProcessRecord,
+    node: NodeRecord,
+    state: StateRecord,
+    targets: string[],
+  ): Promise<StepOutcome> {
+    await this.forkProcesses(tx, after, process, node.id, node.convergeGatewayId!, targets)
+    await this.setState(tx, node.id, 'FINISHED', { version: state.version })
+    return STOP
+  }
+
+  async #serviceActivity(
+    tx: Runtime,
+    after: AfterCommit,
+    process: ProcessRecord,
+    node: NodeRecord,
+    state: StateRecord,
+  ): Promise<StepOutcome> {
+    const ref = node.component!
+    const system = { _loop: state.loop, _inner_loop: state.innerLoop }
+    const data = await tx.getData(node.id)
+    const pipeline = await this.pipeline(tx, node.rootPipelineId)
+    let inputs: Record<string, unknown>
+    try {
+      const context = await tx.getContext(node.pipelineId)
+      inputs = await renderInputs(data?.inputs ?? {}, context, this.lazyFor(pipeline, state.innerLoop), system)
+    } catch (error) {
+      const raw = Object.fromEntries(Object.entries(data?.inputs ?? {}).map(([k, v]) => [k, v.value]))
+      await tx.setExecutionData(node.id, {
+        inputs: raw,
+        outputs: { ex_data: `inputs hydrate failed(${errorText(error)})`, _result: false, ...system },
+      })
+      await tx.updateProcess(process.id, { asleep: true })
+      await this.setState(tx, node.id, 'FAILED', { version: state.version })
+      return STOP
+    }
+    Object.assign(inputs, system)
+    const info = this.deps.components.info(ref)
+    if (!info) {
+      return this.#fail(
+        tx,
+        process.id,
+        node,
+        state,
+        `component(${ref.code}) version(${ref.version}) does not exist`,
+        inputs,
+      )
+    }
+    if (node.timeout) {
+      const schedule = await this.#createSchedule(tx, 'timeout', process.id, node.id, state.version)
+      const delay = node.timeout.seconds * 1000
+      after.push(() => this.deps.dispatcher.schedule(process.id, node.id, schedule.id, delay))
+    }
+
+    const result = await this.deps.components.run(ref, 'execute', {
+      inputs,
+      outputs: {},
+      parentData: pipeline?.rootPipelineData ?? {},
+      scheduleTimes: 0,
+      nodeId: node.id,
+      version: state.version,
+      rootPipelineId: node.rootPipelineId,
+      loop: state.loop,
+      innerLoop: state.innerLoop,
+    })
+    const outputs: Record<string, unknown> = { ...result.outputs, _result: result.success, ...system }
+    if (!result.success && outputs.ex_data === undefined && result.error) outputs.ex_data = result.error
+
+    const now = await tx.getState(node.id)
+    if (!now || now.version !== state.version || now.name !== 'RUNNING') return STOP
+    await tx.setExecutionData(node.id, { inputs, outputs })
+
+    if (result.success) {
+      if (info.scheduleMode === 'none') return this.#finishActivity(tx, node, state, outputs, false)
+      const type = info.scheduleMode
+      const schedule = await this.#createSchedule(tx, type, process.id, node.id, state.version)
+      await tx.updateProcess(process.id, { asleep: true })
+      if (type === 'poll') after.push(() => this.deps.dispatcher.schedule(process.id, node.id, schedule.id, 0))
+      return STOP
+    }
+    if (node.errorIgnorable) return this.#finishActivity(tx, node, state, outputs, true)
+    return this.#failActivity(tx, after, process.id, node, state, outputs)
+  }
+
+  async #createSchedule(
+    tx: Runtime,
+    type: ScheduleRecord['type'],
+    processId: string,
+    nodeId: string,
+    version: string,
+  ): Promise<ScheduleRecord> {
+    const schedule: ScheduleRecord = {
+      id: this.deps.ids.next('schedule'),
+      type,
+      processId,
+      nodeId,
+      version,
+      finished: false,
+      expired: false,
+      scheduling: false,
+      times: 0,
+    }
+    await tx.createSchedule(schedule)
+    return schedule
+  }
+
+  async #finishActivity(
+    tx: Runtime,
+    node: NodeRecord,
+    state: StateRecord,
+    outputs: Record<string, unknown>,
+    errorIgnored: boolean,
+  ): Promise<StepOutcome> {
+    await this.setState(tx, node.id, 'FINISHED', {
+      version: state.version,
+      patch: errorIgnored ? { errorIgnored: true } : {},
+    })
+    await this.extractOutputs(tx, node, outputs)
+    return { next: node.targets[0]!.targetId }
+  }
+
+  async #failActivity(
+    tx: Runtime,
+    after: AfterCommit,
+    processId: string,
+    node: NodeRecord,
+    state: StateRecord,
+    outputs: Record<string, unknown>,
+  ): Promise<StepOutcome> {
+    await tx.updateProcess(processId, { asleep: true })
+    await this.setState(tx, node.id, 'FAILED', { version: state.version })
+    await this.extractOutputs(tx, node, outputs)
+    if (node.autoRetry && state.retry < node.autoRetry.times) {
+      const schedule = await this.#createSchedule(tx, 'auto_retry', processId, node.id, state.version)
+      const delay = node.autoRetry.intervalSeconds * 1000
+      after.push(() => this.deps.dispatcher.schedule(processId, node.id, schedule.id, delay))
+    }
+    return STOP
+  }
+
+  // ---- schedule ---------------------------------------------------------------------------
+
+  async schedule(processId: string, nodeId: string, scheduleId: string): Promise<void> {
+    const next = await this.step((tx, after) => this.#scheduleStep(tx, after, processId, nodeId, scheduleId))
+    if (next) await this.execute(processId, next)
+  }
+
+  async #scheduleStep(
+    tx: Runtime,
+    after: AfterCommit,
+    processId: string,
+    nodeId: string,
+    scheduleId: string,
+  ): Promise<string | null> {
+    const schedule = await tx.getSchedule(scheduleId)
+    if (!schedule || schedule.finished || schedule.expired) return null
+    const [state, node, process] = await Promise.all([
+      tx.getState(nodeId),
+      tx.getNode(nodeId),
+      tx.getProcess(processId),
+    ])
+    if (!state || !node || !process) return null
+    const root = await tx.getState(node.rootPipelineId)
+    if (!root || root.name === 'REVOKED') {
+      await tx.updateSchedule(schedule.id, { expired: true })
+      return null
+    }
+
+    if (schedule.type === 'timeout') {
+      await tx.updateSchedule(schedule.id, { finished: true })
+      if (state.version !== schedule.version || state.name !== 'RUNNING') return null
+      const failed = await this.forceFail(tx, node, state, `node timeout: ${node.timeout?.seconds ?? 0} seconds`)
+      if (node.timeout?.action !== 'forced_fail_and_skip') return null
+      await this.addHistory(tx, failed)
+      await this.setState(tx, node.id, 'FINISHED', {
+        version: failed.version,
+        refreshVersion: true,
+        patch: { skip: true },
+      })
+      const target = node.targets[0]!.targetId
+      await tx.updateProcess(process.id, { asleep: false, currentNodeId: target })
+      return target
+    }
+
+    if (schedule.type === 'auto_retry') {
+      await tx.updateSchedule(schedule.id, { finished: true })
+      if (state.version !== schedule.version || state.name !== 'FAILED') return null
+      if (process.currentNodeId !== nodeId || !process.asleep) return null
+      await this.addHistory(tx, state)
+      await this.setState(tx, nodeId, 'READY', {
+        version: state.version,
+        refreshVersion: true,
+        patch: { retry: state.retry + 1, startedTime: null, archivedTime: null },
+      })
+      await tx.updateProcess(process.id, { asleep: false })
+      return nodeId
+    }
+
+    if (state.version !== schedule.version || state.name !== 'RUNNING') {
+      await tx.updateSchedule(schedule.id, { expired: true })
+      return null
+    }
+    if (!(await tx.lockSchedule(schedule.id))) {
+      if (schedule.type === 'multi_callback') {
+        after.push(() => this.deps.dispatcher.schedule(processId, nodeId, scheduleId, 1000))
+      }
+      return null
+    }
+    let callbackData: unknown
+    if (schedule.type !== 'poll') {
+      const callback = await tx.takeCallback(schedule.id)
+      if (!callback) {
+        await tx.updateSchedule(schedule.id, { scheduling: false })
+        return null
+      }
+      callbackData = callback.data
+    }
+
+    const pipeline = await this.pipeline(tx, node.rootPipelineId)
+    const execution: ExecutionDataRecord = (await tx.getExecutionData(nodeId)) ?? { inputs: {}, outputs: {} }
+    const result = await this.deps.components.run(node.component!, 'schedule', {
+      inputs: execution.inputs,
+      outputs: execution.outputs,
+      parentData: pipeline?.rootPipelineData ?? {},
+      callbackData,
+      scheduleTimes: schedule.times,
+      nodeId,
+      version: state.version,
+      rootPipelineId: node.rootPipelineId,
+      loop: state.loop,
+      innerLoop: state.innerLoop,
+    })
+    const system = { _loop: state.loop, _inner_loop: state.innerLoop }
+    const outputs: Record<string, unknown> = { ...result.outputs, _result: result.success, ...system }
+    if (!result.success && outputs.ex_data === undefined && result.error) outputs.ex_data = result.error
+
+    const current = await tx.getState(nodeId)
+    if (!current || current.version !== schedule.version || current.name !== 'RUNNING') {
+      await tx.updateSchedule(schedule.id, { expired: true, scheduling: false })
+      return null
+    }
+    await tx.setExecutionData(nodeId, { inputs: execution.inputs, outputs })
+    await tx.updateSchedule(schedule.id, { times: schedule.times + 1, scheduling: false })
+
+    if (result.success) {
+      const done = schedule.type === 'callback' || result.finished
+      if (!done) {
+        if (schedule.type === 'poll') {
+          const delay = Math.max(0, (result.pollAfterSeconds ?? 0) * 1000)
+          after.push(() => this.deps.dispatcher.schedule(processId, nodeId, scheduleId, delay))
+        }
+        return null
+      }
+      await tx.updateSchedule(schedule.id, { finished: true })
+      const outcome = await this.#finishActivity(tx, node, state, outputs, false)
+      const next = 'next' in outcome ? outcome.next : null
+      if (next) await tx.updateProcess(process.id, { asleep: false, currentNodeId: next })
+      return next
+    }
+    if (node.errorIgnorable) {
+      await tx.updateSchedule(schedule.id, { finished: true })
+      const outcome = await this.#finishActivity(tx, node, state, outputs, true)
+      const next = 'next' in outcome ? outcome.next : null
+      if (next) await tx.updateProcess(process.id, { asleep: false, currentNodeId: next })
+      return next
+    }
+    await this.#failActivity(tx, after, process.id, node, state, outputs)
+    return null
+  }
+
+  /** Fails a running activity now: `ex_data`, `_forced_failed`, a new version, its process asleep. */
+  async forceFail(tx: Runtime, node: NodeRecord, state: StateRecord, exData: string): Promise<StateRecord> {
+    const execution = (await tx.getExecutionData(node.id)) ?? { inputs: {}, outputs: {} }
+    await tx.setExecutionData(node.id, {
+      inputs: execution.inputs,
+      outputs: { ...execution.outputs, ex_data: exData, _forced_failed: true },
+    })
+    const failed = await this.setState(tx, node.id, 'FAILED', { version: state.version, refreshVersion: true })
+    for (const process of await tx.findProcesses({ currentNodeId: node.id })) {
+      await tx.updateProcess(process.id, { asleep: true })
+    }
+    const schedule = await tx.findSchedule(node.id, state.version)
+    if (schedule && !schedule.finished) await tx.updateSchedule(schedule.id, { expired: true })
+    return failed
+  }
+}

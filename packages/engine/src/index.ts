@@ -1,0 +1,39 @@
+export type { EngineAPIResult } from './api/result.js'
+export { EngineAPI, type PreviewNodeInputsArgs, type RunPipelineArgs } from './api/engine-api.js'
+export type { StateTreeEntry } from './api/format.js'
+export {
+  type Component,
+  type ComponentControls,
+  type ComponentData,
+  type ComponentOutcome,
+  ComponentRegistry,
+  type LazyVariable,
+} from './component-registry.js'
+export { defaultIds, type Engine, type EngineOptions, createEngine } from './engine.js'
+export {
+  ComponentNotFoundError,
+  ENGINE_ERROR_CODES,
+  EngineError,
+  type EngineErrorCode,
+  InvalidOperationError,
+  NotFoundError,
+  StateTransitionError,
+  TreeInvalidEngineError,
+  VersionMismatchError,
+} from './errors.js'
+export { InlineDispatcher, type InlineDispatcherOptions } from './inline-dispatcher.js'
+export { MemoryRuntime } from './memory-runtime.js'
+export { type Clock, type IdGenerator, ManualClock, systemClock } from './ports/clock.js'
+export type {
+  ComponentCallInput,
+  ComponentCallResult,
+  ComponentInfo,
+  ComponentRef,
+  ComponentRunner,
+  ScheduleMode,
+} from './ports/components.js'
+export type { Dispatcher, StepHandler } from './ports/dispatcher.js'
+export type { EngineHooks } from './ports/hooks.js'
+export type * from './ports/records.js'
+export type * from './ports/runtime.js'
+export { ARCHIVED_STATES, canTransit, STATES, type StateName } from './states.js'

@@ -1,0 +1,225 @@
+import type {
+  CallbackRecord,
+  ContextValue,
+  DataRecord,
+  ExecutionDataRecord,
+  HistoryRecord,
+  NodeRecord,
+  PipelineRecord,
+  ProcessRecord,
+  ScheduleRecord,
+  StateRecord,
+} from './ports/records.js'
+import type { Runtime, StatePatch } from './ports/runtime.js'
+import type { StateName } from './states.js'
+
+const copy = <T>(value: T): T => structuredClone(value)
+
+/**
+ * The Runtime in memory, for tests and for embedders that need no persistence. Records are
+ * copied in and out, as a database would, so no caller can change a stored record by accident.
+ * @example
+ * const engine = createEngine({ runtime: new MemoryRuntime() })
+ */
+export class MemoryRuntime implements Runtime {
+  #pipelines = new Map<string, PipelineRecord>()
+  #processes = new Map<string, ProcessRecord>()
+  #states = new Map<string, StateRecord>()
+  #nodes = new Map<string, NodeRecord>()
+  #data = new Map<string, DataRecord>()
+  #executionData = new Map<string, ExecutionDataRecord>()
+  #contexts = new Map<string, Map<string, ContextValue>>()
+  #schedules = new Map<string, ScheduleRecord>()
+  #callbacks: CallbackRecord[] = []
+  #histories: HistoryRecord[] = []
+
+  async transaction<T>(fn: (tx: Runtime) => Promise<T>): Promise<T> {
+    return fn(this)
+  }
+
+  async createPipeline(pipeline: PipelineRecord): Promise<void> {
+    this.#pipelines.set(pipeline.id, copy(pipeline))
+  }
+
+  async getPipeline(id: string): Promise<PipelineRecord | undefined> {
+    const pipeline = this.#pipelines.get(id)
+    return pipeline && copy(pipeline)
+  }
+
+  async createProcesses(processes: ProcessRecord[]): Promise<void> {
+    for (const process of processes) this.#processes.set(process.id, copy(process))
+  }
+
+  async getProcess(id: string): Promise<ProcessRecord | undefined> {
+    const process = this.#processes.get(id)
+    return process && { ...process, pipelineStack: [...process.pipelineStack] }
+  }
+
+  async updateProcess(id: string, patch: Partial<Omit<ProcessRecord, 'id'>>): Promise<void> {
+    const process = this.#processes.get(id)
+    if (!process) return
+    Object.assign(process, patch)
+    if (patch.pipelineStack) process.pipelineStack = [...patch.pipelineStack]
+  }
+
+  async findProcesses(where: Partial<Omit<ProcessRecord, 'pipelineStack'>>): Promise<ProcessRecord[]> {
+    const entries = Object.entries(where) as Array<[keyof ProcessRecord, unknown]>
+    const found: ProcessRecord[] = []
+    for (const process of this.#processes.values()) {
+      if (process.dead && where.dead !== true) continue
+      if (entries.every(([key, value]) => process[key] === value)) {
+        found.push({ ...process, pipelineStack: [...process.pipelineStack] })
+      }
+    }
+    return found
+  }
+
+  async addAck(id: string): Promise<number> {
+    const process = this.#processes.get(id)
+    if (!process) return 0
+    process.ackNum += 1
+    return process.ackNum
+  }
+
+  async getState(nodeId: string): Promise<StateRecord | undefined> {
+    const state = this.#states.get(nodeId)
+    return state && { ...state }
+  }
+
+  async getStates(nodeIds: string[]): Promise<StateRecord[]> {
+    const found: StateRecord[] = []
+    for (const id of nodeIds) {
+      const state = this.#states.get(id)
+      if (state) found.push({ ...state })
+    }
+    return found
+  }
+
+  async getStatesByRoot(rootId: string): Promise<StateRecord[]> {
+    return [...this.#states.values()].filter((s) => s.rootId === rootId).map((s) => ({ ...s }))
+  }
+
+  async getStatesByParent(parentId: string): Promise<StateRecord[]> {
+    return [...this.#states.values()]
+      .filter((s) => s.parentId === parentId && s.nodeId !== parentId)
+      .map((s) => ({ ...s }))
+  }
+
+  async createState(state: StateRecord): Promise<boolean> {
+    if (this.#states.has(state.nodeId)) return false
+    this.#states.set(state.nodeId, { ...state })
+    return true
+  }
+
+  async updateState(
+    nodeId: string,
+    expectedVersion: string,
+    patch: StatePatch,
+    expectedName?: StateName,
+  ): Promise<boolean> {
+    const state = this.#states.get(nodeId)
+    if (!state || state.version !== expectedVersion) return false
+    if (expectedName !== undefined && state.name !== expectedName) return false
+    Object.assign(state, patch)
+    return true
+  }
+
+  async createNodes(nodes: NodeRecord[]): Promise<void> {
+    for (const node of nodes) this.#nodes.set(node.id, copy(node))
+  }
+
+  async getNode(id: string): Promise<NodeRecord | undefined> {
+    // Node definitions are written once and never changed, so readers may share them.
+    return this.#nodes.get(id)
+  }
+
+  async setData(nodeId: string, data: DataRecord): Promise<void> {
+    this.#data.set(nodeId, copy(data))
+  }
+
+  async setDataBatch(entries: Array<[string, DataRecord]>): Promise<void> {
+    for (const [nodeId, data] of entries) this.#data.set(nodeId, copy(data))
+  }
+
+  async getData(nodeId: string): Promise<DataRecord | undefined> {
+    const data = this.#data.get(nodeId)
+    return data && copy(data)
+  }
+
+  async setExecutionData(nodeId: string, data: ExecutionDataRecord): Promise<void> {
+    this.#executionData.set(nodeId, copy(data))
+  }
+
+  async getExecutionData(nodeId: string): Promise<ExecutionDataRecord | undefined> {
+    const data = this.#executionData.get(nodeId)
+    return data && copy(data)
+  }
+
+  async getContext(pipelineId: string): Promise<Record<string, ContextValue>> {
+    const context = this.#contexts.get(pipelineId)
+    return context ? copy(Object.fromEntries(context)) : {}
+  }
+
+  async upsertContext(pipelineId: string, values: Record<string, ContextValue>): Promise<void> {
+    let context = this.#contexts.get(pipelineId)
+    if (!context) {
+      context = new Map()
+      this.#contexts.set(pipelineId, context)
+    }
+    for (const [key, value] of Object.entries(values)) context.set(key, copy(value))
+  }
+
+  async createSchedule(schedule: ScheduleRecord): Promise<void> {
+    this.#schedules.set(schedule.id, { ...schedule })
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    const schedule = this.#schedules.get(id)
+    return schedule && { ...schedule }
+  }
+
+  async findSchedule(
+    nodeId: string,
+    version: string,
+    type?: ScheduleRecord['type'],
+  ): Promise<ScheduleRecord | undefined> {
+    for (const schedule of this.#schedules.values()) {
+      if (schedule.nodeId !== nodeId || schedule.version !== version) continue
+      if (type !== undefined ? schedule.type === type : schedule.type !== 'timeout' && schedule.type !== 'auto_retry') {
+        return { ...schedule }
+      }
+    }
+    return undefined
+  }
+
+  async updateSchedule(id: string, patch: Partial<Omit<ScheduleRecord, 'id'>>): Promise<void> {
+    const schedule = this.#schedules.get(id)
+    if (schedule) Object.assign(schedule, patch)
+  }
+
+  async lockSchedule(id: string): Promise<boolean> {
+    const schedule = this.#schedules.get(id)
+    if (!schedule || schedule.scheduling) return false
+    schedule.scheduling = true
+    return true
+  }
+
+  async addCallback(callback: CallbackRecord): Promise<void> {
+    this.#callbacks.push(copy(callback))
+  }
+
+  async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
+    const callback = this.#callbacks.find((c) => c.scheduleId === scheduleId && !c.consumed)
+    if (!callback) return undefined
+    callback.consumed = true
+    return copy(callback)
+  }
+
+  async addHistory(history: Omit<HistoryRecord, 'id'>): Promise<void> {
+    this.#histories.push({ ...copy(history), id: this.#histories.length + 1 })
+  }
+
+  async getHistories(nodeId: string): Promise<HistoryRecord[]> {
+    return this.#histories.filter((h) => h.nodeId === nodeId).map((h) => copy(h))
+  }
+}

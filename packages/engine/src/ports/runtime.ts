@@ -1,0 +1,115 @@
+import type { StateName } from '../states.js'
+import type {
+  CallbackRecord,
+  ContextValue,
+  DataRecord,
+  ExecutionDataRecord,
+  HistoryRecord,
+  NodeRecord,
+  PipelineRecord,
+  ProcessRecord,
+  ScheduleRecord,
+  StateRecord,
+} from './records.js'
+
+/** Started pipelines. */
+export interface PipelineStore {
+  createPipeline(pipeline: PipelineRecord): Promise<void>
+  getPipeline(id: string): Promise<PipelineRecord | undefined>
+}
+
+/** Execution threads. */
+export interface ProcessStore {
+  createProcesses(processes: ProcessRecord[]): Promise<void>
+  getProcess(id: string): Promise<ProcessRecord | undefined>
+  updateProcess(id: string, patch: Partial<Omit<ProcessRecord, 'id'>>): Promise<void>
+  /** Live processes whose fields equal every field of `where`. */
+  findProcesses(where: Partial<Omit<ProcessRecord, 'pipelineStack'>>): Promise<ProcessRecord[]>
+  /** Adds one acknowledgement to a parent and answers the new count, atomically. */
+  addAck(id: string): Promise<number>
+}
+
+/** What a state write changes; counters are set, not added, so a write is idempotent. */
+export type StatePatch = Partial<Omit<StateRecord, 'nodeId'>>
+
+/** Node states; every update is a compare-and-set on `version`. */
+export interface StateStore {
+  getState(nodeId: string): Promise<StateRecord | undefined>
+  getStates(nodeIds: string[]): Promise<StateRecord[]>
+  getStatesByRoot(rootId: string): Promise<StateRecord[]>
+  getStatesByParent(parentId: string): Promise<StateRecord[]>
+  /** Creates a state; answers false and changes nothing if the node has one already. */
+  createState(state: StateRecord): Promise<boolean>
+  /**
+   * Updates a state if its version is still `expectedVersion` (and, when given, its name is
+   * `expectedName`); answers whether it did.
+   */
+  updateState(
+    nodeId: string,
+    expectedVersion: string,
+    patch: StatePatch,
+    expectedName?: StateName,
+  ): Promise<boolean>
+}
+
+/** Compiled node definitions. */
+export interface NodeStore {
+  createNodes(nodes: NodeRecord[]): Promise<void>
+  getNode(id: string): Promise<NodeRecord | undefined>
+}
+
+/** Configured inputs, and inputs and outputs as run. */
+export interface DataStore {
+  setData(nodeId: string, data: DataRecord): Promise<void>
+  setDataBatch(entries: Array<[string, DataRecord]>): Promise<void>
+  getData(nodeId: string): Promise<DataRecord | undefined>
+  setExecutionData(nodeId: string, data: ExecutionDataRecord): Promise<void>
+  getExecutionData(nodeId: string): Promise<ExecutionDataRecord | undefined>
+}
+
+/** Context variables, per (sub)pipeline id. */
+export interface ContextStore {
+  getContext(pipelineId: string): Promise<Record<string, ContextValue>>
+  /** Writes the given keys (others are kept). */
+  upsertContext(pipelineId: string, values: Record<string, ContextValue>): Promise<void>
+}
+
+/** Pending polls, callbacks, timeouts and automatic retries. */
+export interface ScheduleStore {
+  createSchedule(schedule: ScheduleRecord): Promise<void>
+  getSchedule(id: string): Promise<ScheduleRecord | undefined>
+  findSchedule(nodeId: string, version: string, type?: ScheduleRecord['type']): Promise<ScheduleRecord | undefined>
+  updateSchedule(id: string, patch: Partial<Omit<ScheduleRecord, 'id'>>): Promise<void>
+  /** Sets `scheduling` if it was clear; answers whether this caller holds the lock. */
+  lockSchedule(id: string): Promise<boolean>
+}
+
+/** Callback data waiting for a schedule call. */
+export interface CallbackStore {
+  addCallback(callback: CallbackRecord): Promise<void>
+  /** The oldest callback of a schedule not yet consumed, marked consumed. */
+  takeCallback(scheduleId: string): Promise<CallbackRecord | undefined>
+}
+
+/** Archived runs of nodes. */
+export interface HistoryStore {
+  addHistory(history: Omit<HistoryRecord, 'id'>): Promise<void>
+  getHistories(nodeId: string): Promise<HistoryRecord[]>
+}
+
+/**
+ * Everything the engine keeps, behind one interface: the engine knows no database. `transaction`
+ * runs one engine step atomically; an implementation may group consecutive steps of a process.
+ */
+export interface Runtime
+  extends PipelineStore,
+    ProcessStore,
+    StateStore,
+    NodeStore,
+    DataStore,
+    ContextStore,
+    ScheduleStore,
+    CallbackStore,
+    HistoryStore {
+  transaction<T>(fn: (tx: Runtime) => Promise<T>): Promise<T>
+}

@@ -1,0 +1,177 @@
+import { bareKey, formatKey } from '@culm/expr'
+import {
+  type ConditionalGateway,
+  type EngineTree,
+  flowList,
+  type NodeOutputVariable,
+  type PipelineTree,
+  type ServiceActivityNode as ServiceActivity,
+  type SubProcessNode as SubProcess,
+  type Variable,
+} from '@culm/tree'
+import type { ContextValue, DataInput, DataRecord, NodeRecord } from './ports/records.js'
+
+/** Everything a started pipeline writes before its first step. */
+export interface PreparedPipeline {
+  nodes: NodeRecord[]
+  data: Array<[string, DataRecord]>
+  contexts: Array<[string, Record<string, ContextValue>]>
+}
+
+/** Options of `preparePipeline`. */
+export interface PrepareOptions {
+  rootPipelineContext?: Record<string, unknown>
+  subprocessContext?: Record<string, unknown>
+}
+
+function isNodeOutput(value: Variable | NodeOutputVariable): value is NodeOutputVariable {
+  return 'source_act' in value && value.source_act !== undefined
+}
+
+function dataInput(variable: Variable | unknown): DataInput {
+  if (typeof variable === 'object' && variable !== null && 'type' in variable && 'value' in variable) {
+    const v = variable as Variable
+    const input: DataInput = { needRender: v.type !== 'plain' && v.need_render !== false, value: v.value }
+    if (v.type === 'lazy' && v.custom_type) input.customType = v.custom_type
+    return input
+  }
+  return { needRender: true, value: variable }
+}
+
+/** The output map of every node of one pipeline: node id -> output key -> context keys. */
+function outputMaps(tree: PipelineTree): Map<string, Record<string, string[]>> {
+  const maps = new Map<string, Record<string, string[]>>()
+  const add = (nodeId: string, sourceKey: string, contextKey: string) => {
+    const map = maps.get(nodeId) ?? {}
+    ;(map[sourceKey] ??= []).push(contextKey)
+    maps.set(nodeId, map)
+  }
+  for (const [key, variable] of Object.entries(tree.data?.inputs ?? {})) {
+    if (!isNodeOutput(variable)) continue
+    if (typeof variable.source_act === 'string') add(variable.source_act, variable.source_key ?? '', key)
+    else for (const source of variable.source_act) add(source.source_act, source.source_key, key)
+  }
+  return maps
+}
+
+function contextOf(tree: PipelineTree, presets: Record<string, unknown>): Record<string, ContextValue> {
+  const context: Record<string, ContextValue> = {}
+  for (const [key, variable] of Object.entries(tree.data?.inputs ?? {})) {
+    if (isNodeOutput(variable)) {
+      if (variable.need_initialization) context[key] = { type: 'plain', value: variable.value }
+      continue
+    }
+    const value: ContextValue = { type: variable.type, value: variable.value }
+    if (variable.type === 'lazy' && variable.custom_type) value.customType = variable.custom_type
+    context[key] = value
+  }
+  for (const [key, value] of Object.entries(presets)) context[formatKey(bareKey(key))] = { type: 'plain', value }
+  return context
+}
+
+/**
+ * Compiles a validated engine-format tree (with its subprocess trees) into the node definitions,
+ * configured data and initial contexts the engine runs from.
+ */
+export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}): PreparedPipeline {
+  const prepared: PreparedPipeline = { nodes: [], data: [], contexts: [] }
+  const rootId = tree.id
+  const visit = (pipeline: PipelineTree, pipelineId: string, depth: number): void => {
+    const presets =
+      depth === 0 ? (options.rootPipelineContext ?? {}) : (options.subprocessContext ?? {})
+    prepared.contexts.push([pipelineId, contextOf(pipeline, presets)])
+    const outputs = outputMaps(pipeline)
+    const targetsOf = (outgoing: string | string[]) =>
+      flowList(outgoing).map((flowId) => ({ flowId, targetId: pipeline.flows[flowId]?.target ?? '' }))
+    const base = (id: string, type: string, name: string | undefined) => ({
+      id,
+      type,
+      name: name ?? '',
+      pipelineId,
+      rootPipelineId: rootId,
+      canSkip: true,
+      canRetry: true,
+      errorIgnorable: false,
+    })
+
+    const start = pipeline.start_event
+    const startNode: NodeRecord = { ...base(start.id, start.type, start.name), targets: targetsOf(start.outgoing) }
+    if (pipeline.data?.pre_render_keys?.length) startNode.preRenderKeys = pipeline.data.pre_render_keys
+    prepared.nodes.push(startNode)
+
+    const end = pipeline.end_event
+    prepared.nodes.push({
+      ...base(end.id, end.type, end.name),
+      targets: [],
+      pipelineOutputs: pipeline.data?.outputs ?? [],
+    })
+
+    for (const activity of Object.values(pipeline.activities)) {
+      if (activity.type === 'SubProcess') {
+        const sub = activity as SubProcess
+        prepared.nodes.push({
+          ...base(sub.id, sub.type, sub.name),
+          targets: targetsOf(sub.outgoing),
+          startEventId: sub.pipeline.start_event.id,
+          pipelineOutputs: sub.pipeline.data?.outputs ?? [],
+        })
+        const inputs: Record<string, DataInput> = {}
+        for (const [key, param] of Object.entries(sub.params ?? {})) inputs[key] = dataInput(param)
+        prepared.data.push([sub.id, { inputs, outputs: outputs.get(sub.id) ?? {} }])
+        visit(sub.pipeline, sub.id, depth + 1)
+        continue
+      }
+      const act = activity as ServiceActivity
+      const node: NodeRecord = {
+        ...base(act.id, act.type, act.name),
+        targets: targetsOf(act.outgoing),
+        canSkip: act.skippable ?? true,
+        canRetry: act.retryable ?? true,
+        errorIgnorable: act.error_ignorable ?? false,
+        component: { code: act.component.code, version: act.component.version ?? 'legacy' },
+      }
+      if (act.timeout_config?.enable) {
+        node.timeout = { seconds: act.timeout_config.seconds, action: act.timeout_config.action }
+      } else if (typeof act.timeout === 'number' && act.timeout > 0) {
+        node.timeout = { seconds: act.timeout, action: 'forced_fail' }
+      }
+      if (act.auto_retry?.enable && act.auto_retry.times > 0) {
+        node.autoRetry = {
+          times: Math.min(act.auto_retry.times, 10),
+          intervalSeconds: Math.min(Math.max(act.auto_retry.interval, 0), 10),
+        }
+      }
+      if (act.loop_config?.enable) {
+        node.loopConfig = {
+          loopTimes: act.loop_config.loop_times,
+          failSkip: act.loop_config.fail_skip ?? false,
+          retryable: act.loop_config.retryable ?? false,
+          skippable: act.loop_config.skippable ?? false,
+          outputsKey: act.loop_config.outputs_key ?? 'outputs',
+        }
+      }
+      prepared.nodes.push(node)
+      const inputs: Record<string, DataInput> = {}
+      for (const [key, variable] of Object.entries(act.component.inputs ?? {})) inputs[key] = dataInput(variable)
+      prepared.data.push([act.id, { inputs, outputs: outputs.get(act.id) ?? {} }])
+    }
+
+    for (const gateway of Object.values(pipeline.gateways)) {
+      const node: NodeRecord = { ...base(gateway.id, gateway.type, gateway.name), targets: targetsOf(gateway.outgoing) }
+      if (gateway.type === 'ExclusiveGateway' || gateway.type === 'ConditionalParallelGateway') {
+        const conditional = gateway as ConditionalGateway
+        node.conditions = node.targets
+          .filter((t) => conditional.conditions[t.flowId] !== undefined)
+          .map((t) => ({ ...t, evaluate: conditional.conditions[t.flowId]!.evaluate }))
+        if (conditional.default_condition?.flow_id) node.defaultFlowId = conditional.default_condition.flow_id
+        if (conditional.extra_info?.strategy === 'first') node.strategy = 'first'
+      }
+      if (gateway.type !== 'ConvergeGateway' && gateway.converge_gateway_id) {
+        node.convergeGatewayId = gateway.converge_gateway_id
+      }
+      prepared.nodes.push(node)
+    }
+  }
+  visit(tree, rootId, 0)
+  return prepared
+}
