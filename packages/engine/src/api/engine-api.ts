@@ -107,6 +107,11 @@ export class EngineAPI {
       const processId = this.#core.deps.ids.next('process')
       const refused = await this.#core.step(async (tx, after) => {
         if (await tx.getPipeline(pipelineId)) return `pipeline(${pipelineId}) already exists`
+        for (const node of prepared.nodes) {
+          if (await tx.getNode(node.id)) {
+            return `node(${node.id}) already belongs to a started pipeline; node ids must be unique (give the tree new ids with replaceIds)`
+          }
+        }
         await tx.createPipeline({
           id: pipelineId,
           tree: engineTree,
