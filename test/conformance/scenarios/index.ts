@@ -1,0 +1,9 @@
+import type { Scenario } from '../harness.js'
+import { controlScenarios } from './control.js'
+import { flowScenarios } from './flow.js'
+
+/** Every conformance scenario, by name. */
+export const scenarios: Record<string, Scenario> = {
+  ...flowScenarios,
+  ...controlScenarios,
+}
