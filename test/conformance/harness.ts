@@ -96,7 +96,10 @@ export function createHarness(runtime: Runtime): Harness {
     },
     state,
     async outputs(nodeId) {
-      return harness.ok(await engine.api.getExecutionDataOutputs({ nodeId })) as Record<string, unknown>
+      return harness.ok(await engine.api.getExecutionDataOutputs({ nodeId })) as Record<
+        string,
+        unknown
+      >
     },
     ok(result) {
       expect(result.message).toBe('success')

@@ -66,7 +66,10 @@ export interface LazyVariable {
   ): unknown | Promise<unknown>
 }
 
-function dataObject(inputs: Record<string, unknown>, outputs: Record<string, unknown>): ComponentData {
+function dataObject(
+  inputs: Record<string, unknown>,
+  outputs: Record<string, unknown>,
+): ComponentData {
   return {
     inputs,
     outputs,
@@ -99,7 +102,9 @@ export class ComponentRegistry implements ComponentRunner {
     for (const component of components) {
       const key = `${component.code}@${component.version ?? 'legacy'}`
       if (this.#components.has(key)) {
-        throw new InvalidOperationError(`component ${component.code} version ${component.version ?? 'legacy'} is already registered`)
+        throw new InvalidOperationError(
+          `component ${component.code} version ${component.version ?? 'legacy'} is already registered`,
+        )
       }
       this.#components.set(key, component)
     }
@@ -115,7 +120,10 @@ export class ComponentRegistry implements ComponentRunner {
   /** Whether a component is known; without a version, whether any version is. */
   has(code: string, version?: string): boolean {
     if (version !== undefined) return this.#components.has(`${code}@${version}`)
-    return this.#components.has(`${code}@legacy`) || [...this.#components.values()].some((c) => c.code === code)
+    return (
+      this.#components.has(`${code}@legacy`) ||
+      [...this.#components.values()].some((c) => c.code === code)
+    )
   }
 
   /** Every registered component. */

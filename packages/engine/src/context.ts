@@ -36,7 +36,9 @@ export async function hydrate(
     let value = render(entry.value, resolved)
     if (entry.type === 'lazy') {
       if (!lazy || !entry.customType) {
-        throw new TypeError(`lazy variable ${formatKey(key)} has no computation for "${entry.customType ?? ''}"`)
+        throw new TypeError(
+          `lazy variable ${formatKey(key)} has no computation for "${entry.customType ?? ''}"`,
+        )
       }
       value = await lazy(entry.customType, value)
     }

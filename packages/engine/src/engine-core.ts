@@ -124,7 +124,13 @@ export class Core implements StepHandler {
         ...options.patch,
       }
       if (!(await tx.createState(state))) return this.setState(tx, nodeId, to, options)
-      this.deps.hooks.stateChanged?.({ nodeId, rootId: state.rootId, from: null, to, version: state.version })
+      this.deps.hooks.stateChanged?.({
+        nodeId,
+        rootId: state.rootId,
+        from: null,
+        to,
+        version: state.version,
+      })
       return state
     }
     if (options.version !== undefined && options.version !== current.version) {
@@ -172,13 +178,18 @@ export class Core implements StepHandler {
   }
 
   /** Copies a node's outputs into its pipeline's context through its output map. */
-  async extractOutputs(tx: Runtime, node: NodeRecord, outputs: Record<string, unknown>): Promise<void> {
+  async extractOutputs(
+    tx: Runtime,
+    node: NodeRecord,
+    outputs: Record<string, unknown>,
+  ): Promise<void> {
     const data = await tx.getData(node.id)
     if (!data) return
     const values: Record<string, ContextValue> = {}
     for (const [outputKey, contextKeys] of Object.entries(data.outputs)) {
       if (!(outputKey in outputs)) continue
-      for (const contextKey of contextKeys) values[contextKey] = { type: 'plain', value: outputs[outputKey] }
+      for (const contextKey of contextKeys)
+        values[contextKey] = { type: 'plain', value: outputs[outputKey] }
     }
     if (Object.keys(values).length > 0) await tx.upsertContext(node.pipelineId, values)
   }
@@ -188,7 +199,9 @@ export class Core implements StepHandler {
   async execute(processId: string, nodeId: string): Promise<void> {
     let current = nodeId
     for (;;) {
-      const outcome = await this.step((tx, after) => this.#executeStep(tx, after, processId, current))
+      const outcome = await this.step((tx, after) =>
+        this.#executeStep(tx, after, processId, current),
+      )
       if ('stop' in outcome) return
       current = outcome.next
     }
@@ -208,7 +221,12 @@ export class Core implements StepHandler {
       const acks = await tx.addAck(process.parentId)
       const parent = await tx.getProcess(process.parentId)
       if (parent && acks === parent.needAck) {
-        await tx.updateProcess(parent.id, { ackNum: 0, needAck: 0, asleep: false, currentNodeId: nodeId })
+        await tx.updateProcess(parent.id, {
+          ackNum: 0,
+          needAck: 0,
+          asleep: false,
+          currentNodeId: nodeId,
+        })
         after.push(() => this.deps.dispatcher.execute(parent.id, nodeId))
       }
       return STOP
@@ -237,7 +255,11 @@ export class Core implements StepHandler {
     const existing = await tx.getState(nodeId)
     let state: StateRecord
     if (existing) {
-      if (existing.name === 'FINISHED' && node.type !== 'SubProcess' && existing.loop > this.deps.rerunLimit) {
+      if (
+        existing.name === 'FINISHED' &&
+        node.type !== 'SubProcess' &&
+        existing.loop > this.deps.rerunLimit
+      ) {
         await tx.setExecutionData(nodeId, {
           inputs: {},
           outputs: { ex_data: `node execution exceed rerun limit ${this.deps.rerunLimit}` },
@@ -247,11 +269,18 @@ export class Core implements StepHandler {
         return STOP
       }
       if (existing.name === 'SUSPENDED') {
-        await tx.updateState(nodeId, existing.version, { rootId: node.rootPipelineId, parentId: node.pipelineId })
+        await tx.updateState(nodeId, existing.version, {
+          rootId: node.rootPipelineId,
+          parentId: node.pipelineId,
+        })
         await tx.updateProcess(processId, { suspended: true, suspendedBy: nodeId })
         return STOP
       }
-      if (existing.name !== 'READY' && existing.name !== 'FINISHED' && existing.name !== 'LOOP_READY') {
+      if (
+        existing.name !== 'READY' &&
+        existing.name !== 'FINISHED' &&
+        existing.name !== 'LOOP_READY'
+      ) {
         await tx.updateProcess(processId, { asleep: true })
         return STOP
       }
@@ -263,13 +292,18 @@ export class Core implements StepHandler {
           patch: {
             loop: existing.loop + 1,
             innerLoop: existing.innerLoop + 1,
-            retry: 0,
+            retry: node.loopConfig ? existing.retry : 0,
             skip: false,
             errorIgnored: false,
           },
         })
       } else {
-        state = await this.setState(tx, nodeId, 'RUNNING', { setStarted: true })
+        state = await this.setState(tx, nodeId, 'RUNNING', {
+          setStarted: true,
+          ...(existing.name === 'READY' && node.loopConfig
+            ? { patch: { loop: 1, innerLoop: 1 } }
+            : {}),
+        })
       }
     } else {
       state = await this.setState(tx, nodeId, 'RUNNING', {
@@ -286,7 +320,14 @@ export class Core implements StepHandler {
       case 'SubProcess':
         return this.#subProcess(tx, process, node, state)
       case 'ParallelGateway':
-        return this.#fork(tx, after, process, node, state, node.targets.map((t) => t.targetId))
+        return this.#fork(
+          tx,
+          after,
+          process,
+          node,
+          state,
+          node.targets.map((t) => t.targetId),
+        )
       case 'ConditionalParallelGateway':
         return this.#conditionalParallel(tx, after, process, node, state)
       case 'ExclusiveGateway':
@@ -323,7 +364,11 @@ export class Core implements StepHandler {
       const context = await tx.getContext(node.pipelineId)
       const pipeline = await this.pipeline(tx, node.rootPipelineId)
       try {
-        const hydrated = await hydrate(context, node.preRenderKeys, this.lazyFor(pipeline, state.innerLoop))
+        const hydrated = await hydrate(
+          context,
+          node.preRenderKeys,
+          this.lazyFor(pipeline, state.innerLoop),
+        )
         const frozen: Record<string, ContextValue> = {}
         for (const key of node.preRenderKeys) {
           const bare = bareKey(key)
@@ -331,7 +376,13 @@ export class Core implements StepHandler {
         }
         await tx.upsertContext(node.pipelineId, frozen)
       } catch (error) {
-        return this.#fail(tx, process.id, node, state, `context hydrate failed(${errorText(error)})`)
+        return this.#fail(
+          tx,
+          process.id,
+          node,
+          state,
+          `context hydrate failed(${errorText(error)})`,
+        )
       }
     }
     await this.setState(tx, node.id, 'FINISHED', { version: state.version })
@@ -369,14 +420,19 @@ export class Core implements StepHandler {
     const pipelineState = await tx.getState(pipelineId)
     if (pipelineId === process.rootPipelineId) {
       await tx.setExecutionData(pipelineId, { inputs: {}, outputs })
-      if (pipelineState) await this.setState(tx, pipelineId, 'FINISHED', { version: pipelineState.version })
+      if (pipelineState)
+        await this.setState(tx, pipelineId, 'FINISHED', { version: pipelineState.version })
       await tx.updateProcess(process.id, { dead: true })
       return STOP
     }
     const subprocess = await tx.getNode(pipelineId)
     if (!subprocess || !pipelineState) return STOP
     const previous = await tx.getExecutionData(pipelineId)
-    const subOutputs = { ...outputs, _loop: pipelineState.loop, _inner_loop: pipelineState.innerLoop }
+    const subOutputs = {
+      ...outputs,
+      _loop: pipelineState.loop,
+      _inner_loop: pipelineState.innerLoop,
+    }
     await tx.setExecutionData(pipelineId, { inputs: previous?.inputs ?? {}, outputs: subOutputs })
     await this.extractOutputs(tx, subprocess, outputs)
     await this.setState(tx, pipelineId, 'FINISHED', { version: pipelineState.version })
@@ -395,16 +451,22 @@ export class Core implements StepHandler {
     const pipeline = await this.pipeline(tx, node.rootPipelineId)
     let params: Record<string, unknown>
     try {
-      params = await renderInputs(data?.inputs ?? {}, context, this.lazyFor(pipeline, state.innerLoop), {
-        _loop: state.loop,
-        _inner_loop: state.innerLoop,
-      })
+      params = await renderInputs(
+        data?.inputs ?? {},
+        context,
+        this.lazyFor(pipeline, state.innerLoop),
+        {
+          _loop: state.loop,
+          _inner_loop: state.innerLoop,
+        },
+      )
     } catch (error) {
       return this.#fail(tx, process.id, node, state, `context hydrate failed(${errorText(error)})`)
     }
     await tx.setExecutionData(node.id, { inputs: params, outputs: {} })
     const values: Record<string, ContextValue> = {}
-    for (const [key, value] of Object.entries(params)) values[formatKey(bareKey(key))] = { type: 'plain', value }
+    for (const [key, value] of Object.entries(params))
+      values[formatKey(bareKey(key))] = { type: 'plain', value }
     if (Object.keys(values).length > 0) await tx.upsertContext(node.id, values)
     for (const child of await tx.getStatesByParent(node.id)) {
       await tx.updateState(child.nodeId, child.version, { innerLoop: 0 })
@@ -458,7 +520,13 @@ export class Core implements StepHandler {
     let flowId: string | undefined
     if (evaluated.hits.length === 1) flowId = evaluated.hits[0]
     else if (evaluated.hits.length > 1) {
-      return this.#fail(tx, process.id, node, state, `multiple conditions meet: ${JSON.stringify(evaluated.hits)}`)
+      return this.#fail(
+        tx,
+        process.id,
+        node,
+        state,
+        `multiple conditions meet: ${JSON.stringify(evaluated.hits)}`,
+      )
     } else if (node.defaultFlowId) flowId = node.defaultFlowId
     else return this.#fail(tx, process.id, node, state, 'all conditions of branches are not meet')
     const target = node.targets.find((t) => t.flowId === flowId)!
@@ -548,12 +616,32 @@ export class Core implements StepHandler {
     let inputs: Record<string, unknown>
     try {
       const context = await tx.getContext(node.pipelineId)
-      inputs = await renderInputs(data?.inputs ?? {}, context, this.lazyFor(pipeline, state.innerLoop), system)
+      // A node output of `_loop` is visible to the node's own inputs, as in the Python engine.
+      const preExtracted: Record<string, unknown> = {}
+      for (const key of ['_loop', '_inner_loop'] as const) {
+        for (const contextKey of data?.outputs[key] ?? [])
+          preExtracted[bareKey(contextKey)] = system[key]
+      }
+      inputs = await renderInputs(
+        data?.inputs ?? {},
+        context,
+        this.lazyFor(pipeline, state.innerLoop),
+        {
+          ...system,
+          ...preExtracted,
+        },
+      )
     } catch (error) {
-      const raw = Object.fromEntries(Object.entries(data?.inputs ?? {}).map(([k, v]) => [k, v.value]))
+      const raw = Object.fromEntries(
+        Object.entries(data?.inputs ?? {}).map(([k, v]) => [k, v.value]),
+      )
       await tx.setExecutionData(node.id, {
         inputs: raw,
-        outputs: { ex_data: `inputs hydrate failed(${errorText(error)})`, _result: false, ...system },
+        outputs: {
+          ex_data: `inputs hydrate failed(${errorText(error)})`,
+          _result: false,
+          ...system,
+        },
       })
       await tx.updateProcess(process.id, { asleep: true })
       await this.setState(tx, node.id, 'FAILED', { version: state.version })
@@ -588,8 +676,13 @@ export class Core implements StepHandler {
       loop: state.loop,
       innerLoop: state.innerLoop,
     })
-    const outputs: Record<string, unknown> = { ...result.outputs, _result: result.success, ...system }
-    if (!result.success && outputs.ex_data === undefined && result.error) outputs.ex_data = result.error
+    const outputs: Record<string, unknown> = {
+      ...result.outputs,
+      _result: result.success,
+      ...system,
+    }
+    if (!result.success && outputs.ex_data === undefined && result.error)
+      outputs.ex_data = result.error
 
     const now = await tx.getState(node.id)
     if (!now || now.version !== state.version || now.name !== 'RUNNING') return STOP
@@ -600,7 +693,8 @@ export class Core implements StepHandler {
       const type = info.scheduleMode
       const schedule = await this.#createSchedule(tx, type, process.id, node.id, state.version)
       await tx.updateProcess(process.id, { asleep: true })
-      if (type === 'poll') after.push(() => this.deps.dispatcher.schedule(process.id, node.id, schedule.id, 0))
+      if (type === 'poll')
+        after.push(() => this.deps.dispatcher.schedule(process.id, node.id, schedule.id, 0))
       return STOP
     }
     if (node.errorIgnorable) return this.#finishActivity(tx, node, state, outputs, true)
@@ -640,8 +734,48 @@ export class Core implements StepHandler {
       version: state.version,
       patch: errorIgnored ? { errorIgnored: true } : {},
     })
-    await this.extractOutputs(tx, node, outputs)
-    return { next: node.targets[0]!.targetId }
+    if (!node.loopConfig) {
+      await this.extractOutputs(tx, node, outputs)
+      return { next: node.targets[0]!.targetId }
+    }
+    await this.appendLoopOutputs(tx, node, state, outputs)
+    return { next: this.loopNext(node, state) }
+  }
+
+  /** Where a node-level loop goes after an iteration: the same node while iterations remain. */
+  loopNext(node: NodeRecord, state: StateRecord): string {
+    const loop = node.loopConfig
+    return loop && state.innerLoop < loop.loopTimes ? node.id : node.targets[0]!.targetId
+  }
+
+  /** A loop node's outputs accumulate in its `outputs_key` context list, one entry an iteration. */
+  async appendLoopOutputs(
+    tx: Runtime,
+    node: NodeRecord,
+    state: StateRecord,
+    outputs: Record<string, unknown>,
+  ): Promise<void> {
+    const key = formatKey(node.loopConfig!.outputsKey)
+    const context = await tx.getContext(node.pipelineId)
+    const list = Array.isArray(context[key]?.value) ? [...(context[key]!.value as unknown[])] : []
+    const produced = outputs.outputs
+    list.push({
+      ...(typeof produced === 'object' && produced !== null ? produced : {}),
+      result: outputs._result,
+      inner_loop: state.innerLoop,
+    })
+    await tx.upsertContext(node.pipelineId, { [key]: { type: 'plain', value: list } })
+  }
+
+  /** Changes a loop node's accumulated outputs: drops the last entry, or clears them. */
+  async trimLoopOutputs(tx: Runtime, node: NodeRecord, mode: 'drop_last' | 'clear'): Promise<void> {
+    if (!node.loopConfig) return
+    const key = formatKey(node.loopConfig.outputsKey)
+    const context = await tx.getContext(node.pipelineId)
+    const list = Array.isArray(context[key]?.value) ? [...(context[key]!.value as unknown[])] : []
+    await tx.upsertContext(node.pipelineId, {
+      [key]: { type: 'plain', value: mode === 'clear' ? [] : list.slice(0, -1) },
+    })
   }
 
   async #failActivity(
@@ -652,11 +786,25 @@ export class Core implements StepHandler {
     state: StateRecord,
     outputs: Record<string, unknown>,
   ): Promise<StepOutcome> {
+    if (node.loopConfig?.failSkip) {
+      const outcome = await this.#finishActivity(tx, node, state, outputs, true)
+      if ('next' in outcome) {
+        await tx.updateProcess(processId, { currentNodeId: outcome.next })
+        after.push(() => this.deps.dispatcher.execute(processId, outcome.next))
+      }
+      return STOP
+    }
     await tx.updateProcess(processId, { asleep: true })
     await this.setState(tx, node.id, 'FAILED', { version: state.version })
     await this.extractOutputs(tx, node, outputs)
     if (node.autoRetry && state.retry < node.autoRetry.times) {
-      const schedule = await this.#createSchedule(tx, 'auto_retry', processId, node.id, state.version)
+      const schedule = await this.#createSchedule(
+        tx,
+        'auto_retry',
+        processId,
+        node.id,
+        state.version,
+      )
       const delay = node.autoRetry.intervalSeconds * 1000
       after.push(() => this.deps.dispatcher.schedule(processId, node.id, schedule.id, delay))
     }
@@ -666,7 +814,9 @@ export class Core implements StepHandler {
   // ---- schedule ---------------------------------------------------------------------------
 
   async schedule(processId: string, nodeId: string, scheduleId: string): Promise<void> {
-    const next = await this.step((tx, after) => this.#scheduleStep(tx, after, processId, nodeId, scheduleId))
+    const next = await this.step((tx, after) =>
+      this.#scheduleStep(tx, after, processId, nodeId, scheduleId),
+    )
     if (next) await this.execute(processId, next)
   }
 
@@ -694,7 +844,12 @@ export class Core implements StepHandler {
     if (schedule.type === 'timeout') {
       await tx.updateSchedule(schedule.id, { finished: true })
       if (state.version !== schedule.version || state.name !== 'RUNNING') return null
-      const failed = await this.forceFail(tx, node, state, `node timeout: ${node.timeout?.seconds ?? 0} seconds`)
+      const failed = await this.forceFail(
+        tx,
+        node,
+        state,
+        `node timeout: ${node.timeout?.seconds ?? 0} seconds`,
+      )
       if (node.timeout?.action !== 'forced_fail_and_skip') return null
       await this.addHistory(tx, failed)
       await this.setState(tx, node.id, 'FINISHED', {
@@ -742,7 +897,10 @@ export class Core implements StepHandler {
     }
 
     const pipeline = await this.pipeline(tx, node.rootPipelineId)
-    const execution: ExecutionDataRecord = (await tx.getExecutionData(nodeId)) ?? { inputs: {}, outputs: {} }
+    const execution: ExecutionDataRecord = (await tx.getExecutionData(nodeId)) ?? {
+      inputs: {},
+      outputs: {},
+    }
     const result = await this.deps.components.run(node.component!, 'schedule', {
       inputs: execution.inputs,
       outputs: execution.outputs,
@@ -756,8 +914,13 @@ export class Core implements StepHandler {
       innerLoop: state.innerLoop,
     })
     const system = { _loop: state.loop, _inner_loop: state.innerLoop }
-    const outputs: Record<string, unknown> = { ...result.outputs, _result: result.success, ...system }
-    if (!result.success && outputs.ex_data === undefined && result.error) outputs.ex_data = result.error
+    const outputs: Record<string, unknown> = {
+      ...result.outputs,
+      _result: result.success,
+      ...system,
+    }
+    if (!result.success && outputs.ex_data === undefined && result.error)
+      outputs.ex_data = result.error
 
     const current = await tx.getState(nodeId)
     if (!current || current.version !== schedule.version || current.name !== 'RUNNING') {
@@ -794,13 +957,21 @@ export class Core implements StepHandler {
   }
 
   /** Fails a running activity now: `ex_data`, `_forced_failed`, a new version, its process asleep. */
-  async forceFail(tx: Runtime, node: NodeRecord, state: StateRecord, exData: string): Promise<StateRecord> {
+  async forceFail(
+    tx: Runtime,
+    node: NodeRecord,
+    state: StateRecord,
+    exData: string,
+  ): Promise<StateRecord> {
     const execution = (await tx.getExecutionData(node.id)) ?? { inputs: {}, outputs: {} }
     await tx.setExecutionData(node.id, {
       inputs: execution.inputs,
       outputs: { ...execution.outputs, ex_data: exData, _forced_failed: true },
     })
-    const failed = await this.setState(tx, node.id, 'FAILED', { version: state.version, refreshVersion: true })
+    const failed = await this.setState(tx, node.id, 'FAILED', {
+      version: state.version,
+      refreshVersion: true,
+    })
     for (const process of await tx.findProcesses({ currentNodeId: node.id })) {
       await tx.updateProcess(process.id, { asleep: true })
     }

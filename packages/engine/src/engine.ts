@@ -40,7 +40,9 @@ let counter = 0
 export const defaultIds: IdGenerator = {
   next(prefix) {
     counter = (counter + 1) % Number.MAX_SAFE_INTEGER
-    const random = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0')
+    const random = Math.floor(Math.random() * 0xffffffff)
+      .toString(16)
+      .padStart(8, '0')
     return `${prefix}${Date.now().toString(16)}${counter.toString(16).padStart(8, '0')}${random}`
   },
 }

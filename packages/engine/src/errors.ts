@@ -42,7 +42,10 @@ export class VersionMismatchError extends EngineError {
   readonly nodeId: string
 
   constructor(nodeId: string, expected: string, actual: string) {
-    super('VERSION_MISMATCH', `node(${nodeId}) version ${expected} does not match current ${actual}`)
+    super(
+      'VERSION_MISMATCH',
+      `node(${nodeId}) version ${expected} does not match current ${actual}`,
+    )
     this.nodeId = nodeId
   }
 }

@@ -1,6 +1,6 @@
-export type { EngineAPIResult } from './api/result.js'
 export { EngineAPI, type PreviewNodeInputsArgs, type RunPipelineArgs } from './api/engine-api.js'
 export type { StateTreeEntry } from './api/format.js'
+export type { EngineAPIResult } from './api/result.js'
 export {
   type Component,
   type ComponentControls,
@@ -9,7 +9,7 @@ export {
   ComponentRegistry,
   type LazyVariable,
 } from './component-registry.js'
-export { defaultIds, type Engine, type EngineOptions, createEngine } from './engine.js'
+export { createEngine, defaultIds, type Engine, type EngineOptions } from './engine.js'
 export {
   ComponentNotFoundError,
   ENGINE_ERROR_CODES,

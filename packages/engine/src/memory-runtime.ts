@@ -62,7 +62,9 @@ export class MemoryRuntime implements Runtime {
     if (patch.pipelineStack) process.pipelineStack = [...patch.pipelineStack]
   }
 
-  async findProcesses(where: Partial<Omit<ProcessRecord, 'pipelineStack'>>): Promise<ProcessRecord[]> {
+  async findProcesses(
+    where: Partial<Omit<ProcessRecord, 'pipelineStack'>>,
+  ): Promise<ProcessRecord[]> {
     const entries = Object.entries(where) as Array<[keyof ProcessRecord, unknown]>
     const found: ProcessRecord[] = []
     for (const process of this.#processes.values()) {
@@ -185,7 +187,11 @@ export class MemoryRuntime implements Runtime {
   ): Promise<ScheduleRecord | undefined> {
     for (const schedule of this.#schedules.values()) {
       if (schedule.nodeId !== nodeId || schedule.version !== version) continue
-      if (type !== undefined ? schedule.type === type : schedule.type !== 'timeout' && schedule.type !== 'auto_retry') {
+      if (
+        type !== undefined
+          ? schedule.type === type
+          : schedule.type !== 'timeout' && schedule.type !== 'auto_retry'
+      ) {
         return { ...schedule }
       }
     }

@@ -29,9 +29,17 @@ function isNodeOutput(value: Variable | NodeOutputVariable): value is NodeOutput
 }
 
 function dataInput(variable: Variable | unknown): DataInput {
-  if (typeof variable === 'object' && variable !== null && 'type' in variable && 'value' in variable) {
+  if (
+    typeof variable === 'object' &&
+    variable !== null &&
+    'type' in variable &&
+    'value' in variable
+  ) {
     const v = variable as Variable
-    const input: DataInput = { needRender: v.type !== 'plain' && v.need_render !== false, value: v.value }
+    const input: DataInput = {
+      needRender: v.type !== 'plain' && v.need_render !== false,
+      value: v.value,
+    }
     if (v.type === 'lazy' && v.custom_type) input.customType = v.custom_type
     return input
   }
@@ -48,13 +56,17 @@ function outputMaps(tree: PipelineTree): Map<string, Record<string, string[]>> {
   }
   for (const [key, variable] of Object.entries(tree.data?.inputs ?? {})) {
     if (!isNodeOutput(variable)) continue
-    if (typeof variable.source_act === 'string') add(variable.source_act, variable.source_key ?? '', key)
+    if (typeof variable.source_act === 'string')
+      add(variable.source_act, variable.source_key ?? '', key)
     else for (const source of variable.source_act) add(source.source_act, source.source_key, key)
   }
   return maps
 }
 
-function contextOf(tree: PipelineTree, presets: Record<string, unknown>): Record<string, ContextValue> {
+function contextOf(
+  tree: PipelineTree,
+  presets: Record<string, unknown>,
+): Record<string, ContextValue> {
   const context: Record<string, ContextValue> = {}
   for (const [key, variable] of Object.entries(tree.data?.inputs ?? {})) {
     if (isNodeOutput(variable)) {
@@ -65,7 +77,8 @@ function contextOf(tree: PipelineTree, presets: Record<string, unknown>): Record
     if (variable.type === 'lazy' && variable.custom_type) value.customType = variable.custom_type
     context[key] = value
   }
-  for (const [key, value] of Object.entries(presets)) context[formatKey(bareKey(key))] = { type: 'plain', value }
+  for (const [key, value] of Object.entries(presets))
+    context[formatKey(bareKey(key))] = { type: 'plain', value }
   return context
 }
 
@@ -82,7 +95,10 @@ export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}):
     prepared.contexts.push([pipelineId, contextOf(pipeline, presets)])
     const outputs = outputMaps(pipeline)
     const targetsOf = (outgoing: string | string[]) =>
-      flowList(outgoing).map((flowId) => ({ flowId, targetId: pipeline.flows[flowId]?.target ?? '' }))
+      flowList(outgoing).map((flowId) => ({
+        flowId,
+        targetId: pipeline.flows[flowId]?.target ?? '',
+      }))
     const base = (id: string, type: string, name: string | undefined) => ({
       id,
       type,
@@ -95,8 +111,12 @@ export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}):
     })
 
     const start = pipeline.start_event
-    const startNode: NodeRecord = { ...base(start.id, start.type, start.name), targets: targetsOf(start.outgoing) }
-    if (pipeline.data?.pre_render_keys?.length) startNode.preRenderKeys = pipeline.data.pre_render_keys
+    const startNode: NodeRecord = {
+      ...base(start.id, start.type, start.name),
+      targets: targetsOf(start.outgoing),
+    }
+    if (pipeline.data?.pre_render_keys?.length)
+      startNode.preRenderKeys = pipeline.data.pre_render_keys
     prepared.nodes.push(startNode)
 
     const end = pipeline.end_event
@@ -152,18 +172,23 @@ export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}):
       }
       prepared.nodes.push(node)
       const inputs: Record<string, DataInput> = {}
-      for (const [key, variable] of Object.entries(act.component.inputs ?? {})) inputs[key] = dataInput(variable)
+      for (const [key, variable] of Object.entries(act.component.inputs ?? {}))
+        inputs[key] = dataInput(variable)
       prepared.data.push([act.id, { inputs, outputs: outputs.get(act.id) ?? {} }])
     }
 
     for (const gateway of Object.values(pipeline.gateways)) {
-      const node: NodeRecord = { ...base(gateway.id, gateway.type, gateway.name), targets: targetsOf(gateway.outgoing) }
+      const node: NodeRecord = {
+        ...base(gateway.id, gateway.type, gateway.name),
+        targets: targetsOf(gateway.outgoing),
+      }
       if (gateway.type === 'ExclusiveGateway' || gateway.type === 'ConditionalParallelGateway') {
         const conditional = gateway as ConditionalGateway
         node.conditions = node.targets
           .filter((t) => conditional.conditions[t.flowId] !== undefined)
           .map((t) => ({ ...t, evaluate: conditional.conditions[t.flowId]!.evaluate }))
-        if (conditional.default_condition?.flow_id) node.defaultFlowId = conditional.default_condition.flow_id
+        if (conditional.default_condition?.flow_id)
+          node.defaultFlowId = conditional.default_condition.flow_id
         if (conditional.extra_info?.strategy === 'first') node.strategy = 'first'
       }
       if (gateway.type !== 'ConvergeGateway' && gateway.converge_gateway_id) {

@@ -3,7 +3,10 @@ import { type Component, ComponentRegistry, type LazyVariable } from '@culm/engi
 const isOne = (value: unknown): boolean => Number(value) === 1
 
 /** Copies every input but the system ones to the outputs. */
-function copyInputs(inputs: Record<string, unknown>, setOutput: (k: string, v: unknown) => void): void {
+function copyInputs(
+  inputs: Record<string, unknown>,
+  setOutput: (k: string, v: unknown) => void,
+): void {
   for (const [key, value] of Object.entries(inputs)) {
     if (key !== '_loop' && key !== '_inner_loop') setOutput(key, value)
   }
@@ -109,7 +112,10 @@ export const sleepTimer: Component = {
   execute(data) {
     const timing = Number(data.getInput('bk_timing'))
     if (!Number.isFinite(timing) || timing < 0) {
-      data.setOutput('ex_data', `bk_timing must be a number of seconds, got ${String(data.getInput('bk_timing'))}`)
+      data.setOutput(
+        'ex_data',
+        `bk_timing must be a number of seconds, got ${String(data.getInput('bk_timing'))}`,
+      )
       return false
     }
     data.setOutput('bk_timing', timing)
@@ -152,5 +158,7 @@ export const testkitLazyVariables: LazyVariable[] = [upperCase, raiseVariable]
 
 /** A registry holding the whole test kit. */
 export function createTestkitRegistry(): ComponentRegistry {
-  return new ComponentRegistry().register(...testkitComponents).registerLazy(...testkitLazyVariables)
+  return new ComponentRegistry()
+    .register(...testkitComponents)
+    .registerLazy(...testkitLazyVariables)
 }

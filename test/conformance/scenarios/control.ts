@@ -89,23 +89,36 @@ export const controlScenarios: Record<string, Scenario> = {
     expect((await h.states(id))[id]).toBe('FINISHED')
   },
 
-  'parks a failed node: the root stays RUNNING and outputs are still copied to the context': async (h) => {
+  'parks a failed node: the root stays RUNNING and outputs are still copied to the context': async (
+    h,
+  ) => {
     const failing = act('fail_ctrl_node', { bit: 0 })
     const tree = sequence(failing, act('debug_node'))
-    tree.data.inputs['${result}'] = { type: 'plain', value: null, source_act: failing.id, source_key: '_result' }
+    tree.data.inputs['${result}'] = {
+      type: 'plain',
+      value: null,
+      source_act: failing.id,
+      source_key: '_result',
+    }
     tree.data.outputs = ['${result}']
     const id = await h.run(tree, { keepIds: true })
     expect((await h.states(id))[id]).toBe('RUNNING')
     expect((await h.state(failing.id))?.state).toBe('FAILED')
     h.ok(await h.engine.api.skipNode({ nodeId: failing.id }))
     await h.settle()
-    expect(h.ok(await h.engine.api.getExecutionDataOutputs({ nodeId: id }))).toEqual({ '${result}': false })
+    expect(h.ok(await h.engine.api.getExecutionDataOutputs({ nodeId: id }))).toEqual({
+      '${result}': false,
+    })
   },
 
   'times out a node with forced_fail and discards its late result': async (h) => {
-    const slow = act('sleep_timer', { bk_timing: 10 }, {
-      timeoutConfig: { enable: true, seconds: 3, action: 'forced_fail' },
-    })
+    const slow = act(
+      'sleep_timer',
+      { bk_timing: 10 },
+      {
+        timeoutConfig: { enable: true, seconds: 3, action: 'forced_fail' },
+      },
+    )
     const id = await h.run(sequence(slow, act('debug_node')), { keepIds: true })
     await h.advance(4)
     const state = await h.state(slow.id)
@@ -121,9 +134,13 @@ export const controlScenarios: Record<string, Scenario> = {
   },
 
   'times out a node with forced_fail_and_skip and really skips it': async (h) => {
-    const slow = act('sleep_timer', { bk_timing: 10 }, {
-      timeoutConfig: { enable: true, seconds: 2, action: 'forced_fail_and_skip' },
-    })
+    const slow = act(
+      'sleep_timer',
+      { bk_timing: 10 },
+      {
+        timeoutConfig: { enable: true, seconds: 2, action: 'forced_fail_and_skip' },
+      },
+    )
     const after = act('debug_node')
     const id = await h.run(sequence(slow, after), { keepIds: true })
     await h.advance(3)
@@ -136,7 +153,11 @@ export const controlScenarios: Record<string, Scenario> = {
   },
 
   'retries a failed node automatically, at most the configured times': async (h) => {
-    const failing = act('fail_ctrl_node', { bit: 0 }, { autoRetry: { enable: true, times: 2, interval: 1 } })
+    const failing = act(
+      'fail_ctrl_node',
+      { bit: 0 },
+      { autoRetry: { enable: true, times: 2, interval: 1 } },
+    )
     const id = await h.run(sequence(failing), { keepIds: true })
     await h.advance(5)
     const state = await h.state(failing.id)
@@ -153,14 +174,20 @@ export const controlScenarios: Record<string, Scenario> = {
     const gateway = new ExclusiveGateway({ conditions: { 0: '${loop} < 3', 1: '${loop} >= 3' } })
     start.extend(counter).extend(gateway).connect(counter, new EmptyEndEvent())
     const tree = buildTree(start, {
-      data: new Data({ inputs: { '${loop}': { type: 'plain', value: 0, source_act: counter.id, source_key: 'loop' } } }),
+      data: new Data({
+        inputs: {
+          '${loop}': { type: 'plain', value: 0, source_act: counter.id, source_key: 'loop' },
+        },
+      }),
     })
     const id = await h.run(tree, { keepIds: true, cycleTolerate: true })
     expect((await h.states(id))[id]).toBe('FINISHED')
     const state = await h.state(counter.id)
     expect(state?.loop).toBe(3)
     expect((await h.outputs(counter.id)).loop).toBe(3)
-    const histories = h.ok(await h.engine.api.getNodeHistories({ nodeId: counter.id })) as Array<{ loop: number }>
+    const histories = h.ok(await h.engine.api.getNodeHistories({ nodeId: counter.id })) as Array<{
+      loop: number
+    }>
     expect(histories.map((entry) => entry.loop)).toEqual([1, 2])
     expect((await h.state(gateway.id))?.loop).toBe(3)
   },
@@ -175,7 +202,9 @@ export const controlScenarios: Record<string, Scenario> = {
     const state = await h.state(counter.id)
     expect(state?.state).toBe('FAILED')
     expect(state?.loop).toBe(101)
-    expect(await h.outputs(counter.id)).toEqual({ ex_data: 'node execution exceed rerun limit 100' })
+    expect(await h.outputs(counter.id)).toEqual({
+      ex_data: 'node execution exceed rerun limit 100',
+    })
   },
 
   'runs nested subprocesses with their own contexts': async (h) => {
@@ -196,7 +225,9 @@ export const controlScenarios: Record<string, Scenario> = {
     })
     const start = new EmptyStartEvent()
     start.extend(outer).extend(new EmptyEndEvent())
-    const tree = buildTree(start, { data: new Data({ inputs: { '${root}': new Var({ type: 'plain', value: 'r' }) } }) })
+    const tree = buildTree(start, {
+      data: new Data({ inputs: { '${root}': new Var({ type: 'plain', value: 'r' }) } }),
+    })
     const id = await h.run(tree, { keepIds: true })
     expect((await h.states(id))[id]).toBe('FINISHED')
     expect(await h.outputs(deep.id)).toMatchObject({ v: 'r-1-2' })
@@ -227,8 +258,15 @@ export const controlScenarios: Record<string, Scenario> = {
     const start = new EmptyStartEvent()
     const pg = new ParallelGateway()
     const inside = act('debug_node')
-    start.extend(pg).connect(inside, act('debug_node')).converge(new ConvergeGateway()).extend(new EmptyEndEvent())
-    const refused = await h.engine.api.runPipeline({ pipeline: buildTree(start), startNodeId: inside.id })
+    start
+      .extend(pg)
+      .connect(inside, act('debug_node'))
+      .converge(new ConvergeGateway())
+      .extend(new EmptyEndEvent())
+    const refused = await h.engine.api.runPipeline({
+      pipeline: buildTree(start),
+      startNodeId: inside.id,
+    })
     expect(refused.result).toBe(false)
     expect(refused.message).toMatch(/not allowed as a starting node/)
   },

@@ -1,9 +1,11 @@
 import type { Scenario } from '../harness.js'
 import { controlScenarios } from './control.js'
 import { flowScenarios } from './flow.js'
+import { loopScenarios } from './loops.js'
 
 /** Every conformance scenario, by name. */
 export const scenarios: Record<string, Scenario> = {
   ...flowScenarios,
   ...controlScenarios,
+  ...loopScenarios,
 }

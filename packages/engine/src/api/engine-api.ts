@@ -9,9 +9,9 @@ import {
 import { renderInputs } from '../context.js'
 import type { AfterCommit, Core } from '../engine-core.js'
 import { NotFoundError, TreeInvalidEngineError } from '../errors.js'
-import { preparePipeline } from '../prepare.js'
 import type { ContextValue, NodeRecord, ProcessRecord, StateRecord } from '../ports/records.js'
 import type { Runtime } from '../ports/runtime.js'
+import { preparePipeline } from '../prepare.js'
 import { historyEntry, stateEntry, stateTree } from './format.js'
 import { type EngineAPIResult, guard, ok, refuse } from './result.js'
 
@@ -80,7 +80,10 @@ export class EngineAPI {
         cycleTolerate: args.cycleTolerate ?? false,
         sinkTypes: this.#sinkTypes,
         knownVariables: known,
-        components: { has: (code: string, version?: string) => !!components.info({ code, version: version ?? 'legacy' }) },
+        components: {
+          has: (code: string, version?: string) =>
+            !!components.info({ code, version: version ?? 'legacy' }),
+        },
       }
       const first = validateTree(args.pipeline, options)
       if (!first.valid) {
@@ -162,7 +165,8 @@ export class EngineAPI {
   async #assertPipeline(tx: Runtime, state: StateRecord): Promise<void> {
     if (state.nodeId === state.rootId) return
     const node = await tx.getNode(state.nodeId)
-    if (node?.type !== 'SubProcess') throw new NotFoundError(`pipeline(${state.nodeId}) does not exist`)
+    if (node?.type !== 'SubProcess')
+      throw new NotFoundError(`pipeline(${state.nodeId}) does not exist`)
   }
 
   /** Resumes a paused pipeline or subprocess and the processes it stopped. */
@@ -171,7 +175,8 @@ export class EngineAPI {
       const refused = await this.#core.step(async (tx, after) => {
         const state = await this.#state(tx, args.pipelineId)
         await this.#assertPipeline(tx, state)
-        if (state.name !== 'SUSPENDED') return `pipeline(${args.pipelineId}) state is: ${state.name}`
+        if (state.name !== 'SUSPENDED')
+          return `pipeline(${args.pipelineId}) state is: ${state.name}`
         await this.#core.setState(tx, args.pipelineId, 'RUNNING', { version: state.version })
         await this.#wake(tx, after, { suspendedBy: args.pipelineId })
         return null
@@ -181,7 +186,10 @@ export class EngineAPI {
   }
 
   async #wake(tx: Runtime, after: AfterCommit, where: { suspendedBy: string }): Promise<void> {
-    for (const process of await tx.findProcesses({ suspended: true, suspendedBy: where.suspendedBy })) {
+    for (const process of await tx.findProcesses({
+      suspended: true,
+      suspendedBy: where.suspendedBy,
+    })) {
       await tx.updateProcess(process.id, { suspended: false, suspendedBy: null })
       after.push(() => this.#core.deps.dispatcher.execute(process.id, process.currentNodeId))
     }
@@ -192,7 +200,8 @@ export class EngineAPI {
     return guard(async () => {
       await this.#core.step(async (tx) => {
         const state = await this.#state(tx, args.pipelineId)
-        if (state.nodeId !== state.rootId) throw new NotFoundError(`pipeline(${args.pipelineId}) does not exist`)
+        if (state.nodeId !== state.rootId)
+          throw new NotFoundError(`pipeline(${args.pipelineId}) does not exist`)
         await this.#core.setState(tx, args.pipelineId, 'REVOKED', { version: state.version })
         for (const process of await tx.findProcesses({ rootPipelineId: args.pipelineId })) {
           await tx.updateProcess(process.id, { dead: true })
@@ -207,10 +216,13 @@ export class EngineAPI {
     return guard(async () => {
       await this.#core.step(async (tx) => {
         const node = await this.#node(tx, args.nodeId)
-        if (node.type === 'SubProcess') throw new NotFoundError('can not use pause_node_appoint api for SubProcess')
+        if (node.type === 'SubProcess')
+          throw new NotFoundError('can not use pause_node_appoint api for SubProcess')
         const state = await tx.getState(args.nodeId)
         if (state && state.name !== 'READY' && state.name !== 'LOOP_READY') {
-          throw new NotFoundError(`can't not transit node(${args.nodeId}) state from ${state.name} to SUSPENDED`)
+          throw new NotFoundError(
+            `can't not transit node(${args.nodeId}) state from ${state.name} to SUSPENDED`,
+          )
         }
         await this.#core.setState(tx, args.nodeId, 'SUSPENDED', {
           ...(state ? { version: state.version } : {}),
@@ -227,7 +239,8 @@ export class EngineAPI {
     return guard(async () => {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
-        if (node.type === 'SubProcess') throw new NotFoundError('can not use resume_node_appoint api for SubProcess')
+        if (node.type === 'SubProcess')
+          throw new NotFoundError('can not use resume_node_appoint api for SubProcess')
         const state = await this.#state(tx, args.nodeId)
         await this.#core.setState(tx, args.nodeId, 'READY', { version: state.version })
         await this.#wake(tx, after, { suspendedBy: args.nodeId })
@@ -238,7 +251,8 @@ export class EngineAPI {
 
   async #parkedProcess(tx: Runtime, nodeId: string): Promise<ProcessRecord> {
     const process = await this.#sleepingProcess(tx, nodeId)
-    if (!process) throw new NotFoundError(`can not find sleep process with current node id: ${nodeId}`)
+    if (!process)
+      throw new NotFoundError(`can not find sleep process with current node id: ${nodeId}`)
     return process
   }
 
@@ -249,18 +263,28 @@ export class EngineAPI {
   }
 
   /** Runs a failed node again; `data`, when given, replaces its inputs. */
-  retryNode(args: { nodeId: string; data?: Record<string, unknown> }): Promise<EngineAPIResult<null>> {
+  retryNode(args: {
+    nodeId: string
+    data?: Record<string, unknown>
+    loopRetry?: boolean
+  }): Promise<EngineAPIResult<null>> {
     return guard(async () => {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
-        if (!node.canRetry) throw new NotFoundError(`can not retry node(${args.nodeId}) with can_retry(False)`)
+        if (!node.canRetry)
+          throw new NotFoundError(`can not retry node(${args.nodeId}) with can_retry(False)`)
+        if (args.loopRetry && !(node.loopConfig?.retryable && node.loopConfig.loopTimes > 0)) {
+          throw new NotFoundError(`node(${args.nodeId}) is not loop retryable`)
+        }
         const state = await this.#state(tx, args.nodeId)
         this.#assertFailed(state)
         const process = await this.#parkedProcess(tx, args.nodeId)
         if (args.data !== undefined && args.data !== null) {
           const data = (await tx.getData(args.nodeId)) ?? { inputs: {}, outputs: {} }
           const escape = new Set(
-            Array.isArray(args.data._escape_render_keys) ? (args.data._escape_render_keys as string[]) : [],
+            Array.isArray(args.data._escape_render_keys)
+              ? (args.data._escape_render_keys as string[])
+              : [],
           )
           data.inputs = Object.fromEntries(
             Object.entries(args.data)
@@ -269,15 +293,23 @@ export class EngineAPI {
           )
           await tx.setData(args.nodeId, data)
         }
-        await this.#restart(tx, after, process, state)
+        if (node.loopConfig)
+          await this.#core.trimLoopOutputs(tx, node, args.loopRetry ? 'drop_last' : 'clear')
+        await this.#restart(tx, after, process, state, args.loopRetry ? 'LOOP_READY' : 'READY')
       })
       return ok(null)
     })
   }
 
-  async #restart(tx: Runtime, after: AfterCommit, process: ProcessRecord, state: StateRecord): Promise<void> {
+  async #restart(
+    tx: Runtime,
+    after: AfterCommit,
+    process: ProcessRecord,
+    state: StateRecord,
+    to: 'READY' | 'LOOP_READY' = 'READY',
+  ): Promise<void> {
     await this.#core.addHistory(tx, state)
-    await this.#core.setState(tx, state.nodeId, 'READY', {
+    await this.#core.setState(tx, state.nodeId, to, {
       version: state.version,
       refreshVersion: true,
       patch: { retry: state.retry + 1, startedTime: null, archivedTime: null },
@@ -291,7 +323,8 @@ export class EngineAPI {
     return guard(async () => {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
-        if (node.type !== 'SubProcess') throw new NotFoundError(`node(${args.nodeId}) type is not SubProcess`)
+        if (node.type !== 'SubProcess')
+          throw new NotFoundError(`node(${args.nodeId}) type is not SubProcess`)
         const state = await this.#state(tx, args.nodeId)
         this.#assertFailed(state)
         const process = await this.#parkedProcess(tx, args.nodeId)
@@ -322,7 +355,7 @@ export class EngineAPI {
   }
 
   /** Skips a failed activity (or start event); its outputs are not copied to the context. */
-  skipNode(args: { nodeId: string }): Promise<EngineAPIResult<null>> {
+  skipNode(args: { nodeId: string; loopSkip?: boolean }): Promise<EngineAPIResult<null>> {
     return guard(async () => {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
@@ -330,10 +363,14 @@ export class EngineAPI {
         if (node.type !== 'ServiceActivity' && node.type !== 'EmptyStartEvent') {
           throw new NotFoundError(`can not use skip_node api for ${node.type}`)
         }
+        if (args.loopSkip && !node.loopConfig?.skippable) {
+          throw new NotFoundError(`node(${args.nodeId}) can not loop skip`)
+        }
         const state = await this.#state(tx, args.nodeId)
         this.#assertFailed(state)
         const process = await this.#parkedProcess(tx, args.nodeId)
-        await this.#skipTo(tx, after, process, state, node.targets[0]!.targetId)
+        const next = args.loopSkip ? this.#core.loopNext(node, state) : node.targets[0]!.targetId
+        await this.#skipTo(tx, after, process, state, next)
       })
       return ok(null)
     })
@@ -351,7 +388,10 @@ export class EngineAPI {
         this.#assertFailed(state)
         const process = await this.#parkedProcess(tx, args.nodeId)
         const target = node.targets.find((t) => t.flowId === args.flowId)
-        if (!target) throw new NotFoundError(`flow(${args.flowId}) is not an outgoing flow of node(${args.nodeId})`)
+        if (!target)
+          throw new NotFoundError(
+            `flow(${args.flowId}) is not an outgoing flow of node(${args.nodeId})`,
+          )
         await this.#skipTo(tx, after, process, state, target.targetId)
       })
       return ok(null)
@@ -368,7 +408,9 @@ export class EngineAPI {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
         if (node.type !== 'ConditionalParallelGateway') {
-          throw new NotFoundError(`${args.nodeId} is not conditional parallel gateway, actual: ${node.type}`)
+          throw new NotFoundError(
+            `${args.nodeId} is not conditional parallel gateway, actual: ${node.type}`,
+          )
         }
         const state = await this.#state(tx, args.nodeId)
         this.#assertFailed(state)
@@ -378,7 +420,10 @@ export class EngineAPI {
         }
         const targets = args.flowIds.map((flowId) => {
           const target = node.targets.find((t) => t.flowId === flowId)
-          if (!target) throw new NotFoundError(`flow(${flowId}) is not an outgoing flow of node(${args.nodeId})`)
+          if (!target)
+            throw new NotFoundError(
+              `flow(${flowId}) is not an outgoing flow of node(${args.nodeId})`,
+            )
           return target.targetId
         })
         if (args.convergeGatewayId !== node.convergeGatewayId) {
@@ -421,7 +466,11 @@ export class EngineAPI {
   }
 
   /** Sends callback data to a node waiting at `version`. */
-  callback(args: { nodeId: string; version: string; data?: unknown }): Promise<EngineAPIResult<null>> {
+  callback(args: {
+    nodeId: string
+    version: string
+    data?: unknown
+  }): Promise<EngineAPIResult<null>> {
     return guard(async () => {
       await this.#core.step(async (tx, after) => {
         const process = await this.#parkedProcess(tx, args.nodeId)
@@ -434,7 +483,8 @@ export class EngineAPI {
         }
         if (schedule.finished) throw new NotFoundError('schedule is already finished')
         if (schedule.expired) throw new NotFoundError('schedule is already expired')
-        if (schedule.type === 'poll') throw new NotFoundError(`node(${args.nodeId}) does not wait for a callback`)
+        if (schedule.type === 'poll')
+          throw new NotFoundError(`node(${args.nodeId}) does not wait for a callback`)
         await tx.addCallback({
           id: this.#core.deps.ids.next('callback'),
           scheduleId: schedule.id,
@@ -443,7 +493,9 @@ export class EngineAPI {
           data: args.data ?? {},
           consumed: false,
         })
-        after.push(() => this.#core.deps.dispatcher.schedule(process.id, args.nodeId, schedule.id, 0))
+        after.push(() =>
+          this.#core.deps.dispatcher.schedule(process.id, args.nodeId, schedule.id, 0),
+        )
       })
       return ok(null)
     })
@@ -495,7 +547,10 @@ export class EngineAPI {
       const data = await this.#runtime.getData(args.nodeId)
       if (!data) throw new NotFoundError(`data of node(${args.nodeId}) does not exist`)
       const inputs = Object.fromEntries(
-        Object.entries(data.inputs).map(([k, v]) => [k, { need_render: v.needRender, value: v.value }]),
+        Object.entries(data.inputs).map(([k, v]) => [
+          k,
+          { need_render: v.needRender, value: v.value },
+        ]),
       )
       const outputs = Object.fromEntries(
         Object.entries(data.outputs).map(([k, v]) => [k, v.length === 1 ? v[0] : v]),
@@ -506,7 +561,9 @@ export class EngineAPI {
 
   async #histories(nodeId: string, loop: number, short: boolean) {
     const histories = await this.#runtime.getHistories(nodeId)
-    return histories.filter((h) => loop === -1 || h.loop === loop).map((h) => historyEntry(h, short))
+    return histories
+      .filter((h) => loop === -1 || h.loop === loop)
+      .map((h) => historyEntry(h, short))
   }
 
   /** A node's archived runs; `loop` -1 for all. */
@@ -575,18 +632,24 @@ export class EngineAPI {
       const components = this.#core.deps.components
       const lazy = components.lazy
         ? (code: string, value: unknown) =>
-            components.lazy!(code, value, { pipelineData: args.rootPipelineData ?? {}, innerLoop: 1 })
+            components.lazy!(code, value, {
+              pipelineData: args.rootPipelineData ?? {},
+              innerLoop: 1,
+            })
         : undefined
       let params: Record<string, unknown> = args.parentParams ?? {}
       for (const subId of args.subprocessStack ?? []) {
         const sub = nodes.get(subId)
-        if (sub?.type !== 'SubProcess') throw new NotFoundError(`subprocess(${subId}) does not exist`)
+        if (sub?.type !== 'SubProcess')
+          throw new NotFoundError(`subprocess(${subId}) does not exist`)
         const parentContext = { ...(contexts.get(sub.pipelineId) ?? {}) }
-        for (const [key, value] of Object.entries(params)) parentContext[formatKey(bareKey(key))] = { type: 'plain', value }
+        for (const [key, value] of Object.entries(params))
+          parentContext[formatKey(bareKey(key))] = { type: 'plain', value }
         params = await renderInputs(data.get(subId)?.inputs ?? {}, parentContext, lazy)
       }
       const context = { ...(contexts.get(node.pipelineId) ?? {}) }
-      for (const [key, value] of Object.entries(params)) context[formatKey(bareKey(key))] = { type: 'plain', value }
+      for (const [key, value] of Object.entries(params))
+        context[formatKey(bareKey(key))] = { type: 'plain', value }
       return ok(await renderInputs(data.get(node.id)?.inputs ?? {}, context, lazy))
     })
   }

@@ -15,7 +15,12 @@ export function ok<T>(data: T): EngineAPIResult<T> {
 
 /** A refusal: `message` says why; nothing was changed. */
 export function refuse(message: string, exc?: Error): EngineAPIResult<never> {
-  return { result: false, message, exc: exc ?? new EngineError('INVALID_OPERATION', message), data: null }
+  return {
+    result: false,
+    message,
+    exc: exc ?? new EngineError('INVALID_OPERATION', message),
+    data: null,
+  }
 }
 
 /** Runs an API function; an error thrown inside becomes a `result: false` answer. */

@@ -6,7 +6,12 @@ export interface Dispatcher {
   /** Runs `engine.execute(processId, nodeId)` soon. */
   execute(processId: string, nodeId: string): void | Promise<void>
   /** Runs `engine.schedule(processId, nodeId, scheduleId)` after `delayMs`. */
-  schedule(processId: string, nodeId: string, scheduleId: string, delayMs: number): void | Promise<void>
+  schedule(
+    processId: string,
+    nodeId: string,
+    scheduleId: string,
+    delayMs: number,
+  ): void | Promise<void>
 }
 
 /** The engine steps a dispatcher calls. */

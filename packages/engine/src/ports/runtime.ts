@@ -78,7 +78,11 @@ export interface ContextStore {
 export interface ScheduleStore {
   createSchedule(schedule: ScheduleRecord): Promise<void>
   getSchedule(id: string): Promise<ScheduleRecord | undefined>
-  findSchedule(nodeId: string, version: string, type?: ScheduleRecord['type']): Promise<ScheduleRecord | undefined>
+  findSchedule(
+    nodeId: string,
+    version: string,
+    type?: ScheduleRecord['type'],
+  ): Promise<ScheduleRecord | undefined>
   updateSchedule(id: string, patch: Partial<Omit<ScheduleRecord, 'id'>>): Promise<void>
   /** Sets `scheduling` if it was clear; answers whether this caller holds the lock. */
   lockSchedule(id: string): Promise<boolean>

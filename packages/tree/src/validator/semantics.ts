@@ -15,11 +15,16 @@ function bare(key: string): string {
   return key.startsWith('${') && key.endsWith('}') ? key.slice(2, -1) : key
 }
 
-/** The context keys a tree declares, as bare names. */
+/** The context keys a tree declares (constants and loop nodes' `outputs_key`), as bare names. */
 export function declaredKeys(tree: PipelineTree): Set<string> {
   const keys = new Set<string>()
   for (const key of Object.keys(tree.data?.inputs ?? {})) keys.add(bare(key))
   for (const key of Object.keys(tree.constants ?? {})) keys.add(bare(key))
+  for (const activity of Object.values(tree.activities)) {
+    if (activity.type === 'ServiceActivity' && activity.loop_config?.enable) {
+      keys.add(bare(activity.loop_config.outputs_key ?? 'outputs'))
+    }
+  }
   return keys
 }
 
