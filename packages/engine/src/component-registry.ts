@@ -31,6 +31,7 @@ export interface ComponentControls {
 }
 
 /** `false` fails the node; anything else succeeds. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a component may simply return nothing
 export type ComponentOutcome = boolean | undefined | void
 
 /** A component run in process. */

@@ -584,8 +584,9 @@ export class Core implements StepHandler {
       needAck: children.length,
     })
     await tx.createProcesses(children)
-    after.push(() => {
-      for (const child of children) this.deps.dispatcher.execute(child.id, child.currentNodeId)
+    after.push(async () => {
+      for (const child of children)
+        await this.deps.dispatcher.execute(child.id, child.currentNodeId)
     })
   }
 

@@ -51,7 +51,9 @@ function outputMaps(tree: PipelineTree): Map<string, Record<string, string[]>> {
   const maps = new Map<string, Record<string, string[]>>()
   const add = (nodeId: string, sourceKey: string, contextKey: string) => {
     const map = maps.get(nodeId) ?? {}
-    ;(map[sourceKey] ??= []).push(contextKey)
+    const keys = map[sourceKey] ?? []
+    keys.push(contextKey)
+    map[sourceKey] = keys
     maps.set(nodeId, map)
   }
   for (const [key, variable] of Object.entries(tree.data?.inputs ?? {})) {

@@ -281,7 +281,7 @@ export class EngineAPI {
         const process = await this.#parkedProcess(tx, args.nodeId)
         if (args.data !== undefined && args.data !== null) {
           const data = (await tx.getData(args.nodeId)) ?? { inputs: {}, outputs: {} }
-          const escape = new Set(
+          const escaped = new Set(
             Array.isArray(args.data._escape_render_keys)
               ? (args.data._escape_render_keys as string[])
               : [],
@@ -289,7 +289,7 @@ export class EngineAPI {
           data.inputs = Object.fromEntries(
             Object.entries(args.data)
               .filter(([key]) => key !== '_escape_render_keys')
-              .map(([key, value]) => [key, { needRender: !escape.has(key), value }]),
+              .map(([key, value]) => [key, { needRender: !escaped.has(key), value }]),
           )
           await tx.setData(args.nodeId, data)
         }
