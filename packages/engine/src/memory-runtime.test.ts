@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryRuntime } from './memory-runtime.js'
+import type { StateRecord } from './ports/records.js'
+
+const state = (version: string): StateRecord => ({
+  nodeId: 'n1',
+  rootId: 'p1',
+  parentId: 'p1',
+  name: 'RUNNING',
+  version,
+  loop: 1,
+  innerLoop: 1,
+  retry: 0,
+  skip: false,
+  errorIgnored: false,
+  createdTime: 0,
+  startedTime: 0,
+  archivedTime: null,
+})
+
+describe('MemoryRuntime', () => {
+  it('updates a state only while its version and name are the expected ones', async () => {
+    const runtime = new MemoryRuntime()
+    expect(await runtime.createState(state('v1'))).toBe(true)
+    expect(await runtime.createState(state('v2'))).toBe(false)
+    expect(await runtime.updateState('n1', 'v0', { name: 'FINISHED' })).toBe(false)
+    expect(await runtime.updateState('n1', 'v1', { name: 'FINISHED' }, 'FAILED')).toBe(false)
+    expect((await runtime.getState('n1'))?.name).toBe('RUNNING')
+    expect(
+      await runtime.updateState('n1', 'v1', { name: 'FINISHED', version: 'v2' }, 'RUNNING'),
+    ).toBe(true)
+    expect(await runtime.getState('n1')).toMatchObject({ name: 'FINISHED', version: 'v2' })
+  })
+
+  it('hands out copies, so a caller cannot change stored records', async () => {
+    const runtime = new MemoryRuntime()
+    await runtime.setExecutionData('n1', { inputs: { a: [1] }, outputs: {} })
+    const read = await runtime.getExecutionData('n1')
+    ;(read!.inputs.a as number[]).push(2)
+    expect((await runtime.getExecutionData('n1'))!.inputs.a).toEqual([1])
+    await runtime.createState(state('v1'))
+    const s = await runtime.getState('n1')
+    s!.name = 'FAILED'
+    expect((await runtime.getState('n1'))!.name).toBe('RUNNING')
+  })
+
+  it('takes each callback once, oldest first, and locks a schedule for one caller', async () => {
+    const runtime = new MemoryRuntime()
+    await runtime.createSchedule({
+      id: 's1',
+      type: 'multi_callback',
+      processId: 'p',
+      nodeId: 'n1',
+      version: 'v1',
+      finished: false,
+      expired: false,
+      scheduling: false,
+      times: 0,
+    })
+    for (const id of ['c1', 'c2']) {
+      await runtime.addCallback({
+        id,
+        scheduleId: 's1',
+        nodeId: 'n1',
+        version: 'v1',
+        data: id,
+        consumed: false,
+      })
+    }
+    expect((await runtime.takeCallback('s1'))?.id).toBe('c1')
+    expect((await runtime.takeCallback('s1'))?.id).toBe('c2')
+    expect(await runtime.takeCallback('s1')).toBeUndefined()
+    expect(await runtime.lockSchedule('s1')).toBe(true)
+    expect(await runtime.lockSchedule('s1')).toBe(false)
+    expect(await runtime.findSchedule('n1', 'v1')).toMatchObject({ id: 's1', scheduling: true })
+  })
+
+  it('counts acknowledgements and finds live processes by their fields', async () => {
+    const runtime = new MemoryRuntime()
+    const base = {
+      rootPipelineId: 'p1',
+      parentId: null,
+      destinationId: null,
+      currentNodeId: 'n1',
+      pipelineStack: ['p1'],
+      asleep: true,
+      suspended: false,
+      suspendedBy: null,
+      dead: false,
+      ackNum: 0,
+      needAck: 2,
+    }
+    await runtime.createProcesses([
+      { id: 'a', ...base },
+      { id: 'b', ...base, dead: true },
+    ])
+    expect(await runtime.addAck('a')).toBe(1)
+    expect(await runtime.addAck('a')).toBe(2)
+    expect((await runtime.findProcesses({ currentNodeId: 'n1' })).map((p) => p.id)).toEqual(['a'])
+  })
+})
