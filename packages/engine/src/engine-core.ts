@@ -410,6 +410,10 @@ export class Core implements StepHandler {
     state: StateRecord,
   ): Promise<StepOutcome> {
     const pipelineId = node.pipelineId
+    if (node.type !== 'EmptyEndEvent') {
+      const failure = await this.#runEndEventCode(process, node, state)
+      if (failure !== null) return this.#fail(tx, process.id, node, state, failure)
+    }
     let outputs: Record<string, unknown>
     try {
       outputs = await this.#pipelineOutputs(tx, node, pipelineId, state.innerLoop)
@@ -438,6 +442,32 @@ export class Core implements StepHandler {
     await this.setState(tx, pipelineId, 'FINISHED', { version: pipelineState.version })
     await tx.updateProcess(process.id, { pipelineStack: process.pipelineStack.slice(0, -1) })
     return { next: subprocess.targets[0]!.targetId }
+  }
+
+  /**
+   * An executable end event runs the component registered under its type before ending its
+   * pipeline; answers the failure reason, or null.
+   */
+  async #runEndEventCode(
+    process: ProcessRecord,
+    node: NodeRecord,
+    state: StateRecord,
+  ): Promise<string | null> {
+    const ref = { code: node.type, version: 'legacy' }
+    if (!this.deps.components.info(ref)) return null
+    const result = await this.deps.components.run(ref, 'execute', {
+      inputs: { pipeline_stack: process.pipelineStack, root_pipeline_id: process.rootPipelineId },
+      outputs: {},
+      parentData: {},
+      scheduleTimes: 0,
+      nodeId: node.id,
+      version: state.version,
+      rootPipelineId: node.rootPipelineId,
+      loop: state.loop,
+      innerLoop: state.innerLoop,
+    })
+    if (result.success) return null
+    return String(result.outputs.ex_data ?? result.error ?? `end event ${node.type} failed`)
   }
 
   async #subProcess(

@@ -1,6 +1,6 @@
+import type { PipelineTree } from '@culm/tree'
 import { expect } from 'vitest'
 import request from '../../fixtures/seed-004-request.json' with { type: 'json' }
-import type { PipelineTree } from '@culm/tree'
 import type { Scenario } from '../harness.js'
 import { act, exclusive, parallel, sequence, withSubprocess } from '../trees.js'
 
@@ -30,8 +30,14 @@ export const flowScenarios: Record<string, Scenario> = {
     })
   },
 
-  'forks a parallel gateway into one process per branch and joins them at the converge': async (h) => {
-    const { tree, converge, after } = parallel([act('debug_node'), act('debug_node'), act('debug_node')])
+  'forks a parallel gateway into one process per branch and joins them at the converge': async (
+    h,
+  ) => {
+    const { tree, converge, after } = parallel([
+      act('debug_node'),
+      act('debug_node'),
+      act('debug_node'),
+    ])
     const id = await h.run(tree, { keepIds: true })
     const states = await h.states(id)
     expect(states[id]).toBe('FINISHED')
@@ -51,13 +57,19 @@ export const flowScenarios: Record<string, Scenario> = {
     expect(states[branches[2]!.id]).toBe('FINISHED')
   },
 
-  'fails a conditional parallel gateway whose conditions are all false and that has no default': async (h) => {
-    const { tree, gateway } = parallel([act('debug_node'), act('debug_node')], 'cpg', ['1 == 2', 'False'])
-    const id = await h.run(tree, { keepIds: true })
-    expect((await h.states(id))[id]).toBe('RUNNING')
-    expect((await h.state(gateway.id))?.state).toBe('FAILED')
-    expect(await h.outputs(gateway.id)).toEqual({ ex_data: 'all conditions of branches are not meet' })
-  },
+  'fails a conditional parallel gateway whose conditions are all false and that has no default':
+    async (h) => {
+      const { tree, gateway } = parallel([act('debug_node'), act('debug_node')], 'cpg', [
+        '1 == 2',
+        'False',
+      ])
+      const id = await h.run(tree, { keepIds: true })
+      expect((await h.states(id))[id]).toBe('RUNNING')
+      expect((await h.state(gateway.id))?.state).toBe('FAILED')
+      expect(await h.outputs(gateway.id)).toEqual({
+        ex_data: 'all conditions of branches are not meet',
+      })
+    },
 
   'takes the one true branch of an exclusive gateway': async (h) => {
     const { tree, branches } = exclusive(5, ['${value} > 3', '${value} <= 3'])
@@ -80,13 +92,17 @@ export const flowScenarios: Record<string, Scenario> = {
     expect((await h.states(id))[id]).toBe('RUNNING')
     expect((await h.state(gateway.id))?.state).toBe('FAILED')
     const flows = (tree.gateways[gateway.id] as { outgoing: string[] }).outgoing
-    expect(await h.outputs(gateway.id)).toEqual({ ex_data: `multiple conditions meet: ${JSON.stringify(flows)}` })
+    expect(await h.outputs(gateway.id)).toEqual({
+      ex_data: `multiple conditions meet: ${JSON.stringify(flows)}`,
+    })
   },
 
   'fails an exclusive gateway when no condition holds and there is no default': async (h) => {
     const { tree, gateway } = exclusive(5, ['${value} > 10', '${value} < 0'])
     await h.run(tree, { keepIds: true })
-    expect(await h.outputs(gateway.id)).toEqual({ ex_data: 'all conditions of branches are not meet' })
+    expect(await h.outputs(gateway.id)).toEqual({
+      ex_data: 'all conditions of branches are not meet',
+    })
   },
 
   'runs the seed 004 tree through the parallel branch when bk_timing <= 10': async (h) => {
@@ -95,7 +111,9 @@ export const flowScenarios: Record<string, Scenario> = {
     const states = await h.states(id)
     expect(states[id]).toBe('FINISHED')
     expect(Object.keys(states)).toHaveLength(10)
-    expect(h.ok(await h.engine.api.getExecutionDataOutputs({ nodeId: id }))).toEqual({ '${bk_timing}': '1' })
+    expect(h.ok(await h.engine.api.getExecutionDataOutputs({ nodeId: id }))).toEqual({
+      '${bk_timing}': '1',
+    })
   },
 
   'runs the seed 004 tree through node2 when bk_timing > 10': async (h) => {
@@ -115,14 +133,17 @@ export const flowScenarios: Record<string, Scenario> = {
     expect(states[id]).toBe('FINISHED')
     expect(states[sub.id]).toBe('FINISHED')
     expect(states[inner.id]).toBe('FINISHED')
-    expect(h.ok(await h.engine.api.getExecutionDataInputs({ nodeId: sub.id }))).toEqual({ '${p}': 'hello' })
+    expect(h.ok(await h.engine.api.getExecutionDataInputs({ nodeId: sub.id }))).toEqual({
+      '${p}': 'hello',
+    })
     expect(await h.outputs(sub.id)).toEqual({ '${out}': 'hello', _loop: 1, _inner_loop: 1 })
     expect(await h.outputs(after.id)).toMatchObject({ seen: 'hello' })
-    expect(h.ok(await h.engine.api.getExecutionDataOutputs({ nodeId: id }))).toEqual({ '${result}': 'hello' })
-    const nested = h.ok(await h.engine.api.getPipelineStates({ rootId: id, flatChildren: false })) as Record<
-      string,
-      { children: Record<string, { children: Record<string, unknown> }> }
-    >
+    expect(h.ok(await h.engine.api.getExecutionDataOutputs({ nodeId: id }))).toEqual({
+      '${result}': 'hello',
+    })
+    const nested = h.ok(
+      await h.engine.api.getPipelineStates({ rootId: id, flatChildren: false }),
+    ) as Record<string, { children: Record<string, { children: Record<string, unknown> }> }>
     expect(Object.keys(nested[id]!.children[sub.id]!.children)).toContain(inner.id)
   },
 
@@ -136,13 +157,19 @@ export const flowScenarios: Record<string, Scenario> = {
   },
 
   'renders splice inputs, lazy variables and root pipeline context': async (h) => {
-    const tree = sequence(act('debug_node', { greeting: 'hi ${name}', shout: '${loud}', from_root: '${preset}' }))
+    const tree = sequence(
+      act('debug_node', { greeting: 'hi ${name}', shout: '${loud}', from_root: '${preset}' }),
+    )
     tree.data.inputs['${name}'] = { type: 'plain', value: 'bob' }
     tree.data.inputs['${loud}'] = { type: 'lazy', value: '${name}', custom_type: 'upper_case' }
     const id = await h.run(tree, { keepIds: true, rootPipelineContext: { '${preset}': 42 } })
     expect((await h.states(id))[id]).toBe('FINISHED')
     const activity = Object.keys(tree.activities)[0]!
-    expect(await h.outputs(activity)).toMatchObject({ greeting: 'hi bob', shout: 'BOB', from_root: 42 })
+    expect(await h.outputs(activity)).toMatchObject({
+      greeting: 'hi bob',
+      shout: 'BOB',
+      from_root: 42,
+    })
   },
 
   'fails a node whose lazy variable raises, with inputs hydrate failed': async (h) => {
@@ -151,7 +178,9 @@ export const flowScenarios: Record<string, Scenario> = {
     await h.run(tree, { keepIds: true })
     const activity = Object.keys(tree.activities)[0]!
     expect((await h.state(activity))?.state).toBe('FAILED')
-    expect(String((await h.outputs(activity)).ex_data)).toMatch(/^inputs hydrate failed\(.*raise_variable always raises/)
+    expect(String((await h.outputs(activity)).ex_data)).toMatch(
+      /^inputs hydrate failed\(.*raise_variable always raises/,
+    )
   },
 
   'refuses an invalid tree with every problem and starts nothing': async (h) => {
@@ -160,5 +189,27 @@ export const flowScenarios: Record<string, Scenario> = {
     expect(answer.result).toBe(false)
     expect(answer.message).toMatch(/no_such_component/)
     expect(h.ok(await h.engine.api.getPipelineStates({ rootId: tree.id }))).toEqual({})
+  },
+
+  'runs an executable end event registered like a component, failing it when its code fails':
+    async (h) => {
+      const ok = sequence(act('debug_node'))
+      ok.end_event.type = 'debug_node'
+      const okId = await h.run(ok, { keepIds: true })
+      expect((await h.states(okId))[okId]).toBe('FINISHED')
+      expect(h.calls.some((c) => c.nodeId === ok.end_event.id)).toBe(true)
+      const failing = sequence(act('debug_node'))
+      failing.end_event.type = 'fail_ctrl_node'
+      const id = await h.run(failing, { keepIds: true })
+      expect((await h.states(id))[id]).toBe('RUNNING')
+      expect((await h.state(failing.end_event.id))?.state).toBe('FAILED')
+    },
+
+  'refuses an end event type that is neither EmptyEndEvent nor registered': async (h) => {
+    const tree = sequence(act('debug_node'))
+    tree.end_event.type = 'NoSuchEndEvent'
+    const answer = await h.engine.api.runPipeline({ pipeline: tree })
+    expect(answer.result).toBe(false)
+    expect(answer.message).toMatch(/NoSuchEndEvent/)
   },
 }

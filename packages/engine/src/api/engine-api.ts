@@ -9,11 +9,38 @@ import {
 import { renderInputs } from '../context.js'
 import type { AfterCommit, Core } from '../engine-core.js'
 import { NotFoundError, TreeInvalidEngineError } from '../errors.js'
+import type { ComponentRunner } from '../ports/components.js'
 import type { ContextValue, NodeRecord, ProcessRecord, StateRecord } from '../ports/records.js'
 import type { Runtime } from '../ports/runtime.js'
 import { preparePipeline } from '../prepare.js'
 import { historyEntry, stateEntry, stateTree } from './format.js'
 import { type EngineAPIResult, guard, ok, refuse } from './result.js'
+
+/** End-event types of a tree (and its subprocesses) that name a registered component. */
+function executableEndTypes(tree: unknown, components: ComponentRunner): string[] {
+  const found: string[] = []
+  const visit = (current: unknown): void => {
+    if (typeof current !== 'object' || current === null) return
+    const { end_event: end, activities } = current as {
+      end_event?: { type?: unknown }
+      activities?: unknown
+    }
+    const type = end?.type
+    if (
+      typeof type === 'string' &&
+      type !== 'EmptyEndEvent' &&
+      components.info({ code: type, version: 'legacy' })
+    ) {
+      found.push(type)
+    }
+    if (typeof activities === 'object' && activities !== null) {
+      for (const activity of Object.values(activities))
+        visit((activity as { pipeline?: unknown }).pipeline)
+    }
+  }
+  visit(tree)
+  return found
+}
 
 /** Arguments of `runPipeline`, the Python keyword names in camelCase. */
 export interface RunPipelineArgs {
@@ -78,7 +105,7 @@ export class EngineAPI {
       ].map(bareKey)
       const options = {
         cycleTolerate: args.cycleTolerate ?? false,
-        sinkTypes: this.#sinkTypes,
+        sinkTypes: [...this.#sinkTypes, ...executableEndTypes(args.pipeline, components)],
         knownVariables: known,
         components: {
           has: (code: string, version?: string) =>
