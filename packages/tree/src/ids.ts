@@ -1,10 +1,18 @@
 const HEX = '0123456789abcdef'
 
+// Random bytes are drawn in blocks: one call to the system's generator per 4 KiB, not per id.
+const pool = new Uint8Array(4096)
+let used = pool.length
+
 function randomHex(length: number): string {
-  const bytes = new Uint8Array(Math.ceil(length / 2))
-  globalThis.crypto.getRandomValues(bytes)
+  const count = Math.ceil(length / 2)
+  if (used + count > pool.length) {
+    globalThis.crypto.getRandomValues(pool)
+    used = 0
+  }
   let out = ''
-  for (const byte of bytes) out += HEX[byte >> 4]! + HEX[byte & 15]!
+  for (let i = used; i < used + count; i++) out += HEX[pool[i]! >> 4]! + HEX[pool[i]! & 15]!
+  used += count
   return out.slice(0, length)
 }
 

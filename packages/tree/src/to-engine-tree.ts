@@ -16,6 +16,8 @@ import type {
 export interface ToEngineTreeOptions {
   /** Custom types of constants that are lazy variables, computed by a plugin at run time. */
   lazyTypes?: Iterable<string>
+  /** Convert the given tree itself instead of a copy (for a caller that owns the tree). */
+  inPlace?: boolean
 }
 
 const VARIABLE_TYPES = new Set(['plain', 'splice', 'lazy'])
@@ -50,7 +52,7 @@ function isVariable(value: unknown): value is Variable {
  * are converted too. A tree already in the engine format comes back as a copy.
  */
 export function toEngineTree(tree: PipelineTree, options: ToEngineTreeOptions = {}): EngineTree {
-  const copy = structuredClone(tree)
+  const copy = options.inPlace ? tree : (JSON.parse(JSON.stringify(tree)) as PipelineTree)
   if (dialectOf(tree) === 'engine') {
     copy.id ??= uniqueId('p')
     return copy as EngineTree

@@ -112,18 +112,13 @@ export class EngineAPI {
             !!components.info({ code, version: version ?? 'legacy' }),
         },
       }
-      const first = validateTree(args.pipeline, options)
-      if (!first.valid) {
-        const exc = new TreeInvalidEngineError(first.problems)
-        return { result: false, message: exc.message, exc, data: null }
-      }
-      const tree: EngineTree = toEngineTree(first.tree)
-      const checked = validateTree(tree, options)
+      const checked = validateTree(args.pipeline, options)
       if (!checked.valid) {
         const exc = new TreeInvalidEngineError(checked.problems)
         return { result: false, message: exc.message, exc, data: null }
       }
-      const engineTree = checked.tree as EngineTree
+      // The conversion keeps the graph and the matched converge gateways, so it needs no second check.
+      const engineTree: EngineTree = toEngineTree(checked.tree, { inPlace: true })
       const startNodeId = args.startNodeId ?? engineTree.start_event.id
       if (args.startNodeId !== undefined) {
         const problems = checkStartNode(engineTree, args.startNodeId, options)
