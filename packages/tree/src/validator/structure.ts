@@ -29,7 +29,9 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
     }
   }
 
-  for (const node of treeNodes(tree)) {
+  const nodes = treeNodes(tree)
+  const byId = new Map<string, (typeof nodes)[number]>()
+  for (const node of nodes) {
     if (nodeIds.has(node.id)) {
       problems.add(
         'TreeInvalidException',
@@ -39,9 +41,13 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
       )
     }
     nodeIds.add(node.id)
+    byId.set(node.id, node)
   }
 
-  for (const node of treeNodes(tree)) {
+  const listed = (refs: FlowRefs, flowId: string): boolean =>
+    Array.isArray(refs) ? refs.includes(flowId) : refs === flowId
+
+  for (const node of nodes) {
     for (const flowId of flowList(node.incoming)) {
       const flow = tree.flows[flowId]
       if (!flow) {
@@ -80,7 +86,6 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
     }
   }
 
-  const byId = new Map(treeNodes(tree).map((node) => [node.id, node]))
   for (const [flowId, flow] of Object.entries(tree.flows)) {
     const source = byId.get(flow.source)
     const target = byId.get(flow.target)
@@ -91,7 +96,7 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
         `flow "${flowId}" leaves "${flow.source}", which is not a node of this tree`,
         { flowId },
       )
-    } else if (!flowList(source.outgoing as FlowRefs).includes(flowId)) {
+    } else if (!listed(source.outgoing as FlowRefs, flowId)) {
       problems.add(
         'TreeInvalidException',
         'FLOW_NOT_LINKED',
@@ -106,7 +111,7 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
         `flow "${flowId}" targets "${flow.target}", which is not a node of this tree`,
         { flowId },
       )
-    } else if (!flowList(target.incoming).includes(flowId)) {
+    } else if (!listed(target.incoming, flowId)) {
       problems.add(
         'TreeInvalidException',
         'FLOW_NOT_LINKED',

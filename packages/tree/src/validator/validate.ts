@@ -34,8 +34,9 @@ export interface ValidationResult {
   valid: boolean
   problems: Problem[]
   /**
-   * A copy of the tree with `converge_gateway_id` written into every matched gateway. When the
-   * input is not a tree at all, the input itself.
+   * The tree with `converge_gateway_id` written into every matched gateway: new objects for every
+   * part of the tree the schema knows, sharing input values and extra fields with the input. When
+   * the input is not a tree at all, the input itself.
    */
   tree: PipelineTree
 }
@@ -86,7 +87,9 @@ export function runValidation(
         root: {},
       }
     }
-    const tree = JSON.parse(JSON.stringify(parsed.data)) as PipelineTree
+    // The schema builds new objects for every part it knows, so the caller's tree is never
+    // written to; values it does not look into (input values, extra fields) are shared.
+    const tree = parsed.data
     const context: ValidationContext = {
       options,
       sinkTypes: new Set(options.sinkTypes ?? []),
