@@ -40,6 +40,8 @@ export interface SetStateOptions {
   refreshVersion?: boolean
   setStarted?: boolean
   patch?: StatePatch
+  /** Do not tell the `stateChanged` hook (`send_post_set_state_signal=False`). */
+  silent?: boolean
 }
 
 type StepOutcome = { next: string } | { stop: true }
@@ -151,13 +153,14 @@ export class Core implements StepHandler {
       throw new VersionMismatchError(nodeId, current.version, actual?.version ?? '')
     }
     const updated = { ...current, ...patch }
-    this.deps.hooks.stateChanged?.({
-      nodeId,
-      rootId: updated.rootId,
-      from: current.name,
-      to,
-      version: updated.version,
-    })
+    if (!options.silent)
+      this.deps.hooks.stateChanged?.({
+        nodeId,
+        rootId: updated.rootId,
+        from: current.name,
+        to,
+        version: updated.version,
+      })
     return updated
   }
 

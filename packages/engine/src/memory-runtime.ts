@@ -20,7 +20,8 @@ function copy<T>(value: T): T {
   const proto = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return structuredClone(value)
   const out: Record<string, unknown> = {}
-  for (const key in value as Record<string, unknown>) out[key] = copy((value as Record<string, unknown>)[key])
+  for (const key in value as Record<string, unknown>)
+    out[key] = copy((value as Record<string, unknown>)[key])
   return out as T
 }
 

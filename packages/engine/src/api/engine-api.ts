@@ -466,7 +466,11 @@ export class EngineAPI {
   }
 
   /** Fails a running activity at once; its late result is discarded. */
-  forcedFailActivity(args: { nodeId: string; exData?: string }): Promise<EngineAPIResult<null>> {
+  forcedFailActivity(args: {
+    nodeId: string
+    exData?: string
+    sendPostSetStateSignal?: boolean
+  }): Promise<EngineAPIResult<null>> {
     return guard(async () => {
       await this.#core.step(async (tx) => {
         const node = await this.#node(tx, args.nodeId)
@@ -481,7 +485,13 @@ export class EngineAPI {
         if (processes.length === 0) {
           throw new NotFoundError(`can not find process with current node id: ${args.nodeId}`)
         }
-        await this.#core.forceFail(tx, node, state, args.exData ?? '')
+        await this.#core.forceFail(
+          tx,
+          node,
+          state,
+          args.exData ?? '',
+          args.sendPostSetStateSignal === false,
+        )
       })
       return ok(null)
     })
