@@ -996,6 +996,7 @@ export class Core implements StepHandler {
     node: NodeRecord,
     state: StateRecord,
     exData: string,
+    silent = false,
   ): Promise<StateRecord> {
     const execution = (await tx.getExecutionData(node.id)) ?? { inputs: {}, outputs: {} }
     await tx.setExecutionData(node.id, {
@@ -1005,6 +1006,7 @@ export class Core implements StepHandler {
     const failed = await this.setState(tx, node.id, 'FAILED', {
       version: state.version,
       refreshVersion: true,
+      silent,
     })
     for (const process of await tx.findProcesses({ currentNodeId: node.id })) {
       await tx.updateProcess(process.id, { asleep: true })
