@@ -3,4 +3,9 @@ import { it } from 'vitest'
 import { describeRuntime } from './harness.js'
 import { scenarios } from './scenarios/index.js'
 
-describeRuntime('MemoryRuntime', () => new MemoryRuntime(), scenarios, (title, fn) => it(title, fn))
+describeRuntime(
+  'MemoryRuntime',
+  () => new MemoryRuntime(),
+  scenarios,
+  (title, fn) => it(title, fn),
+)

@@ -1,10 +1,11 @@
 import {
+  buildTree,
   ConditionalParallelGateway,
   ConvergeGateway,
   Data,
-  type EngineTree,
   EmptyEndEvent,
   EmptyStartEvent,
+  type EngineTree,
   ExclusiveGateway,
   NodeOutput,
   ParallelGateway,
@@ -12,7 +13,6 @@ import {
   type ServiceActivityOptions,
   SubProcess,
   Var,
-  buildTree,
 } from '@culm/tree'
 
 /** A service activity of the test kit with plain inputs. */
@@ -39,15 +39,26 @@ export function sequence(...activities: ServiceActivity[]): EngineTree {
 }
 
 /** start -> before -> parallel(branches) -> converge -> after -> end */
-export function parallel(branches: ServiceActivity[], kind: 'pg' | 'cpg' = 'pg', conditions: string[] = []) {
+export function parallel(
+  branches: ServiceActivity[],
+  kind: 'pg' | 'cpg' = 'pg',
+  conditions: string[] = [],
+) {
   const start = new EmptyStartEvent()
   const gateway =
     kind === 'pg'
       ? new ParallelGateway()
-      : new ConditionalParallelGateway({ conditions: Object.fromEntries(conditions.map((c, i) => [i, c])) })
+      : new ConditionalParallelGateway({
+          conditions: Object.fromEntries(conditions.map((c, i) => [i, c])),
+        })
   const converge = new ConvergeGateway()
   const after = act('debug_node')
-  start.extend(gateway).connect(...branches).converge(converge).extend(after).extend(new EmptyEndEvent())
+  start
+    .extend(gateway)
+    .connect(...branches)
+    .converge(converge)
+    .extend(after)
+    .extend(new EmptyEndEvent())
   return { tree: buildTree(start), gateway, converge, after }
 }
 
@@ -58,11 +69,16 @@ export function exclusive(value: unknown, conditions: string[], defaultIndex?: n
     conditions: Object.fromEntries(conditions.map((c, i) => [i, c])),
     ...(defaultIndex !== undefined ? { defaultConditionOutgoing: defaultIndex } : {}),
   })
-  const branches = [...conditions, ...(defaultIndex !== undefined && defaultIndex >= conditions.length ? ['default'] : [])].map(() =>
-    act('debug_node'),
-  )
+  const branches = [
+    ...conditions,
+    ...(defaultIndex !== undefined && defaultIndex >= conditions.length ? ['default'] : []),
+  ].map(() => act('debug_node'))
   const converge = new ConvergeGateway()
-  start.extend(gateway).connect(...branches).converge(converge).extend(new EmptyEndEvent())
+  start
+    .extend(gateway)
+    .connect(...branches)
+    .converge(converge)
+    .extend(new EmptyEndEvent())
   const tree = buildTree(start, {
     data: new Data({ inputs: { '${value}': new Var({ type: 'plain', value }) } }),
   })

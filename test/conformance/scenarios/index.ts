@@ -1,4 +1,5 @@
 import type { Scenario } from '../harness.js'
+import { apiScenarios } from './api.js'
 import { controlScenarios } from './control.js'
 import { flowScenarios } from './flow.js'
 import { loopScenarios } from './loops.js'
@@ -7,5 +8,6 @@ import { loopScenarios } from './loops.js'
 export const scenarios: Record<string, Scenario> = {
   ...flowScenarios,
   ...controlScenarios,
+  ...apiScenarios,
   ...loopScenarios,
 }

@@ -8,7 +8,7 @@ import {
 } from '@culm/tree'
 import { renderInputs } from '../context.js'
 import type { AfterCommit, Core } from '../engine-core.js'
-import { NotFoundError, TreeInvalidEngineError } from '../errors.js'
+import { InvalidOperationError, NotFoundError, TreeInvalidEngineError } from '../errors.js'
 import type { ComponentRunner } from '../ports/components.js'
 import type { ContextValue, NodeRecord, ProcessRecord, StateRecord } from '../ports/records.js'
 import type { Runtime } from '../ports/runtime.js'
@@ -239,10 +239,10 @@ export class EngineAPI {
       await this.#core.step(async (tx) => {
         const node = await this.#node(tx, args.nodeId)
         if (node.type === 'SubProcess')
-          throw new NotFoundError('can not use pause_node_appoint api for SubProcess')
+          throw new InvalidOperationError('can not use pause_node_appoint api for SubProcess')
         const state = await tx.getState(args.nodeId)
         if (state && state.name !== 'READY' && state.name !== 'LOOP_READY') {
-          throw new NotFoundError(
+          throw new InvalidOperationError(
             `can't not transit node(${args.nodeId}) state from ${state.name} to SUSPENDED`,
           )
         }
@@ -262,7 +262,7 @@ export class EngineAPI {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
         if (node.type === 'SubProcess')
-          throw new NotFoundError('can not use resume_node_appoint api for SubProcess')
+          throw new InvalidOperationError('can not use pause_node_appoint api for SubProcess')
         const state = await this.#state(tx, args.nodeId)
         await this.#core.setState(tx, args.nodeId, 'READY', { version: state.version })
         await this.#wake(tx, after, { suspendedBy: args.nodeId })
@@ -280,7 +280,7 @@ export class EngineAPI {
 
   #assertFailed(state: StateRecord): void {
     if (state.name !== 'FAILED') {
-      throw new NotFoundError(`${state.nodeId} state is not FAILED, actual ${state.name}`)
+      throw new InvalidOperationError(`${state.nodeId} state is not FAILED, actual ${state.name}`)
     }
   }
 
@@ -294,9 +294,11 @@ export class EngineAPI {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
         if (!node.canRetry)
-          throw new NotFoundError(`can not retry node(${args.nodeId}) with can_retry(False)`)
+          throw new InvalidOperationError(
+            `can not retry node(${args.nodeId}) with can_retry(False)`,
+          )
         if (args.loopRetry && !(node.loopConfig?.retryable && node.loopConfig.loopTimes > 0)) {
-          throw new NotFoundError(`node(${args.nodeId}) is not loop retryable`)
+          throw new InvalidOperationError(`node(${args.nodeId}) is not loop retryable`)
         }
         const state = await this.#state(tx, args.nodeId)
         this.#assertFailed(state)
@@ -346,7 +348,7 @@ export class EngineAPI {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
         if (node.type !== 'SubProcess')
-          throw new NotFoundError(`node(${args.nodeId}) type is not SubProcess`)
+          throw new InvalidOperationError(`node(${args.nodeId}) type is not SubProcess`)
         const state = await this.#state(tx, args.nodeId)
         this.#assertFailed(state)
         const process = await this.#parkedProcess(tx, args.nodeId)
@@ -381,12 +383,12 @@ export class EngineAPI {
     return guard(async () => {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
-        if (!node.canSkip) throw new NotFoundError('can not skip this node')
+        if (!node.canSkip) throw new InvalidOperationError('can not skip this node')
         if (node.type !== 'ServiceActivity' && node.type !== 'EmptyStartEvent') {
-          throw new NotFoundError(`can not use skip_node api for ${node.type}`)
+          throw new InvalidOperationError(`can not use skip_node api for ${node.type}`)
         }
         if (args.loopSkip && !node.loopConfig?.skippable) {
-          throw new NotFoundError(`node(${args.nodeId}) can not loop skip`)
+          throw new InvalidOperationError(`node(${args.nodeId}) can not loop skip`)
         }
         const state = await this.#state(tx, args.nodeId)
         this.#assertFailed(state)
@@ -404,14 +406,16 @@ export class EngineAPI {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
         if (node.type !== 'ExclusiveGateway') {
-          throw new NotFoundError(`${args.nodeId} is not exclusive gateway, actual: ${node.type}`)
+          throw new InvalidOperationError(
+            `${args.nodeId} is not exclusive gateway, actual: ${node.type}`,
+          )
         }
         const state = await this.#state(tx, args.nodeId)
         this.#assertFailed(state)
         const process = await this.#parkedProcess(tx, args.nodeId)
         const target = node.targets.find((t) => t.flowId === args.flowId)
         if (!target)
-          throw new NotFoundError(
+          throw new InvalidOperationError(
             `flow(${args.flowId}) is not an outgoing flow of node(${args.nodeId})`,
           )
         await this.#skipTo(tx, after, process, state, target.targetId)
@@ -430,7 +434,7 @@ export class EngineAPI {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
         if (node.type !== 'ConditionalParallelGateway') {
-          throw new NotFoundError(
+          throw new InvalidOperationError(
             `${args.nodeId} is not conditional parallel gateway, actual: ${node.type}`,
           )
         }
@@ -438,18 +442,18 @@ export class EngineAPI {
         this.#assertFailed(state)
         const process = await this.#parkedProcess(tx, args.nodeId)
         if (!Array.isArray(args.flowIds) || args.flowIds.length === 0) {
-          throw new NotFoundError('flow_ids must name at least one outgoing flow')
+          throw new InvalidOperationError('flow_ids must name at least one outgoing flow')
         }
         const targets = args.flowIds.map((flowId) => {
           const target = node.targets.find((t) => t.flowId === flowId)
           if (!target)
-            throw new NotFoundError(
+            throw new InvalidOperationError(
               `flow(${flowId}) is not an outgoing flow of node(${args.nodeId})`,
             )
           return target.targetId
         })
         if (args.convergeGatewayId !== node.convergeGatewayId) {
-          throw new NotFoundError(
+          throw new InvalidOperationError(
             `converge gateway(${args.convergeGatewayId}) does not match node(${args.nodeId}) converge gateway(${node.convergeGatewayId})`,
           )
         }
@@ -475,11 +479,13 @@ export class EngineAPI {
       await this.#core.step(async (tx) => {
         const node = await this.#node(tx, args.nodeId)
         if (node.type !== 'ServiceActivity') {
-          throw new NotFoundError(`${args.nodeId} is not activity, actual: ${node.type}`)
+          throw new InvalidOperationError(`${args.nodeId} is not activity, actual: ${node.type}`)
         }
         const state = await this.#state(tx, args.nodeId)
         if (state.name !== 'RUNNING') {
-          throw new NotFoundError(`${args.nodeId} state is not RUNNING, actual ${state.name}`)
+          throw new InvalidOperationError(
+            `${args.nodeId} state is not RUNNING, actual: ${state.name}`,
+          )
         }
         const processes = await tx.findProcesses({ currentNodeId: args.nodeId })
         if (processes.length === 0) {
@@ -513,10 +519,10 @@ export class EngineAPI {
           await tx.updateSchedule(schedule.id, { expired: true })
           throw new NotFoundError(`node version ${args.version} not exist`)
         }
-        if (schedule.finished) throw new NotFoundError('schedule is already finished')
-        if (schedule.expired) throw new NotFoundError('schedule is already expired')
+        if (schedule.finished) throw new InvalidOperationError('schedule is already finished')
+        if (schedule.expired) throw new InvalidOperationError('schedule is already expired')
         if (schedule.type === 'poll')
-          throw new NotFoundError(`node(${args.nodeId}) does not wait for a callback`)
+          throw new InvalidOperationError(`node(${args.nodeId}) does not wait for a callback`)
         await tx.addCallback({
           id: this.#core.deps.ids.next('callback'),
           scheduleId: schedule.id,
@@ -637,7 +643,7 @@ export class EngineAPI {
       const state = await this.#runtime.getState(args.pipelineId)
       if (!state) throw new NotFoundError(`pipeline(${args.pipelineId}) does not exist`)
       if (typeof args.contextValues !== 'object' || args.contextValues === null) {
-        throw new NotFoundError('context_values must be an object')
+        throw new InvalidOperationError('context_values must be an object')
       }
       const values: Record<string, ContextValue> = {}
       for (const [key, value] of Object.entries(args.contextValues)) {
@@ -659,7 +665,7 @@ export class EngineAPI {
       const node = nodes.get(args.nodeId)
       if (!node) throw new NotFoundError(`node(${args.nodeId}) does not exist`)
       if (node.type !== 'ServiceActivity' && node.type !== 'SubProcess') {
-        throw new NotFoundError(`can not preview inputs for node type: ${node.type}`)
+        throw new InvalidOperationError(`can not preview inputs for node type: ${node.type}`)
       }
       const components = this.#core.deps.components
       const lazy = components.lazy
