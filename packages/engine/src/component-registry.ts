@@ -82,6 +82,17 @@ function dataObject(
   }
 }
 
+function cloneJson<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map(cloneJson) as T
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value)
+  const out: Record<string, unknown> = {}
+  for (const key in value as Record<string, unknown>)
+    out[key] = cloneJson((value as Record<string, unknown>)[key])
+  return out as T
+}
+
 function describeError(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`
   return String(error)
@@ -165,9 +176,10 @@ export class ComponentRegistry implements ComponentRunner {
   ): Promise<ComponentCallResult> {
     const component = this.#find(ref)
     if (!component) throw new ComponentNotFoundError(ref.code, ref.version)
-    const outputs = { ...input.outputs }
-    const data = dataObject({ ...input.inputs }, outputs)
-    const parentData = dataObject({ ...input.parentData }, {})
+    // A component gets its own copies: whatever it does to them never reaches stored records.
+    const outputs = cloneJson(input.outputs)
+    const data = dataObject(cloneJson(input.inputs), outputs)
+    const parentData = dataObject(cloneJson(input.parentData), {})
     let finished = false
     const controls: ComponentControls = {
       nodeId: input.nodeId,

@@ -34,16 +34,16 @@ export interface Engine extends StepHandler {
   idle(): Promise<void>
 }
 
+const session = Math.floor(Math.random() * 36 ** 8)
+  .toString(36)
+  .padStart(8, '0')
 let counter = 0
 
-/** Ids unique in this process: prefix, time and a counter. */
+/** Ids unique across processes: the prefix, a random session part and a counter. */
 export const defaultIds: IdGenerator = {
   next(prefix) {
-    counter = (counter + 1) % Number.MAX_SAFE_INTEGER
-    const random = Math.floor(Math.random() * 0xffffffff)
-      .toString(16)
-      .padStart(8, '0')
-    return `${prefix}${Date.now().toString(16)}${counter.toString(16).padStart(8, '0')}${random}`
+    counter++
+    return `${prefix}${session}${counter.toString(36).padStart(8, '0')}`
   },
 }
 

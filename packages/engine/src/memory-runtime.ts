@@ -26,8 +26,10 @@ function copy<T>(value: T): T {
 }
 
 /**
- * The Runtime in memory, for tests and for embedders that need no persistence. Records are
- * copied in and out, as a database would, so no caller can change a stored record by accident.
+ * The Runtime in memory, for tests and for embedders that need no persistence. States,
+ * processes, schedules, callbacks and histories are copied in and out; JSON documents (trees,
+ * node definitions, data, execution data, context values) are kept as given and shared with
+ * readers, which never write to them: that is what makes this runtime fast.
  * @example
  * const engine = createEngine({ runtime: new MemoryRuntime() })
  */
@@ -48,12 +50,12 @@ export class MemoryRuntime implements Runtime {
   }
 
   async createPipeline(pipeline: PipelineRecord): Promise<void> {
-    this.#pipelines.set(pipeline.id, copy(pipeline))
+    this.#pipelines.set(pipeline.id, { ...pipeline })
   }
 
   async getPipeline(id: string): Promise<PipelineRecord | undefined> {
     const pipeline = this.#pipelines.get(id)
-    return pipeline && copy(pipeline)
+    return pipeline && { ...pipeline }
   }
 
   async createProcesses(processes: ProcessRecord[]): Promise<void> {
@@ -137,7 +139,7 @@ export class MemoryRuntime implements Runtime {
   }
 
   async createNodes(nodes: NodeRecord[]): Promise<void> {
-    for (const node of nodes) this.#nodes.set(node.id, copy(node))
+    for (const node of nodes) this.#nodes.set(node.id, node)
   }
 
   async getNode(id: string): Promise<NodeRecord | undefined> {
@@ -146,30 +148,28 @@ export class MemoryRuntime implements Runtime {
   }
 
   async setData(nodeId: string, data: DataRecord): Promise<void> {
-    this.#data.set(nodeId, copy(data))
+    this.#data.set(nodeId, data)
   }
 
   async setDataBatch(entries: Array<[string, DataRecord]>): Promise<void> {
-    for (const [nodeId, data] of entries) this.#data.set(nodeId, copy(data))
+    for (const [nodeId, data] of entries) this.#data.set(nodeId, data)
   }
 
   async getData(nodeId: string): Promise<DataRecord | undefined> {
-    const data = this.#data.get(nodeId)
-    return data && copy(data)
+    return this.#data.get(nodeId)
   }
 
   async setExecutionData(nodeId: string, data: ExecutionDataRecord): Promise<void> {
-    this.#executionData.set(nodeId, copy(data))
+    this.#executionData.set(nodeId, data)
   }
 
   async getExecutionData(nodeId: string): Promise<ExecutionDataRecord | undefined> {
-    const data = this.#executionData.get(nodeId)
-    return data && copy(data)
+    return this.#executionData.get(nodeId)
   }
 
   async getContext(pipelineId: string): Promise<Record<string, ContextValue>> {
     const context = this.#contexts.get(pipelineId)
-    return context ? copy(Object.fromEntries(context)) : {}
+    return context ? Object.fromEntries(context) : {}
   }
 
   async upsertContext(pipelineId: string, values: Record<string, ContextValue>): Promise<void> {
@@ -178,7 +178,7 @@ export class MemoryRuntime implements Runtime {
       context = new Map()
       this.#contexts.set(pipelineId, context)
     }
-    for (const [key, value] of Object.entries(values)) context.set(key, copy(value))
+    for (const [key, value] of Object.entries(values)) context.set(key, value)
   }
 
   async createSchedule(schedule: ScheduleRecord): Promise<void> {

@@ -16,6 +16,11 @@ import { preparePipeline } from '../prepare.js'
 import { historyEntry, stateEntry, stateTree } from './format.js'
 import { type EngineAPIResult, guard, ok, refuse } from './result.js'
 
+/** A copy of a JSON value handed to a caller, so that it never shares the runtime's records. */
+function json<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T)
+}
+
 /** End-event types of a tree (and its subprocesses) that name a registered component. */
 function executableEndTypes(tree: unknown, components: ComponentRunner): string[] {
   const found: string[] = []
@@ -304,17 +309,20 @@ export class EngineAPI {
         this.#assertFailed(state)
         const process = await this.#parkedProcess(tx, args.nodeId)
         if (args.data !== undefined && args.data !== null) {
-          const data = (await tx.getData(args.nodeId)) ?? { inputs: {}, outputs: {} }
+          const previous = (await tx.getData(args.nodeId)) ?? { inputs: {}, outputs: {} }
           const escaped = new Set(
             Array.isArray(args.data._escape_render_keys)
               ? (args.data._escape_render_keys as string[])
               : [],
           )
-          data.inputs = Object.fromEntries(
-            Object.entries(args.data)
-              .filter(([key]) => key !== '_escape_render_keys')
-              .map(([key, value]) => [key, { needRender: !escaped.has(key), value }]),
-          )
+          const data = {
+            outputs: previous.outputs,
+            inputs: Object.fromEntries(
+              Object.entries(args.data)
+                .filter(([key]) => key !== '_escape_render_keys')
+                .map(([key, value]) => [key, { needRender: !escaped.has(key), value }]),
+            ),
+          }
           await tx.setData(args.nodeId, data)
         }
         if (node.loopConfig)
@@ -562,12 +570,16 @@ export class EngineAPI {
 
   /** A node's inputs as last run; `{}` when it has not run. */
   getExecutionDataInputs(args: { nodeId: string }) {
-    return guard(async () => ok((await this.#runtime.getExecutionData(args.nodeId))?.inputs ?? {}))
+    return guard(async () =>
+      ok(json((await this.#runtime.getExecutionData(args.nodeId))?.inputs ?? {})),
+    )
   }
 
   /** A node's outputs as last run; `{}` when it has not run. */
   getExecutionDataOutputs(args: { nodeId: string }) {
-    return guard(async () => ok((await this.#runtime.getExecutionData(args.nodeId))?.outputs ?? {}))
+    return guard(async () =>
+      ok(json((await this.#runtime.getExecutionData(args.nodeId))?.outputs ?? {})),
+    )
   }
 
   /** A node's inputs and outputs as last run. */
@@ -575,7 +587,7 @@ export class EngineAPI {
     return guard(async () => {
       const data = await this.#runtime.getExecutionData(args.nodeId)
       if (!data) throw new NotFoundError(`execution data of node(${args.nodeId}) does not exist`)
-      return ok({ inputs: data.inputs, outputs: data.outputs })
+      return ok(json({ inputs: data.inputs, outputs: data.outputs }))
     })
   }
 
@@ -593,7 +605,7 @@ export class EngineAPI {
       const outputs = Object.fromEntries(
         Object.entries(data.outputs).map(([k, v]) => [k, v.length === 1 ? v[0] : v]),
       )
-      return ok({ inputs, outputs })
+      return ok(json({ inputs, outputs }))
     })
   }
 
