@@ -44,7 +44,7 @@ export interface SetStateOptions {
   silent?: boolean
 }
 
-type StepOutcome = { next: string } | { stop: true }
+type StepOutcome = { next: string } | { stop: true } | { poll: string }
 const STOP: StepOutcome = { stop: true }
 
 function errorText(error: unknown): string {
@@ -206,6 +206,17 @@ export class Core implements StepHandler {
         this.#executeStep(tx, after, processId, current),
       )
       if ('stop' in outcome) return
+      if ('poll' in outcome) {
+        // The first poll is due at once: run it here rather than through the dispatcher's queue.
+        const scheduleId = outcome.poll
+        const node = current
+        const next = await this.step((tx, after) =>
+          this.#scheduleStep(tx, after, processId, node, scheduleId),
+        )
+        if (!next) return
+        current = next
+        continue
+      }
       current = outcome.next
     }
   }
@@ -727,9 +738,7 @@ export class Core implements StepHandler {
       const type = info.scheduleMode
       const schedule = await this.#createSchedule(tx, type, process.id, node.id, state.version)
       await tx.updateProcess(process.id, { asleep: true })
-      if (type === 'poll')
-        after.push(() => this.deps.dispatcher.schedule(process.id, node.id, schedule.id, 0))
-      return STOP
+      return type === 'poll' ? { poll: schedule.id } : STOP
     }
     if (node.errorIgnorable) return this.#finishActivity(tx, node, state, outputs, true)
     return this.#failActivity(tx, after, process.id, node, state, outputs)

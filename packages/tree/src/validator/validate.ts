@@ -34,9 +34,10 @@ export interface ValidationResult {
   valid: boolean
   problems: Problem[]
   /**
-   * The tree with `converge_gateway_id` written into every matched gateway: new objects for every
-   * part of the tree the schema knows, sharing input values and extra fields with the input. When
-   * the input is not a tree at all, the input itself.
+   * The tree with `converge_gateway_id` written into every matched gateway. The tree object, its
+   * `activities` and `gateways` records, every gateway and every subprocess (with its tree) are new
+   * objects; everything else is shared with the input, which is never written to. When the input is
+   * not a tree at all, the input itself.
    */
   tree: PipelineTree
 }
@@ -87,9 +88,7 @@ export function runValidation(
         root: {},
       }
     }
-    // The schema builds new objects for every part it knows, so the caller's tree is never
-    // written to; values it does not look into (input values, extra fields) are shared.
-    const tree = parsed.data
+    const tree = ownedCopy(input as PipelineTree)
     const context: ValidationContext = {
       options,
       sinkTypes: new Set(options.sinkTypes ?? []),
@@ -110,6 +109,21 @@ export function runValidation(
       root: {},
     }
   }
+}
+
+/**
+ * A copy of the parts of a tree the validator writes to (gateways) and of the path to them
+ * (tree, records, subprocesses); the rest is shared, which keeps validation cheap.
+ */
+function ownedCopy(tree: PipelineTree): PipelineTree {
+  const gateways: PipelineTree['gateways'] = {}
+  for (const [id, gateway] of Object.entries(tree.gateways ?? {})) gateways[id] = { ...gateway }
+  const activities: PipelineTree['activities'] = {}
+  for (const [id, activity] of Object.entries(tree.activities)) {
+    activities[id] =
+      activity.type === 'SubProcess' ? { ...activity, pipeline: ownedCopy(activity.pipeline) } : activity
+  }
+  return { ...tree, activities, gateways }
 }
 
 /** The outcome of checking one (sub)pipeline: its graph and each node's stream, when it got that far. */
