@@ -101,42 +101,39 @@ export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}):
         flowId,
         targetId: pipeline.flows[flowId]?.target ?? '',
       }))
-    const base = (id: string, type: string, name: string | undefined) => ({
-      id,
-      type,
-      name: name ?? '',
+    const makeNode = (
+      source: { id: string; type: string; name?: string | undefined },
+      outgoing: string | string[],
+    ): NodeRecord => ({
+      id: source.id,
+      type: source.type,
+      name: source.name ?? '',
       pipelineId,
       rootPipelineId: rootId,
+      targets: targetsOf(outgoing),
       canSkip: true,
       canRetry: true,
       errorIgnorable: false,
     })
 
     const start = pipeline.start_event
-    const startNode: NodeRecord = {
-      ...base(start.id, start.type, start.name),
-      targets: targetsOf(start.outgoing),
-    }
+    const startNode = makeNode(start, start.outgoing)
     if (pipeline.data?.pre_render_keys?.length)
       startNode.preRenderKeys = pipeline.data.pre_render_keys
     prepared.nodes.push(startNode)
 
     const end = pipeline.end_event
-    prepared.nodes.push({
-      ...base(end.id, end.type, end.name),
-      targets: [],
-      pipelineOutputs: pipeline.data?.outputs ?? [],
-    })
+    const endNode = makeNode(end, [])
+    endNode.pipelineOutputs = pipeline.data?.outputs ?? []
+    prepared.nodes.push(endNode)
 
     for (const activity of Object.values(pipeline.activities)) {
       if (activity.type === 'SubProcess') {
         const sub = activity as SubProcess
-        prepared.nodes.push({
-          ...base(sub.id, sub.type, sub.name),
-          targets: targetsOf(sub.outgoing),
-          startEventId: sub.pipeline.start_event.id,
-          pipelineOutputs: sub.pipeline.data?.outputs ?? [],
-        })
+        const subNode = makeNode(sub, sub.outgoing)
+        subNode.startEventId = sub.pipeline.start_event.id
+        subNode.pipelineOutputs = sub.pipeline.data?.outputs ?? []
+        prepared.nodes.push(subNode)
         const inputs: Record<string, DataInput> = {}
         for (const [key, param] of Object.entries(sub.params ?? {})) inputs[key] = dataInput(param)
         prepared.data.push([sub.id, { inputs, outputs: outputs.get(sub.id) ?? {} }])
@@ -144,14 +141,11 @@ export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}):
         continue
       }
       const act = activity as ServiceActivity
-      const node: NodeRecord = {
-        ...base(act.id, act.type, act.name),
-        targets: targetsOf(act.outgoing),
-        canSkip: act.skippable ?? true,
-        canRetry: act.retryable ?? true,
-        errorIgnorable: act.error_ignorable ?? false,
-        component: { code: act.component.code, version: act.component.version ?? 'legacy' },
-      }
+      const node = makeNode(act, act.outgoing)
+      node.canSkip = act.skippable ?? true
+      node.canRetry = act.retryable ?? true
+      node.errorIgnorable = act.error_ignorable ?? false
+      node.component = { code: act.component.code, version: act.component.version ?? 'legacy' }
       if (act.timeout_config?.enable) {
         node.timeout = { seconds: act.timeout_config.seconds, action: act.timeout_config.action }
       } else if (typeof act.timeout === 'number' && act.timeout > 0) {
@@ -180,10 +174,7 @@ export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}):
     }
 
     for (const gateway of Object.values(pipeline.gateways)) {
-      const node: NodeRecord = {
-        ...base(gateway.id, gateway.type, gateway.name),
-        targets: targetsOf(gateway.outgoing),
-      }
+      const node = makeNode(gateway, gateway.outgoing)
       if (gateway.type === 'ExclusiveGateway' || gateway.type === 'ConditionalParallelGateway') {
         const conditional = gateway as ConditionalGateway
         node.conditions = node.targets
