@@ -79,7 +79,7 @@ function parallelTree(branches: number): EngineTree {
  * 3-branch parallel gateway and its converge gateway, a 2-branch exclusive gateway on `${count}`
  * (the first branch runs) and its converge gateway, end.
  */
-function mixedTree(): EngineTree {
+export function mixedTree(): EngineTree {
   const start = new EmptyStartEvent()
   let tail: Element = start
   for (let i = 0; i < MIXED_LEADING_ACTIVITIES; i++) tail = tail.extend(debugNode())

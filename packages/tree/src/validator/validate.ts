@@ -2,6 +2,7 @@ import type { Problem } from '../errors.js'
 import { buildGraph, type Graph } from '../graph.js'
 import { pipelineTreeSchema } from '../schema.js'
 import type { ConditionalGateway, ParallelGatewayNode, PipelineTree } from '../types.js'
+import { isWellFormed } from '../well-formed.js'
 import { checkConnections } from './connection.js'
 import { matchGateways } from './gateways.js'
 import { findCycles, orderFromStart } from './order.js'
@@ -75,7 +76,9 @@ export function runValidation(
     }
   }
   try {
-    const parsed = pipelineTreeSchema.safeParse(input)
+    const parsed = isWellFormed(input)
+      ? { success: true as const }
+      : pipelineTreeSchema.safeParse(input)
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const path = issue.path.map(String).join('.')
@@ -121,7 +124,9 @@ function ownedCopy(tree: PipelineTree): PipelineTree {
   const activities: PipelineTree['activities'] = {}
   for (const [id, activity] of Object.entries(tree.activities)) {
     activities[id] =
-      activity.type === 'SubProcess' ? { ...activity, pipeline: ownedCopy(activity.pipeline) } : activity
+      activity.type === 'SubProcess'
+        ? { ...activity, pipeline: ownedCopy(activity.pipeline) }
+        : activity
   }
   return { ...tree, activities, gateways }
 }
