@@ -75,8 +75,9 @@ export function checkConditions(graph: Graph, problems: ProblemList): void {
         )
       }
     }
+    const outgoing = new Set(node.outgoing)
     for (const flowId of Object.keys(conditions)) {
-      if (!node.outgoing.includes(flowId)) {
+      if (!outgoing.has(flowId)) {
         problems.add(
           'TreeInvalidException',
           'CONDITION_UNKNOWN_FLOW',

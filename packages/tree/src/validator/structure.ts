@@ -44,8 +44,19 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
     byId.set(node.id, node)
   }
 
-  const listed = (refs: FlowRefs, flowId: string): boolean =>
-    Array.isArray(refs) ? refs.includes(flowId) : refs === flowId
+  // Sets for nodes with many flows, so that a converge gateway joining 500 branches costs 500
+  // look-ups rather than 500 x 500 comparisons.
+  const sets = new Map<FlowRefs, Set<string>>()
+  const listed = (refs: FlowRefs, flowId: string): boolean => {
+    if (!Array.isArray(refs)) return refs === flowId
+    if (refs.length < 16) return refs.includes(flowId)
+    let set = sets.get(refs)
+    if (!set) {
+      set = new Set(refs)
+      sets.set(refs, set)
+    }
+    return set.has(flowId)
+  }
 
   for (const node of nodes) {
     for (const flowId of flowList(node.incoming)) {
