@@ -63,15 +63,15 @@ export class MemoryRuntime implements Runtime {
   }
 
   async getProcess(id: string): Promise<ProcessRecord | undefined> {
+    // The engine never changes a pipeline stack in place (it writes new arrays), so it is shared.
     const process = this.#processes.get(id)
-    return process && { ...process, pipelineStack: [...process.pipelineStack] }
+    return process && { ...process }
   }
 
   async updateProcess(id: string, patch: Partial<Omit<ProcessRecord, 'id'>>): Promise<void> {
     const process = this.#processes.get(id)
     if (!process) return
     Object.assign(process, patch)
-    if (patch.pipelineStack) process.pipelineStack = [...patch.pipelineStack]
   }
 
   async findProcesses(
