@@ -1,4 +1,5 @@
 import { ComponentNotFoundError, InvalidOperationError } from './errors.js'
+import { cloneJson } from './json.js'
 import type {
   ComponentCallInput,
   ComponentCallResult,
@@ -80,17 +81,6 @@ function dataObject(
       outputs[key] = value
     },
   }
-}
-
-function cloneJson<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value
-  if (Array.isArray(value)) return value.map(cloneJson) as T
-  const proto = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) return structuredClone(value)
-  const out: Record<string, unknown> = {}
-  for (const key in value as Record<string, unknown>)
-    out[key] = cloneJson((value as Record<string, unknown>)[key])
-  return out as T
 }
 
 function describeError(error: unknown): string {

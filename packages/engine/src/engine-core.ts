@@ -598,6 +598,29 @@ export class Core implements StepHandler {
     return this.#fork(tx, after, process, node, state, targets)
   }
 
+  /** A new awake process at `nodeId`: a root process, or a forked child when `link` is given. */
+  newProcess(
+    rootPipelineId: string,
+    nodeId: string,
+    pipelineStack: string[],
+    link: { parentId: string; destinationId: string } | null = null,
+  ): ProcessRecord {
+    return {
+      id: this.deps.ids.next('process'),
+      rootPipelineId,
+      parentId: link?.parentId ?? null,
+      destinationId: link?.destinationId ?? null,
+      currentNodeId: nodeId,
+      pipelineStack,
+      asleep: false,
+      suspended: false,
+      suspendedBy: null,
+      dead: false,
+      ackNum: 0,
+      needAck: 0,
+    }
+  }
+
   /** Forks one child process per target, each ending at the gateway's converge. */
   async forkProcesses(
     tx: Runtime,
@@ -607,20 +630,12 @@ export class Core implements StepHandler {
     convergeId: string,
     targets: string[],
   ): Promise<void> {
-    const children: ProcessRecord[] = targets.map((target) => ({
-      id: this.deps.ids.next('process'),
-      rootPipelineId: process.rootPipelineId,
-      parentId: process.id,
-      destinationId: convergeId,
-      currentNodeId: target,
-      pipelineStack: [...process.pipelineStack],
-      asleep: false,
-      suspended: false,
-      suspendedBy: null,
-      dead: false,
-      ackNum: 0,
-      needAck: 0,
-    }))
+    const children = targets.map((target) =>
+      this.newProcess(process.rootPipelineId, target, [...process.pipelineStack], {
+        parentId: process.id,
+        destinationId: convergeId,
+      }),
+    )
     await tx.updateProcess(process.id, {
       asleep: true,
       currentNodeId: gatewayId,

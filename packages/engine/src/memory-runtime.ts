@@ -1,3 +1,4 @@
+import { cloneJson } from './json.js'
 import type {
   CallbackRecord,
   ContextValue,
@@ -12,18 +13,6 @@ import type {
 } from './ports/records.js'
 import type { Runtime, StatePatch } from './ports/runtime.js'
 import type { StateName } from './states.js'
-
-/** A deep copy of a JSON-like value; much cheaper than structuredClone for small records. */
-function copy<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value
-  if (Array.isArray(value)) return value.map(copy) as T
-  const proto = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) return structuredClone(value)
-  const out: Record<string, unknown> = {}
-  for (const key in value as Record<string, unknown>)
-    out[key] = copy((value as Record<string, unknown>)[key])
-  return out as T
-}
 
 /**
  * The Runtime in memory, for tests and for embedders that need no persistence. States,
@@ -59,7 +48,7 @@ export class MemoryRuntime implements Runtime {
   }
 
   async createProcesses(processes: ProcessRecord[]): Promise<void> {
-    for (const process of processes) this.#processes.set(process.id, copy(process))
+    for (const process of processes) this.#processes.set(process.id, cloneJson(process))
   }
 
   async getProcess(id: string): Promise<ProcessRecord | undefined> {
@@ -221,21 +210,21 @@ export class MemoryRuntime implements Runtime {
   }
 
   async addCallback(callback: CallbackRecord): Promise<void> {
-    this.#callbacks.push(copy(callback))
+    this.#callbacks.push(cloneJson(callback))
   }
 
   async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
     const callback = this.#callbacks.find((c) => c.scheduleId === scheduleId && !c.consumed)
     if (!callback) return undefined
     callback.consumed = true
-    return copy(callback)
+    return cloneJson(callback)
   }
 
   async addHistory(history: Omit<HistoryRecord, 'id'>): Promise<void> {
-    this.#histories.push({ ...copy(history), id: this.#histories.length + 1 })
+    this.#histories.push({ ...cloneJson(history), id: this.#histories.length + 1 })
   }
 
   async getHistories(nodeId: string): Promise<HistoryRecord[]> {
-    return this.#histories.filter((h) => h.nodeId === nodeId).map((h) => copy(h))
+    return this.#histories.filter((h) => h.nodeId === nodeId).map((h) => cloneJson(h))
   }
 }

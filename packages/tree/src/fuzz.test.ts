@@ -14,23 +14,12 @@ import {
 } from './builder/elements.js'
 import seed from './fixtures/seed-004-tree.json' with { type: 'json' }
 import { replaceIds } from './replace-ids.js'
-import { graphTree } from './test-trees.js'
+import { graphTree, paths } from './test-trees.js'
 import { toEngineTree } from './to-engine-tree.js'
 import type { PipelineTree } from './types.js'
 import { validateTree } from './validator/validate.js'
 
 const seedTree = seed as unknown as PipelineTree
-
-/** Every path to a value inside a JSON tree. */
-function paths(value: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
-  const out: Array<Array<string | number>> = [prefix]
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) out.push(...paths(item, [...prefix, i]))
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) out.push(...paths(item, [...prefix, key]))
-  }
-  return out
-}
 
 function mutate(tree: unknown, path: Array<string | number>, action: number, replacement: unknown) {
   const copy = structuredClone(tree) as Record<string | number, unknown>

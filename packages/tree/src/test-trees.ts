@@ -131,3 +131,17 @@ export function renameNode(tree: PipelineTree, from: string, to: string): void {
 export function codes(problems: Array<{ code: string }>): string[] {
   return problems.map((p) => p.code)
 }
+
+/** Every path to a value inside a JSON tree, the tree itself first. */
+export function paths(
+  value: unknown,
+  prefix: Array<string | number> = [],
+): Array<Array<string | number>> {
+  const out: Array<Array<string | number>> = [prefix]
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) out.push(...paths(item, [...prefix, i]))
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) out.push(...paths(item, [...prefix, key]))
+  }
+  return out
+}

@@ -2,18 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import seed from './fixtures/seed-004-tree.json' with { type: 'json' }
 import { pipelineTreeSchema } from './schema.js'
-import { graphTree } from './test-trees.js'
+import { graphTree, paths } from './test-trees.js'
 import { isWellFormed } from './well-formed.js'
-
-function paths(value: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
-  const out: Array<Array<string | number>> = [prefix]
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) out.push(...paths(item, [...prefix, i]))
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) out.push(...paths(item, [...prefix, key]))
-  }
-  return out
-}
 
 function replaceAt(
   tree: unknown,

@@ -9,17 +9,13 @@ import {
 import { renderInputs } from '../context.js'
 import type { AfterCommit, Core } from '../engine-core.js'
 import { InvalidOperationError, NotFoundError, TreeInvalidEngineError } from '../errors.js'
+import { cloneJson } from '../json.js'
 import type { ComponentRunner } from '../ports/components.js'
 import type { ContextValue, NodeRecord, ProcessRecord, StateRecord } from '../ports/records.js'
 import type { Runtime } from '../ports/runtime.js'
 import { preparePipeline } from '../prepare.js'
 import { historyEntry, stateEntry, stateTree } from './format.js'
 import { type EngineAPIResult, guard, ok, refuse } from './result.js'
-
-/** A copy of a JSON value handed to a caller, so that it never shares the runtime's records. */
-function json<T>(value: T): T {
-  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T)
-}
 
 /** End-event types of a tree (and its subprocesses) that name a registered component. */
 function executableEndTypes(tree: unknown, components: ComponentRunner): string[] {
@@ -134,7 +130,6 @@ export class EngineAPI {
         subprocessContext: args.subprocessContext ?? {},
       })
       const pipelineId = engineTree.id
-      const processId = this.#core.deps.ids.next('process')
       const refused = await this.#core.step(async (tx, after) => {
         if (await tx.getPipeline(pipelineId)) return `pipeline(${pipelineId}) already exists`
         for (const node of prepared.nodes) {
@@ -153,23 +148,9 @@ export class EngineAPI {
         for (const [id, values] of prepared.contexts) await tx.upsertContext(id, values)
         await tx.setExecutionData(pipelineId, { inputs: {}, outputs: {} })
         await this.#core.setState(tx, pipelineId, 'RUNNING', { rootId: pipelineId, parentId: '' })
-        await tx.createProcesses([
-          {
-            id: processId,
-            rootPipelineId: pipelineId,
-            parentId: null,
-            destinationId: null,
-            currentNodeId: startNodeId,
-            pipelineStack: [pipelineId],
-            asleep: false,
-            suspended: false,
-            suspendedBy: null,
-            dead: false,
-            ackNum: 0,
-            needAck: 0,
-          },
-        ])
-        after.push(() => this.#core.deps.dispatcher.execute(processId, startNodeId))
+        const process = this.#core.newProcess(pipelineId, startNodeId, [pipelineId])
+        await tx.createProcesses([process])
+        after.push(() => this.#core.deps.dispatcher.execute(process.id, startNodeId))
         return null
       })
       if (refused) return refuse(refused)
@@ -571,14 +552,14 @@ export class EngineAPI {
   /** A node's inputs as last run; `{}` when it has not run. */
   getExecutionDataInputs(args: { nodeId: string }) {
     return guard(async () =>
-      ok(json((await this.#runtime.getExecutionData(args.nodeId))?.inputs ?? {})),
+      ok(cloneJson((await this.#runtime.getExecutionData(args.nodeId))?.inputs ?? {})),
     )
   }
 
   /** A node's outputs as last run; `{}` when it has not run. */
   getExecutionDataOutputs(args: { nodeId: string }) {
     return guard(async () =>
-      ok(json((await this.#runtime.getExecutionData(args.nodeId))?.outputs ?? {})),
+      ok(cloneJson((await this.#runtime.getExecutionData(args.nodeId))?.outputs ?? {})),
     )
   }
 
@@ -587,7 +568,7 @@ export class EngineAPI {
     return guard(async () => {
       const data = await this.#runtime.getExecutionData(args.nodeId)
       if (!data) throw new NotFoundError(`execution data of node(${args.nodeId}) does not exist`)
-      return ok(json({ inputs: data.inputs, outputs: data.outputs }))
+      return ok(cloneJson({ inputs: data.inputs, outputs: data.outputs }))
     })
   }
 
@@ -605,7 +586,7 @@ export class EngineAPI {
       const outputs = Object.fromEntries(
         Object.entries(data.outputs).map(([k, v]) => [k, v.length === 1 ? v[0] : v]),
       )
-      return ok(json({ inputs, outputs }))
+      return ok(cloneJson({ inputs, outputs }))
     })
   }
 
