@@ -35,6 +35,16 @@ export interface ComponentControls {
 // biome-ignore lint/suspicious/noConfusingVoidType: a component may simply return nothing
 export type ComponentOutcome = boolean | undefined | void
 
+/** One declared input or output of a component, as the Python engine's `InputItem`/`OutputItem`. */
+export interface ComponentField {
+  key: string
+  name?: string
+  type?: string
+  required?: boolean
+  /** A JSON Schema of the value. */
+  schema?: Record<string, unknown>
+}
+
 /** A component run in process. */
 export interface Component {
   code: string
@@ -57,6 +67,10 @@ export interface Component {
   multiCallback?: boolean
   /** Marks components meant for tests only. */
   test?: boolean
+  /** The inputs the component reads. */
+  inputs?: ComponentField[]
+  /** The outputs the component writes (`_result`, `_loop`, `_inner_loop` are always added). */
+  outputs?: ComponentField[]
 }
 
 /** A lazy variable: computes a context value at render time. */
@@ -156,6 +170,8 @@ export class ComponentRegistry implements ComponentRunner {
       version: component.version ?? 'legacy',
       name: component.name ?? component.code,
       scheduleMode,
+      inputs: component.inputs ?? [],
+      outputs: component.outputs ?? [],
     }
   }
 

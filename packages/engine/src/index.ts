@@ -5,6 +5,7 @@ export {
   type Component,
   type ComponentControls,
   type ComponentData,
+  type ComponentField,
   type ComponentOutcome,
   ComponentRegistry,
   type LazyVariable,
@@ -27,6 +28,7 @@ export { type Clock, type IdGenerator, ManualClock, systemClock } from './ports/
 export type {
   ComponentCallInput,
   ComponentCallResult,
+  ComponentFieldInfo,
   ComponentInfo,
   ComponentRef,
   ComponentRunner,

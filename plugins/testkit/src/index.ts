@@ -31,6 +31,7 @@ export const failCtrlNode: Component = {
   code: 'fail_ctrl_node',
   name: 'Fail control node',
   test: true,
+  inputs: [{ key: 'bit', type: 'int', required: true }],
   execute(data) {
     return isOne(data.getInput('bit'))
   },
@@ -57,6 +58,7 @@ export const multiCallbackNode: Component = {
   name: 'Multi-callback node',
   test: true,
   multiCallback: true,
+  outputs: [{ key: '_scheduled_times', type: 'int' }],
   execute() {
     return true
   },
@@ -86,6 +88,7 @@ export const loopCountNode: Component = {
   code: 'loop_count_node',
   name: 'Loop count node',
   test: true,
+  outputs: [{ key: 'loop', type: 'int' }],
   execute(data) {
     copyInputs(data.inputs, data.setOutput)
     data.setOutput('loop', data.getInput('_loop'))
@@ -109,6 +112,16 @@ export const sleepTimer: Component = {
   name: 'Sleep timer',
   test: true,
   interval: 1,
+  inputs: [
+    {
+      key: 'bk_timing',
+      name: 'timing',
+      type: 'int',
+      required: true,
+      schema: { type: ['integer', 'string'] },
+    },
+  ],
+  outputs: [{ key: 'bk_timing', type: 'int' }],
   execute(data) {
     const timing = Number(data.getInput('bk_timing'))
     if (!Number.isFinite(timing) || timing < 0) {

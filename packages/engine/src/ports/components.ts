@@ -7,12 +7,23 @@ export interface ComponentRef {
 /** How a component waits after a successful execute. */
 export type ScheduleMode = 'none' | 'poll' | 'callback' | 'multi_callback'
 
+/** A declared input or output of a component. */
+export interface ComponentFieldInfo {
+  key: string
+  name?: string
+  type?: string
+  required?: boolean
+  schema?: Record<string, unknown>
+}
+
 /** What the engine needs to know about a component before running it. */
 export interface ComponentInfo {
   code: string
   version: string
   name: string
   scheduleMode: ScheduleMode
+  inputs?: ComponentFieldInfo[]
+  outputs?: ComponentFieldInfo[]
 }
 
 /** What a component call receives; all of it is plain JSON. */
