@@ -44,6 +44,11 @@ export interface SetStateOptions {
   silent?: boolean
 }
 
+/** A transaction holds at most this many consecutive steps of one process... */
+export const GROUP_MAX_STEPS = 200
+/** ...and is committed after this many milliseconds at the latest. */
+export const GROUP_MAX_MS = 50
+
 type StepOutcome = { next: string } | { stop: true } | { poll: string }
 const STOP: StepOutcome = { stop: true }
 
@@ -74,7 +79,11 @@ export class Core implements StepHandler {
   /** Runs one transaction, then the work it left for after the commit. */
   async step<T>(fn: (tx: Runtime, after: AfterCommit) => Promise<T>): Promise<T> {
     const after: AfterCommit = []
-    const result = await this.runtime.transaction((tx) => fn(tx, after))
+    const result = await this.runtime.transaction((tx) => {
+      // A runtime may run the function again (after a deadlock): only the last attempt's work counts.
+      after.length = 0
+      return fn(tx, after)
+    })
     for (const action of after) await action()
     return result
   }
@@ -199,25 +208,38 @@ export class Core implements StepHandler {
 
   // ---- execute ----------------------------------------------------------------------------
 
+  /**
+   * Pushes a process from `nodeId` on. Steps that follow one another without waiting share one
+   * transaction, committed at every wait point (a sleep, a fork, a join, a later poll) and at least
+   * every `GROUP_MAX_STEPS` steps or `GROUP_MAX_MS` milliseconds.
+   */
   async execute(processId: string, nodeId: string): Promise<void> {
+    let current: string | null = nodeId
+    while (current !== null) {
+      const from: string = current
+      current = await this.step((tx, after) => this.#executeGroup(tx, after, processId, from))
+    }
+  }
+
+  async #executeGroup(
+    tx: Runtime,
+    after: AfterCommit,
+    processId: string,
+    nodeId: string,
+  ): Promise<string | null> {
+    const started = this.deps.clock.now()
     let current = nodeId
-    for (;;) {
-      const outcome = await this.step((tx, after) =>
-        this.#executeStep(tx, after, processId, current),
-      )
-      if ('stop' in outcome) return
+    for (let steps = 1; ; steps++) {
+      const outcome = await this.#executeStep(tx, after, processId, current)
+      if ('stop' in outcome) return null
       if ('poll' in outcome) {
         // The first poll is due at once: run it here rather than through the dispatcher's queue.
-        const scheduleId = outcome.poll
-        const node = current
-        const next = await this.step((tx, after) =>
-          this.#scheduleStep(tx, after, processId, node, scheduleId),
-        )
-        if (!next) return
+        const next = await this.#scheduleStep(tx, after, processId, current, outcome.poll)
+        if (!next) return null
         current = next
-        continue
-      }
-      current = outcome.next
+      } else current = outcome.next
+      if (steps >= GROUP_MAX_STEPS || this.deps.clock.now() - started >= GROUP_MAX_MS)
+        return current
     }
   }
 
