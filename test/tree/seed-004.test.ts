@@ -3,7 +3,7 @@ import {
   type ConditionalGateway,
   type PipelineTree,
   replaceIds,
-  type ServiceActivity,
+  type ServiceActivityNode as ServiceActivity,
   toEngineTree,
   validateTree,
 } from '@culm/tree'

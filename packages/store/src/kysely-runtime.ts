@@ -1,0 +1,505 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type {
+  CallbackRecord,
+  ContextValue,
+  DataRecord,
+  ExecutionDataRecord,
+  HistoryRecord,
+  NodeRecord,
+  PipelineRecord,
+  ProcessRecord,
+  Runtime,
+  ScheduleRecord,
+  StateName,
+  StatePatch,
+  StateRecord,
+} from '@culm/engine'
+import { type IsolationLevel, type Kysely, MysqlAdapter, sql } from 'kysely'
+import { StoreError } from './errors.js'
+import {
+  callbackRow,
+  columnValue,
+  fromJson,
+  historyRow,
+  PROCESS_COLUMNS,
+  pipelineRow,
+  processPatch,
+  processRow,
+  schedulePatch,
+  scheduleRow,
+  statePatch,
+  stateRow,
+  toCallback,
+  toHistory,
+  toJson,
+  toPipeline,
+  toProcess,
+  toSchedule,
+  toState,
+} from './internal/rows.js'
+import type { SqlFlavor } from './migrations.js'
+import type { StoreDatabase } from './schema.js'
+
+/** Options of a `KyselyRuntime`. */
+export interface KyselyRuntimeOptions {
+  /** The SQL spoken by `db`; found from its adapter when not given. */
+  flavor?: SqlFlavor
+  /** How often a step's transaction is tried when it hits a deadlock or a lock wait (5). */
+  maxAttempts?: number
+  /** An isolation level set on each transaction; by default the connection's own. */
+  isolationLevel?: IsolationLevel
+  /** Told of each retry (an operational warning: the step is run again). */
+  onRetry?: (error: unknown, attempt: number) => void
+}
+
+// MySQL/MariaDB: ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT. SQLite: another process holds the file.
+const RETRYABLE_ERRNOS = new Set([1213, 1205])
+const RETRYABLE_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY'])
+const ER_DUP_ENTRY = 1062
+const BATCH = 200
+
+function isRetryable(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const { errno, code } = e as { errno?: unknown; code?: unknown }
+    if (typeof errno === 'number' && RETRYABLE_ERRNOS.has(errno)) return true
+    if (typeof code === 'string' && (RETRYABLE_CODES.has(code) || code.startsWith('SQLITE_BUSY')))
+      return true
+  }
+  return false
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+/**
+ * The engine's Runtime on a SQL database through Kysely: MySQL/MariaDB (mysql2) or SQLite
+ * (better-sqlite3). Every state write is a compare-and-set on the node's version, `addAck` counts
+ * in SQL and `lockSchedule` is a conditional update, so concurrent workers and retried steps
+ * never double a change. `transaction` runs one engine step in one database transaction and
+ * retries it on a deadlock or a lock-wait timeout. `openRuntime` runs MySQL sessions READ
+ * COMMITTED; with a Kysely of your own, do the same in `onCreateConnection` or pass
+ * `isolationLevel` (which costs a statement per transaction).
+ * @example
+ * const dialect = new SqliteDialect({ database: new Database(':memory:') })
+ * const db = new Kysely<StoreDatabase>({ dialect })
+ * await migrateToLatest(db, 'sqlite')
+ * const engine = createEngine({ runtime: new KyselyRuntime(db) })
+ */
+export class KyselyRuntime implements Runtime {
+  readonly flavor: SqlFlavor
+  #db: Kysely<StoreDatabase>
+  #options: KyselyRuntimeOptions
+
+  constructor(db: Kysely<StoreDatabase>, options: KyselyRuntimeOptions = {}) {
+    this.#db = db
+    this.flavor =
+      options.flavor ?? (db.getExecutor().adapter instanceof MysqlAdapter ? 'mysql' : 'sqlite')
+    this.#options = { ...options, flavor: this.flavor }
+  }
+
+  /** The Kysely instance (or transaction) this runtime queries. */
+  get db(): Kysely<StoreDatabase> {
+    return this.#db
+  }
+
+  async transaction<T>(fn: (tx: Runtime) => Promise<T>): Promise<T> {
+    if (this.#db.isTransaction) return fn(this)
+    const maxAttempts = Math.max(1, this.#options.maxAttempts ?? 5)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        let builder = this.#db.transaction()
+        if (this.#options.isolationLevel)
+          builder = builder.setIsolationLevel(this.#options.isolationLevel)
+        return await builder.execute((trx) => fn(new KyselyRuntime(trx, this.#options)))
+      } catch (error) {
+        if (!isRetryable(error)) throw error
+        if (attempt >= maxAttempts) {
+          throw new StoreError(
+            'CONFLICT',
+            `a transaction hit a deadlock or a lock wait ${attempt} times and was given up`,
+            { cause: error },
+          )
+        }
+        this.#options.onRetry?.(error, attempt)
+        // Jitter, so that two steps that deadlocked do not collide again at once.
+        await sleep(Math.floor(Math.random() * 5 * attempt) + 1)
+      }
+    }
+  }
+
+  // ---- pipelines ----
+
+  async createPipeline(pipeline: PipelineRecord): Promise<void> {
+    await this.#upsert('culm_pipelines', [pipelineRow(pipeline)], ['id'])
+  }
+
+  async getPipeline(id: string): Promise<PipelineRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('culm_pipelines')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst()
+    return row && toPipeline(row)
+  }
+
+  // ---- processes ----
+
+  async createProcesses(processes: ProcessRecord[]): Promise<void> {
+    await this.#upsert('culm_processes', processes.map(processRow), ['id'])
+  }
+
+  async getProcess(id: string): Promise<ProcessRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('culm_processes')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst()
+    return row && toProcess(row)
+  }
+
+  async updateProcess(id: string, patch: Partial<Omit<ProcessRecord, 'id'>>): Promise<void> {
+    const set = processPatch(patch)
+    if (Object.keys(set).length === 0) return
+    await this.#db.updateTable('culm_processes').set(set).where('id', '=', id).execute()
+  }
+
+  async findProcesses(
+    where: Partial<Omit<ProcessRecord, 'pipelineStack'>>,
+  ): Promise<ProcessRecord[]> {
+    let query = this.#db.selectFrom('culm_processes').selectAll()
+    for (const [field, value] of Object.entries(where)) {
+      const column = PROCESS_COLUMNS[field as keyof typeof PROCESS_COLUMNS]
+      // As in the memory runtime (===), an unknown field or an undefined value matches nothing.
+      if (column === undefined || column === 'pipeline_stack' || value === undefined) return []
+      query =
+        value === null
+          ? query.where(column, 'is', null)
+          : query.where(column, '=', columnValue(value) as string | number)
+    }
+    if (where.dead !== true) query = query.where('dead', '=', 0)
+    const rows = await query.orderBy('seq').execute()
+    return rows.map(toProcess)
+  }
+
+  async addAck(id: string): Promise<number> {
+    await this.#db
+      .updateTable('culm_processes')
+      .set((eb) => ({ ack_num: eb('ack_num', '+', 1) }))
+      .where('id', '=', id)
+      .execute()
+    const row = await this.#db
+      .selectFrom('culm_processes')
+      .select('ack_num')
+      .where('id', '=', id)
+      .executeTakeFirst()
+    return row ? Number(row.ack_num) : 0
+  }
+
+  // ---- states ----
+
+  async getState(nodeId: string): Promise<StateRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('culm_states')
+      .selectAll()
+      .where('node_id', '=', nodeId)
+      .executeTakeFirst()
+    return row && toState(row)
+  }
+
+  async getStates(nodeIds: string[]): Promise<StateRecord[]> {
+    const byId = new Map<string, StateRecord>()
+    for (const ids of chunks([...new Set(nodeIds)], BATCH)) {
+      const rows = await this.#db
+        .selectFrom('culm_states')
+        .selectAll()
+        .where('node_id', 'in', ids)
+        .execute()
+      for (const row of rows) byId.set(row.node_id, toState(row))
+    }
+    const found: StateRecord[] = []
+    for (const id of nodeIds) {
+      const state = byId.get(id)
+      if (state) found.push({ ...state })
+    }
+    return found
+  }
+
+  async getStatesByRoot(rootId: string): Promise<StateRecord[]> {
+    const rows = await this.#db
+      .selectFrom('culm_states')
+      .selectAll()
+      .where('root_id', '=', rootId)
+      .orderBy('seq')
+      .execute()
+    return rows.map(toState)
+  }
+
+  async getStatesByParent(parentId: string): Promise<StateRecord[]> {
+    const rows = await this.#db
+      .selectFrom('culm_states')
+      .selectAll()
+      .where('parent_id', '=', parentId)
+      .where('node_id', '!=', parentId)
+      .orderBy('seq')
+      .execute()
+    return rows.map(toState)
+  }
+
+  async createState(state: StateRecord): Promise<boolean> {
+    const insert = this.#db.insertInto('culm_states').values(stateRow(state))
+    if (this.flavor === 'sqlite') {
+      const result = await insert
+        .onConflict((oc) => oc.column('node_id').doNothing())
+        .executeTakeFirst()
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1
+    }
+    try {
+      await insert.execute()
+      return true
+    } catch (error) {
+      if ((error as { errno?: unknown }).errno === ER_DUP_ENTRY) return false
+      throw error
+    }
+  }
+
+  async updateState(
+    nodeId: string,
+    expectedVersion: string,
+    patch: StatePatch,
+    expectedName?: StateName,
+  ): Promise<boolean> {
+    const set = statePatch(patch)
+    if (Object.keys(set).length === 0) {
+      let query = this.#db
+        .selectFrom('culm_states')
+        .select('node_id')
+        .where('node_id', '=', nodeId)
+        .where('version', '=', expectedVersion)
+      if (expectedName !== undefined) query = query.where('name', '=', expectedName)
+      return (await query.executeTakeFirst()) !== undefined
+    }
+    let query = this.#db
+      .updateTable('culm_states')
+      .set(set)
+      .where('node_id', '=', nodeId)
+      .where('version', '=', expectedVersion)
+    if (expectedName !== undefined) query = query.where('name', '=', expectedName)
+    const result = await query.executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1
+  }
+
+  // ---- nodes ----
+
+  async createNodes(nodes: NodeRecord[]): Promise<void> {
+    const rows = nodes.map((node) => ({ id: node.id, detail: toJson(node) ?? '{}' }))
+    await this.#upsert('culm_nodes', rows, ['id'])
+  }
+
+  async getNode(id: string): Promise<NodeRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('culm_nodes')
+      .select('detail')
+      .where('id', '=', id)
+      .executeTakeFirst()
+    return row && fromJson<NodeRecord>(row.detail)
+  }
+
+  // ---- data ----
+
+  async setData(nodeId: string, data: DataRecord): Promise<void> {
+    await this.setDataBatch([[nodeId, data]])
+  }
+
+  async setDataBatch(entries: Array<[string, DataRecord]>): Promise<void> {
+    const rows = entries.map(([nodeId, data]) => ({
+      node_id: nodeId,
+      inputs: toJson(data.inputs) ?? '{}',
+      outputs: toJson(data.outputs) ?? '{}',
+    }))
+    await this.#upsert('culm_data', rows, ['node_id'])
+  }
+
+  async getData(nodeId: string): Promise<DataRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('culm_data')
+      .selectAll()
+      .where('node_id', '=', nodeId)
+      .executeTakeFirst()
+    return row && { inputs: fromJson(row.inputs), outputs: fromJson(row.outputs) }
+  }
+
+  async setExecutionData(nodeId: string, data: ExecutionDataRecord): Promise<void> {
+    const row = {
+      node_id: nodeId,
+      inputs: toJson(data.inputs) ?? '{}',
+      outputs: toJson(data.outputs) ?? '{}',
+    }
+    await this.#upsert('culm_execution_data', [row], ['node_id'])
+  }
+
+  async getExecutionData(nodeId: string): Promise<ExecutionDataRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('culm_execution_data')
+      .selectAll()
+      .where('node_id', '=', nodeId)
+      .executeTakeFirst()
+    return row && { inputs: fromJson(row.inputs), outputs: fromJson(row.outputs) }
+  }
+
+  // ---- context ----
+
+  async getContext(pipelineId: string): Promise<Record<string, ContextValue>> {
+    const rows = await this.#db
+      .selectFrom('culm_context_values')
+      .select(['key', 'type', 'value', 'custom_type'])
+      .where('pipeline_id', '=', pipelineId)
+      .orderBy('seq')
+      .execute()
+    const context: Record<string, ContextValue> = {}
+    for (const row of rows) {
+      const value: ContextValue = {
+        type: row.type as ContextValue['type'],
+        value: fromJson(row.value),
+      }
+      if (row.custom_type !== null) value.customType = row.custom_type
+      context[row.key] = value
+    }
+    return context
+  }
+
+  async upsertContext(pipelineId: string, values: Record<string, ContextValue>): Promise<void> {
+    const rows = Object.entries(values).map(([key, value]) => ({
+      pipeline_id: pipelineId,
+      key,
+      type: value.type,
+      value: toJson(value.value),
+      custom_type: value.customType ?? null,
+    }))
+    await this.#upsert('culm_context_values', rows, ['pipeline_id', 'key'])
+  }
+
+  // ---- schedules and callbacks ----
+
+  async createSchedule(schedule: ScheduleRecord): Promise<void> {
+    await this.#upsert('culm_schedules', [scheduleRow(schedule)], ['id'])
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('culm_schedules')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst()
+    return row && toSchedule(row)
+  }
+
+  async findSchedule(
+    nodeId: string,
+    version: string,
+    type?: ScheduleRecord['type'],
+  ): Promise<ScheduleRecord | undefined> {
+    let query = this.#db
+      .selectFrom('culm_schedules')
+      .selectAll()
+      .where('node_id', '=', nodeId)
+      .where('version', '=', version)
+    query =
+      type !== undefined
+        ? query.where('type', '=', type)
+        : query.where('type', 'not in', ['timeout', 'auto_retry'])
+    const row = await query.orderBy('seq').limit(1).executeTakeFirst()
+    return row && toSchedule(row)
+  }
+
+  async updateSchedule(id: string, patch: Partial<Omit<ScheduleRecord, 'id'>>): Promise<void> {
+    const set = schedulePatch(patch)
+    if (Object.keys(set).length === 0) return
+    await this.#db.updateTable('culm_schedules').set(set).where('id', '=', id).execute()
+  }
+
+  async lockSchedule(id: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('culm_schedules')
+      .set({ scheduling: 1 })
+      .where('id', '=', id)
+      .where('scheduling', '=', 0)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1
+  }
+
+  async addCallback(callback: CallbackRecord): Promise<void> {
+    await this.#db.insertInto('culm_callbacks').values(callbackRow(callback)).execute()
+  }
+
+  async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
+    for (;;) {
+      const row = await this.#db
+        .selectFrom('culm_callbacks')
+        .selectAll()
+        .where('schedule_id', '=', scheduleId)
+        .where('consumed', '=', 0)
+        .orderBy('seq')
+        .limit(1)
+        .executeTakeFirst()
+      if (!row) return undefined
+      // A compare-and-set: if another transaction took this one first, try the next.
+      const taken = await this.#db
+        .updateTable('culm_callbacks')
+        .set({ consumed: 1 })
+        .where('seq', '=', row.seq)
+        .where('consumed', '=', 0)
+        .executeTakeFirst()
+      if (Number(taken.numUpdatedRows) === 1) return toCallback({ ...row, consumed: 1 })
+    }
+  }
+
+  // ---- histories ----
+
+  async addHistory(history: Omit<HistoryRecord, 'id'>): Promise<void> {
+    await this.#db.insertInto('culm_histories').values(historyRow(history)).execute()
+  }
+
+  async getHistories(nodeId: string): Promise<HistoryRecord[]> {
+    const rows = await this.#db
+      .selectFrom('culm_histories')
+      .selectAll()
+      .where('node_id', '=', nodeId)
+      .orderBy('id')
+      .execute()
+    return rows.map(toHistory)
+  }
+
+  /** Inserts rows, or overwrites every other column of the row with the same key. */
+  async #upsert(
+    table: keyof StoreDatabase,
+    rows: Array<Record<string, unknown>>,
+    keys: string[],
+  ): Promise<void> {
+    const first = rows[0]
+    if (!first) return
+    // biome-ignore lint/suspicious/noExplicitAny: one upsert for every table
+    const db = this.#db as Kysely<any>
+    const columns = Object.keys(first).filter((column) => !keys.includes(column))
+    for (const batch of chunks(rows, BATCH)) {
+      const insert = db.insertInto(table).values(batch)
+      if (this.flavor === 'mysql') {
+        await insert
+          .onDuplicateKeyUpdate(
+            Object.fromEntries(columns.map((c) => [c, sql`values(${sql.ref(c)})`])),
+          )
+          .execute()
+      } else {
+        await insert
+          .onConflict((oc) =>
+            oc
+              .columns(keys)
+              .doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)]))),
+          )
+          .execute()
+      }
+    }
+  }
+}
