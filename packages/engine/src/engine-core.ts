@@ -1,8 +1,13 @@
 import { bareKey, evaluateCondition, formatKey } from '@culm/expr'
 import { hydrate, type LazyCompute, referencedKeys, renderInputs } from './context.js'
-import { StateTransitionError, VersionMismatchError } from './errors.js'
+import { isInterruptedError, StateTransitionError, VersionMismatchError } from './errors.js'
 import type { Clock, IdGenerator } from './ports/clock.js'
-import type { ComponentRunner } from './ports/components.js'
+import type {
+  ComponentCallInput,
+  ComponentCallResult,
+  ComponentRef,
+  ComponentRunner,
+} from './ports/components.js'
 import type { Dispatcher, StepHandler } from './ports/dispatcher.js'
 import type { EngineHooks } from './ports/hooks.js'
 import type {
@@ -44,6 +49,9 @@ export interface SetStateOptions {
   silent?: boolean
 }
 
+/** How often a step interrupted by the storage is tried before its error is let through. */
+export const MAX_STEP_ATTEMPTS = 8
+
 /** A transaction holds at most this many consecutive steps of one process... */
 export const GROUP_MAX_STEPS = 200
 /** ...and is committed after this many milliseconds at the latest. */
@@ -77,14 +85,59 @@ export class Core implements StepHandler {
   }
 
   /** Runs one transaction, then the work it left for after the commit. */
+  /**
+   * Runs one transaction, then the work it left for after the commit. A storage interruption
+   * rolls the transaction back and runs it again (a few times, backing off); component calls
+   * already made in it are not made again: their results are held until the commit (the recover
+   * point), so side effects happen once as long as this process lives.
+   */
   async step<T>(fn: (tx: Runtime, after: AfterCommit) => Promise<T>): Promise<T> {
     const after: AfterCommit = []
-    const result = await this.runtime.transaction((tx) => {
-      // A runtime may run the function again (after a deadlock): only the last attempt's work counts.
-      after.length = 0
-      return fn(tx, after)
+    for (let attempt = 1; ; attempt++) {
+      let result: T
+      try {
+        result = await this.runtime.transaction((tx) => {
+          // A runtime may run the function again itself: only the last attempt's work counts.
+          after.length = 0
+          return fn(tx, after)
+        })
+      } catch (error) {
+        if (attempt >= MAX_STEP_ATTEMPTS || !this.#isInterruption(error)) throw error
+        await new Promise((resolve) =>
+          globalThis.setTimeout(resolve, Math.min(200, 5 * 2 ** attempt)),
+        )
+        continue
+      }
+      for (const action of after) await action()
+      return result
+    }
+  }
+
+  #isInterruption(error: unknown): boolean {
+    return this.runtime.isInterruption?.(error) === true || isInterruptedError(error)
+  }
+
+  /** Component results of steps not yet committed, by node, version, phase and call. */
+  #held = new Map<string, ComponentCallResult>()
+
+  /** Calls a component, or answers the result of the same call made by a rolled-back attempt. */
+  async callComponent(
+    after: AfterCommit,
+    ref: ComponentRef,
+    phase: 'execute' | 'schedule',
+    input: ComponentCallInput,
+    callId = '',
+  ): Promise<ComponentCallResult> {
+    const key = `${input.nodeId}|${input.version}|${phase}|${input.scheduleTimes}|${callId}`
+    let result = this.#held.get(key)
+    if (!result) {
+      result = await this.deps.components.run(ref, phase, input)
+      if (this.#held.size > 10_000) this.#held.clear()
+      this.#held.set(key, result)
+    }
+    after.push(() => {
+      this.#held.delete(key)
     })
-    for (const action of after) await action()
     return result
   }
 
@@ -204,6 +257,33 @@ export class Core implements StepHandler {
         values[contextKey] = { type: 'plain', value: outputs[outputKey] }
     }
     if (Object.keys(values).length > 0) await tx.upsertContext(node.pipelineId, values)
+  }
+
+  /**
+   * Picks up what a worker that stopped left behind: processes that were between steps (awake,
+   * not suspended, not waiting for forked children) run again from their current node, and every
+   * pending schedule is dispatched when due (at once for callbacks that may be waiting). Schedule
+   * locks held by the stopped worker are released. Meant for the start of the only worker of a
+   * database; answers what it dispatched.
+   */
+  async recover(): Promise<{ processes: number; schedules: number }> {
+    const now = this.deps.clock.now()
+    const processes = (
+      await this.runtime.findProcesses({ asleep: false, suspended: false })
+    ).filter((p) => p.needAck === 0)
+    const schedules = await this.runtime.findPendingSchedules()
+    await this.step(async (tx) => {
+      for (const schedule of schedules) {
+        if (schedule.scheduling) await tx.updateSchedule(schedule.id, { scheduling: false })
+      }
+    })
+    for (const process of processes)
+      await this.deps.dispatcher.execute(process.id, process.currentNodeId)
+    for (const schedule of schedules) {
+      const delay = schedule.dueAt === null ? 0 : Math.max(0, schedule.dueAt - now)
+      await this.deps.dispatcher.schedule(schedule.processId, schedule.nodeId, schedule.id, delay)
+    }
+    return { processes: processes.length, schedules: schedules.length }
   }
 
   // ---- execute ----------------------------------------------------------------------------
@@ -372,7 +452,7 @@ export class Core implements StepHandler {
         await this.setState(tx, nodeId, 'FINISHED', { version: state.version })
         return { next: node.targets[0]!.targetId }
       default:
-        return this.#endEvent(tx, process, node, state)
+        return this.#endEvent(tx, after, process, node, state)
     }
   }
 
@@ -441,13 +521,14 @@ export class Core implements StepHandler {
 
   async #endEvent(
     tx: Runtime,
+    after: AfterCommit,
     process: ProcessRecord,
     node: NodeRecord,
     state: StateRecord,
   ): Promise<StepOutcome> {
     const pipelineId = node.pipelineId
     if (node.type !== 'EmptyEndEvent') {
-      const failure = await this.#runEndEventCode(process, node, state)
+      const failure = await this.#runEndEventCode(after, process, node, state)
       if (failure !== null) return this.#fail(tx, process.id, node, state, failure)
     }
     let outputs: Record<string, unknown>
@@ -485,13 +566,14 @@ export class Core implements StepHandler {
    * pipeline; answers the failure reason, or null.
    */
   async #runEndEventCode(
+    after: AfterCommit,
     process: ProcessRecord,
     node: NodeRecord,
     state: StateRecord,
   ): Promise<string | null> {
     const ref = { code: node.type, version: 'legacy' }
     if (!this.deps.components.info(ref)) return null
-    const result = await this.deps.components.run(ref, 'execute', {
+    const result = await this.callComponent(after, ref, 'execute', {
       inputs: { pipeline_stack: process.pipelineStack, root_pipeline_id: process.rootPipelineId },
       outputs: {},
       parentData: {},
@@ -742,12 +824,19 @@ export class Core implements StepHandler {
       )
     }
     if (node.timeout) {
-      const schedule = await this.#createSchedule(tx, 'timeout', process.id, node.id, state.version)
       const delay = node.timeout.seconds * 1000
+      const schedule = await this.#createSchedule(
+        tx,
+        'timeout',
+        process.id,
+        node.id,
+        state.version,
+        delay,
+      )
       after.push(() => this.deps.dispatcher.schedule(process.id, node.id, schedule.id, delay))
     }
 
-    const result = await this.deps.components.run(ref, 'execute', {
+    const result = await this.callComponent(after, ref, 'execute', {
       inputs,
       outputs: {},
       parentData: pipeline?.rootPipelineData ?? {},
@@ -773,7 +862,14 @@ export class Core implements StepHandler {
     if (result.success) {
       if (info.scheduleMode === 'none') return this.#finishActivity(tx, node, state, outputs, false)
       const type = info.scheduleMode
-      const schedule = await this.#createSchedule(tx, type, process.id, node.id, state.version)
+      const schedule = await this.#createSchedule(
+        tx,
+        type,
+        process.id,
+        node.id,
+        state.version,
+        type === 'poll' ? 0 : null,
+      )
       await tx.updateProcess(process.id, { asleep: true })
       return type === 'poll' ? { poll: schedule.id } : STOP
     }
@@ -787,8 +883,10 @@ export class Core implements StepHandler {
     processId: string,
     nodeId: string,
     version: string,
+    delayMs: number | null,
   ): Promise<ScheduleRecord> {
     const schedule: ScheduleRecord = {
+      dueAt: delayMs === null ? null : this.deps.clock.now() + delayMs,
       id: this.deps.ids.next('schedule'),
       type,
       processId,
@@ -878,14 +976,15 @@ export class Core implements StepHandler {
     await this.setState(tx, node.id, 'FAILED', { version: state.version })
     await this.extractOutputs(tx, node, outputs)
     if (node.autoRetry && state.retry < node.autoRetry.times) {
+      const delay = node.autoRetry.intervalSeconds * 1000
       const schedule = await this.#createSchedule(
         tx,
         'auto_retry',
         processId,
         node.id,
         state.version,
+        delay,
       )
-      const delay = node.autoRetry.intervalSeconds * 1000
       after.push(() => this.deps.dispatcher.schedule(processId, node.id, schedule.id, delay))
     }
     return STOP
@@ -967,6 +1066,7 @@ export class Core implements StepHandler {
       return null
     }
     let callbackData: unknown
+    let callbackId = ''
     if (schedule.type !== 'poll') {
       const callback = await tx.takeCallback(schedule.id)
       if (!callback) {
@@ -974,6 +1074,7 @@ export class Core implements StepHandler {
         return null
       }
       callbackData = callback.data
+      callbackId = callback.id
     }
 
     const pipeline = await this.pipeline(tx, node.rootPipelineId)
@@ -981,18 +1082,24 @@ export class Core implements StepHandler {
       inputs: {},
       outputs: {},
     }
-    const result = await this.deps.components.run(node.component!, 'schedule', {
-      inputs: execution.inputs,
-      outputs: execution.outputs,
-      parentData: pipeline?.rootPipelineData ?? {},
-      callbackData,
-      scheduleTimes: schedule.times,
-      nodeId,
-      version: state.version,
-      rootPipelineId: node.rootPipelineId,
-      loop: state.loop,
-      innerLoop: state.innerLoop,
-    })
+    const result = await this.callComponent(
+      after,
+      node.component!,
+      'schedule',
+      {
+        inputs: execution.inputs,
+        outputs: execution.outputs,
+        parentData: pipeline?.rootPipelineData ?? {},
+        callbackData,
+        scheduleTimes: schedule.times,
+        nodeId,
+        version: state.version,
+        rootPipelineId: node.rootPipelineId,
+        loop: state.loop,
+        innerLoop: state.innerLoop,
+      },
+      callbackId,
+    )
     const system = { _loop: state.loop, _inner_loop: state.innerLoop }
     const outputs: Record<string, unknown> = {
       ...result.outputs,
@@ -1015,6 +1122,7 @@ export class Core implements StepHandler {
       if (!done) {
         if (schedule.type === 'poll') {
           const delay = Math.max(0, (result.pollAfterSeconds ?? 0) * 1000)
+          await tx.updateSchedule(schedule.id, { dueAt: this.deps.clock.now() + delay })
           after.push(() => this.deps.dispatcher.schedule(processId, nodeId, scheduleId, delay))
         }
         return null

@@ -32,6 +32,8 @@ export interface Engine extends StepHandler {
   components: ComponentRunner
   /** Resolves when no step runs or is due now; schedules due later do not count. */
   idle(): Promise<void>
+  /** Dispatches again what a stopped worker left behind (see `Core.recover`). */
+  recover(): Promise<{ processes: number; schedules: number }>
 }
 
 const session = Math.floor(Math.random() * 36 ** 8)
@@ -79,5 +81,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
     execute: (processId, nodeId) => core.execute(processId, nodeId),
     schedule: (processId, nodeId, scheduleId) => core.schedule(processId, nodeId, scheduleId),
     idle: () => (dispatcher instanceof InlineDispatcher ? dispatcher.idle() : Promise.resolve()),
+    recover: () => core.recover(),
   }
 }

@@ -6,6 +6,7 @@ export const ENGINE_ERROR_CODES = [
   'TREE_INVALID',
   'STATE_TRANSITION',
   'COMPONENT_NOT_FOUND',
+  'INTERRUPTED',
 ] as const
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number]
 
@@ -75,4 +76,26 @@ export class ComponentNotFoundError extends EngineError {
   constructor(code: string, version: string) {
     super('COMPONENT_NOT_FOUND', `component(${code}) version(${version}) does not exist`)
   }
+}
+
+/**
+ * A storage failure that rolled a step back (a lost connection, a deadlock): the engine runs the
+ * step again, reusing the component results it already holds. Runtimes throw it, or say which of
+ * their own errors are such through `Runtime.isInterruption`.
+ */
+export class RuntimeInterruptedError extends EngineError {
+  override readonly name = 'RuntimeInterruptedError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INTERRUPTED', message, options)
+  }
+}
+
+/** Whether an error is a storage interruption by the engine's own convention. */
+export function isInterruptedError(error: unknown): boolean {
+  return (
+    error instanceof RuntimeInterruptedError ||
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as { code?: unknown }).code === 'INTERRUPTED')
+  )
 }

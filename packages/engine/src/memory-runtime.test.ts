@@ -52,6 +52,7 @@ describe('MemoryRuntime', () => {
       expired: false,
       scheduling: false,
       times: 0,
+      dueAt: null,
     })
     for (const id of ['c1', 'c2']) {
       await runtime.addCallback({

@@ -209,6 +209,12 @@ export class MemoryRuntime implements Runtime {
     return true
   }
 
+  async findPendingSchedules(): Promise<ScheduleRecord[]> {
+    return [...this.#schedules.values()]
+      .filter((s) => !s.finished && !s.expired)
+      .map((s) => ({ ...s }))
+  }
+
   async addCallback(callback: CallbackRecord): Promise<void> {
     this.#callbacks.push(cloneJson(callback))
   }

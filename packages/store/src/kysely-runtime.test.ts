@@ -30,6 +30,7 @@ const scheduleRecord = (overrides: Partial<ScheduleRecord> & { id: string }): Sc
   expired: false,
   scheduling: false,
   times: 0,
+  dueAt: null,
   ...overrides,
 })
 

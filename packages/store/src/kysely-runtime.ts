@@ -55,6 +55,16 @@ export interface KyselyRuntimeOptions {
 // MySQL/MariaDB: ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT. SQLite: another process holds the file.
 const RETRYABLE_ERRNOS = new Set([1213, 1205])
 const RETRYABLE_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY'])
+// Connections lost or refused mid-step: the transaction is gone, the step can run again.
+const INTERRUPTION_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ER_SERVER_SHUTDOWN',
+  'INTERRUPTED',
+])
 const ER_DUP_ENTRY = 1062
 const BATCH = 200
 
@@ -128,6 +138,19 @@ export class KyselyRuntime implements Runtime {
         await sleep(Math.floor(Math.random() * 5 * attempt) + 1)
       }
     }
+  }
+
+  /**
+   * Storage errors after which a rolled-back step may simply run again: a deadlock or lock wait
+   * this runtime gave up on, a lost or refused connection, a busy database.
+   */
+  isInterruption(error: unknown): boolean {
+    if (error instanceof StoreError && error.code === 'CONFLICT') return true
+    for (let e = error; e instanceof Error; e = e.cause) {
+      const { code } = e as { code?: unknown }
+      if (typeof code === 'string' && INTERRUPTION_CODES.has(code)) return true
+    }
+    return isRetryable(error)
   }
 
   // ---- pipelines ----
@@ -428,6 +451,17 @@ export class KyselyRuntime implements Runtime {
       .where('scheduling', '=', 0)
       .executeTakeFirst()
     return Number(result.numUpdatedRows) === 1
+  }
+
+  async findPendingSchedules(): Promise<ScheduleRecord[]> {
+    const rows = await this.#db
+      .selectFrom('culm_schedules')
+      .selectAll()
+      .where('finished', '=', 0)
+      .where('expired', '=', 0)
+      .orderBy('seq')
+      .execute()
+    return rows.map(toSchedule)
   }
 
   async addCallback(callback: CallbackRecord): Promise<void> {

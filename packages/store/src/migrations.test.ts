@@ -51,7 +51,10 @@ for (const database of DATABASES) {
         const left = (await store.db.introspection.getTables()).map((t) => t.name)
         expect(left.filter((t) => TABLES.includes(t))).toEqual([])
         const up = await migrateToLatest(store.db, store.flavor)
-        expect(up.map((r) => [r.migrationName, r.status])).toEqual([['0001_initial', 'Success']])
+        expect(up.map((r) => [r.migrationName, r.status])).toEqual([
+          ['0001_initial', 'Success'],
+          ['0002_schedule_due_at', 'Success'],
+        ])
       } finally {
         await store.close()
         await scratch?.drop()

@@ -211,9 +211,28 @@ function initial(flavor: SqlFlavor): Migration {
   }
 }
 
+/** Schedules remember when they are due, so that a restarted worker can pick them up. */
+function scheduleDueAt(flavor: SqlFlavor): Migration {
+  return {
+    async up(db) {
+      await db.schema.alterTable('culm_schedules').addColumn('due_at', 'bigint').execute()
+      await db.schema
+        .createIndex('culm_schedules_pending_idx')
+        .on('culm_schedules')
+        .columns(['finished', 'expired'])
+        .execute()
+    },
+    async down(db) {
+      const drop = db.schema.dropIndex('culm_schedules_pending_idx')
+      await (flavor === 'mysql' ? drop.on('culm_schedules') : drop).execute()
+      await db.schema.alterTable('culm_schedules').dropColumn('due_at').execute()
+    },
+  }
+}
+
 /** The store's migrations, by name, in the order they apply. */
 export function storeMigrations(flavor: SqlFlavor): Record<string, Migration> {
-  return { '0001_initial': initial(flavor) }
+  return { '0001_initial': initial(flavor), '0002_schedule_due_at': scheduleDueAt(flavor) }
 }
 
 /** A migrator over the store's migrations (kept in code, no migration folder). */

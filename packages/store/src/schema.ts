@@ -77,6 +77,7 @@ export interface SchedulesTable {
   expired: Flag
   scheduling: Flag
   times: number
+  due_at: number | null
 }
 
 export interface CallbacksTable {

@@ -126,6 +126,8 @@ export interface ScheduleRecord {
   /** Set while a schedule call runs, so that two never overlap. */
   scheduling: boolean
   times: number
+  /** When the next call is due (epoch ms); null while it waits for a callback. */
+  dueAt: number | null
 }
 
 /** Data sent by `callback`, consumed by one schedule call. */

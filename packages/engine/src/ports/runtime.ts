@@ -86,6 +86,8 @@ export interface ScheduleStore {
   updateSchedule(id: string, patch: Partial<Omit<ScheduleRecord, 'id'>>): Promise<void>
   /** Sets `scheduling` if it was clear; answers whether this caller holds the lock. */
   lockSchedule(id: string): Promise<boolean>
+  /** Every schedule neither finished nor expired, oldest first (for recovery). */
+  findPendingSchedules(): Promise<ScheduleRecord[]>
 }
 
 /** Callback data waiting for a schedule call. */
@@ -116,4 +118,6 @@ export interface Runtime
     CallbackStore,
     HistoryStore {
   transaction<T>(fn: (tx: Runtime) => Promise<T>): Promise<T>
+  /** Whether an error thrown by this runtime left a step rolled back and safe to run again. */
+  isInterruption?(error: unknown): boolean
 }

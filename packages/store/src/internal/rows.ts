@@ -73,6 +73,7 @@ const SCHEDULE_COLUMNS = {
   expired: 'expired',
   scheduling: 'scheduling',
   times: 'times',
+  dueAt: 'due_at',
 } as const satisfies Record<keyof ScheduleRecord, keyof SchedulesTable>
 
 /** A record field's value as its column holds it. */
@@ -209,6 +210,7 @@ export function scheduleRow(schedule: ScheduleRecord) {
     expired: flag(schedule.expired),
     scheduling: flag(schedule.scheduling),
     times: schedule.times,
+    due_at: schedule.dueAt,
   }
 }
 
@@ -223,6 +225,7 @@ export function toSchedule(row: Selectable<SchedulesTable>): ScheduleRecord {
     expired: row.expired === 1,
     scheduling: row.scheduling === 1,
     times: Number(row.times),
+    dueAt: row.due_at === null ? null : Number(row.due_at),
   }
 }
 
