@@ -318,8 +318,12 @@ export class Core implements StepHandler {
         if (!next) return null
         current = next
       } else current = outcome.next
-      if (steps >= GROUP_MAX_STEPS || this.deps.clock.now() - started >= GROUP_MAX_MS)
+      if (steps >= GROUP_MAX_STEPS || this.deps.clock.now() - started >= GROUP_MAX_MS) {
+        // The commit must say where the process goes on, or a worker that dies before the next
+        // transaction would be recovered at a node whose finish is already committed.
+        await tx.updateProcess(processId, { currentNodeId: current, asleep: false })
         return current
+      }
     }
   }
 
