@@ -93,6 +93,8 @@ export class Core implements StepHandler {
    */
   async step<T>(fn: (tx: Runtime, after: AfterCommit) => Promise<T>): Promise<T> {
     const after: AfterCommit = []
+    const keys: string[] = []
+    this.#stepKeys.set(after, keys)
     for (let attempt = 1; ; attempt++) {
       let result: T
       try {
@@ -102,7 +104,10 @@ export class Core implements StepHandler {
           return fn(tx, after)
         })
       } catch (error) {
-        if (attempt >= MAX_STEP_ATTEMPTS || !this.#isInterruption(error)) throw error
+        if (attempt >= MAX_STEP_ATTEMPTS || !this.#isInterruption(error)) {
+          for (const key of keys) this.#held.delete(key)
+          throw error
+        }
         await new Promise((resolve) =>
           globalThis.setTimeout(resolve, Math.min(200, 5 * 2 ** attempt)),
         )
@@ -117,8 +122,15 @@ export class Core implements StepHandler {
     return this.runtime.isInterruption?.(error) === true || isInterruptedError(error)
   }
 
-  /** Component results of steps not yet committed, by node, version, phase and call. */
+  /** A storage interruption is never a node's failure: it aborts the step, which runs again. */
+  #throwInterruption(error: unknown): void {
+    if (this.#isInterruption(error)) throw error
+  }
+
+  /** Component results of steps not yet committed, by node, loop, phase and call. */
   #held = new Map<string, ComponentCallResult>()
+  /** The held results of each running step, dropped if the step fails for good. */
+  #stepKeys = new WeakMap<AfterCommit, string[]>()
 
   /** Calls a component, or answers the result of the same call made by a rolled-back attempt. */
   async callComponent(
@@ -128,7 +140,9 @@ export class Core implements StepHandler {
     input: ComponentCallInput,
     callId = '',
   ): Promise<ComponentCallResult> {
-    const key = `${input.nodeId}|${input.version}|${phase}|${input.scheduleTimes}|${callId}`
+    // Not keyed on the version: a rolled-back attempt may have drawn a version the retry redraws.
+    const key = `${input.nodeId}|${input.loop}|${input.innerLoop}|${phase}|${input.scheduleTimes}|${callId}`
+    this.#stepKeys.get(after)?.push(key)
     let result = this.#held.get(key)
     if (!result) {
       result = await this.deps.components.run(ref, phase, input)
@@ -496,6 +510,7 @@ export class Core implements StepHandler {
         }
         await tx.upsertContext(node.pipelineId, frozen)
       } catch (error) {
+        this.#throwInterruption(error)
         return this.#fail(
           tx,
           process.id,
@@ -539,6 +554,7 @@ export class Core implements StepHandler {
     try {
       outputs = await this.#pipelineOutputs(tx, node, pipelineId, state.innerLoop)
     } catch (error) {
+      this.#throwInterruption(error)
       return this.#fail(tx, process.id, node, state, `context hydrate failed(${errorText(error)})`)
     }
     await this.setState(tx, node.id, 'FINISHED', { version: state.version })
@@ -613,6 +629,7 @@ export class Core implements StepHandler {
         },
       )
     } catch (error) {
+      this.#throwInterruption(error)
       return this.#fail(tx, process.id, node, state, `context hydrate failed(${errorText(error)})`)
     }
     await tx.setExecutionData(node.id, { inputs: params, outputs: {} })
@@ -643,6 +660,7 @@ export class Core implements StepHandler {
         this.lazyFor(pipeline, state.innerLoop),
       )
     } catch (error) {
+      this.#throwInterruption(error)
       return { error: `context hydrate failed(${errorText(error)})` }
     }
     const hits: string[] = []
@@ -653,6 +671,7 @@ export class Core implements StepHandler {
           if (node.strategy === 'first') break
         }
       } catch (error) {
+        this.#throwInterruption(error)
         return {
           error: `evaluate[${condition.evaluate}] fail with data[${JSON.stringify(hydrated)}] message: ${errorText(error)}`,
         }
@@ -800,6 +819,7 @@ export class Core implements StepHandler {
         },
       )
     } catch (error) {
+      this.#throwInterruption(error)
       const raw = Object.fromEntries(
         Object.entries(data?.inputs ?? {}).map(([k, v]) => [k, v.value]),
       )
