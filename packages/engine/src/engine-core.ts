@@ -47,6 +47,11 @@ export interface SetStateOptions {
   patch?: StatePatch
   /** Do not tell the `stateChanged` hook (`send_post_set_state_signal=False`). */
   silent?: boolean
+  /**
+   * The state as the caller last read it, saving a read; the write still compares the version
+   * (and name) stored, so a stale copy only makes it refuse.
+   */
+  current?: StateRecord | null
 }
 
 /** How often a step interrupted by the storage is tried before its error is let through. */
@@ -155,6 +160,21 @@ export class Core implements StepHandler {
     return result
   }
 
+  /** Node definitions never change once written, so they are read once per engine. */
+  #nodes = new Map<string, NodeRecord>()
+
+  async node(tx: Runtime, id: string): Promise<NodeRecord | undefined> {
+    let node = this.#nodes.get(id)
+    if (!node) {
+      node = await tx.getNode(id)
+      if (node) {
+        if (this.#nodes.size >= 200_000) this.#nodes.clear()
+        this.#nodes.set(id, node)
+      }
+    }
+    return node
+  }
+
   async pipeline(tx: Runtime, id: string): Promise<PipelineRecord | undefined> {
     let pipeline = this.#pipelines.get(id)
     if (!pipeline) {
@@ -183,7 +203,7 @@ export class Core implements StepHandler {
     options: SetStateOptions = {},
   ): Promise<StateRecord> {
     const now = this.deps.clock.now()
-    const current = await tx.getState(nodeId)
+    const current = options.current !== undefined ? options.current : await tx.getState(nodeId)
     if (!current) {
       const state: StateRecord = {
         nodeId,
@@ -201,7 +221,9 @@ export class Core implements StepHandler {
         archivedTime: ARCHIVED_STATES.has(to) ? now : null,
         ...options.patch,
       }
-      if (!(await tx.createState(state))) return this.setState(tx, nodeId, to, options)
+      if (!(await tx.createState(state))) {
+        return this.setState(tx, nodeId, to, { ...options, current: undefined })
+      }
       this.deps.hooks.stateChanged?.({
         nodeId,
         rootId: state.rootId,
@@ -381,7 +403,7 @@ export class Core implements StepHandler {
       }
     }
 
-    const node = await tx.getNode(nodeId)
+    const node = await this.node(tx, nodeId)
     if (!node) {
       await tx.updateProcess(processId, { asleep: true })
       return STOP
@@ -421,6 +443,7 @@ export class Core implements StepHandler {
       if (existing.name === 'FINISHED') {
         await this.addHistory(tx, existing)
         state = await this.setState(tx, nodeId, 'RUNNING', {
+          current: existing,
           refreshVersion: true,
           setStarted: true,
           patch: {
@@ -433,6 +456,7 @@ export class Core implements StepHandler {
         })
       } else {
         state = await this.setState(tx, nodeId, 'RUNNING', {
+          current: existing,
           setStarted: true,
           ...(existing.name === 'READY' && node.loopConfig
             ? { patch: { loop: 1, innerLoop: 1 } }
@@ -441,6 +465,7 @@ export class Core implements StepHandler {
       }
     } else {
       state = await this.setState(tx, nodeId, 'RUNNING', {
+        current: null,
         rootId: node.rootPipelineId,
         parentId: node.pipelineId,
       })
@@ -467,7 +492,7 @@ export class Core implements StepHandler {
       case 'ExclusiveGateway':
         return this.#exclusive(tx, process, node, state)
       case 'ConvergeGateway':
-        await this.setState(tx, nodeId, 'FINISHED', { version: state.version })
+        await this.setState(tx, nodeId, 'FINISHED', { version: state.version, current: state })
         return { next: node.targets[0]!.targetId }
       default:
         return this.#endEvent(tx, after, process, node, state)
@@ -484,7 +509,7 @@ export class Core implements StepHandler {
   ): Promise<StepOutcome> {
     await tx.setExecutionData(node.id, { inputs, outputs: { ex_data: exData } })
     await tx.updateProcess(processId, { asleep: true })
-    await this.setState(tx, node.id, 'FAILED', { version: state.version })
+    await this.setState(tx, node.id, 'FAILED', { version: state.version, current: state })
     return STOP
   }
 
@@ -520,7 +545,7 @@ export class Core implements StepHandler {
         )
       }
     }
-    await this.setState(tx, node.id, 'FINISHED', { version: state.version })
+    await this.setState(tx, node.id, 'FINISHED', { version: state.version, current: state })
     return { next: node.targets[0]!.targetId }
   }
 
@@ -557,7 +582,7 @@ export class Core implements StepHandler {
       this.#throwInterruption(error)
       return this.#fail(tx, process.id, node, state, `context hydrate failed(${errorText(error)})`)
     }
-    await this.setState(tx, node.id, 'FINISHED', { version: state.version })
+    await this.setState(tx, node.id, 'FINISHED', { version: state.version, current: state })
     const pipelineState = await tx.getState(pipelineId)
     if (pipelineId === process.rootPipelineId) {
       await tx.setExecutionData(pipelineId, { inputs: {}, outputs })
@@ -566,7 +591,7 @@ export class Core implements StepHandler {
       await tx.updateProcess(process.id, { dead: true })
       return STOP
     }
-    const subprocess = await tx.getNode(pipelineId)
+    const subprocess = await this.node(tx, pipelineId)
     if (!subprocess || !pipelineState) return STOP
     const previous = await tx.getExecutionData(pipelineId)
     const subOutputs = {
@@ -701,7 +726,7 @@ export class Core implements StepHandler {
     } else if (node.defaultFlowId) flowId = node.defaultFlowId
     else return this.#fail(tx, process.id, node, state, 'all conditions of branches are not meet')
     const target = node.targets.find((t) => t.flowId === flowId)!
-    await this.setState(tx, node.id, 'FINISHED', { version: state.version })
+    await this.setState(tx, node.id, 'FINISHED', { version: state.version, current: state })
     return { next: target.targetId }
   }
 
@@ -785,7 +810,7 @@ export class Core implements StepHandler {
     targets: string[],
   ): Promise<StepOutcome> {
     await this.forkProcesses(tx, after, process, node.id, node.convergeGatewayId!, targets)
-    await this.setState(tx, node.id, 'FINISHED', { version: state.version })
+    await this.setState(tx, node.id, 'FINISHED', { version: state.version, current: state })
     return STOP
   }
 
@@ -832,7 +857,7 @@ export class Core implements StepHandler {
         },
       })
       await tx.updateProcess(process.id, { asleep: true })
-      await this.setState(tx, node.id, 'FAILED', { version: state.version })
+      await this.setState(tx, node.id, 'FAILED', { version: state.version, current: state })
       return STOP
     }
     Object.assign(inputs, system)
@@ -997,7 +1022,7 @@ export class Core implements StepHandler {
       return STOP
     }
     await tx.updateProcess(processId, { asleep: true })
-    await this.setState(tx, node.id, 'FAILED', { version: state.version })
+    await this.setState(tx, node.id, 'FAILED', { version: state.version, current: state })
     await this.extractOutputs(tx, node, outputs)
     if (node.autoRetry && state.retry < node.autoRetry.times) {
       const delay = node.autoRetry.intervalSeconds * 1000
@@ -1034,7 +1059,7 @@ export class Core implements StepHandler {
     if (!schedule || schedule.finished || schedule.expired) return null
     const [state, node, process] = await Promise.all([
       tx.getState(nodeId),
-      tx.getNode(nodeId),
+      this.node(tx, nodeId),
       tx.getProcess(processId),
     ])
     if (!state || !node || !process) return null
