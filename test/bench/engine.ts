@@ -105,7 +105,8 @@ export function mixedTree(): EngineTree {
 }
 
 /** Fresh trees (new ids) for one run of a shape. */
-function treesFor(key: ShapeKey, pipelines: number): EngineTree[] {
+/** New trees (new ids) for the pipelines of one run of a shape. */
+export function treesFor(key: ShapeKey, pipelines: number): EngineTree[] {
   const trees: EngineTree[] = []
   for (let i = 0; i < pipelines; i++) {
     if (key === 'seq1k') trees.push(sequenceTree(1_000))

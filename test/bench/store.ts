@@ -6,19 +6,7 @@ import { type ComponentRegistry, createEngine, InlineDispatcher, type Runtime } 
 import { createTestkitRegistry } from '@culm/plugin-testkit'
 import { type OpenedRuntime, openRuntime } from '@culm/store'
 import { createScratchDatabase, testMysqlUrl } from '@culm/store/testing'
-import {
-  buildTree,
-  ConvergeGateway,
-  Data,
-  type Element,
-  EmptyEndEvent,
-  EmptyStartEvent,
-  type EngineTree,
-  ParallelGateway,
-  ServiceActivity,
-  Var,
-} from '@culm/tree'
-import { type CulmRun, executeCulm, mixedTree, verifyCulm } from './engine.js'
+import { type CulmRun, executeCulm, treesFor, verifyCulm } from './engine.js'
 import { report } from './measure.js'
 import { measureRuns, SHAPES, type Shape, type ShapeKey } from './shapes.js'
 
@@ -187,41 +175,6 @@ async function probeDatabase(flavor: Flavor): Promise<Probe> {
   } finally {
     await store.dispose()
   }
-}
-
-const debugNode = (): ServiceActivity => new ServiceActivity({ componentCode: 'debug_node' })
-
-const pipelineData = (): Data =>
-  new Data({ inputs: { '${count}': new Var({ type: 'plain', value: 2 }) } })
-
-/** start, `activities` debug_nodes in a row, end (as the in-memory bench). */
-function sequenceTree(activities: number): EngineTree {
-  const start = new EmptyStartEvent()
-  let tail: Element = start
-  for (let i = 0; i < activities; i++) tail = tail.extend(debugNode())
-  tail.extend(new EmptyEndEvent())
-  return buildTree(start, { data: pipelineData() })
-}
-
-/** start, parallel gateway, `branches` branches of one debug_node, converge gateway, end. */
-function parallelTree(branches: number): EngineTree {
-  const start = new EmptyStartEvent()
-  const pg = start.extend(new ParallelGateway())
-  const cg = new ConvergeGateway()
-  for (let i = 0; i < branches; i++) pg.extend(debugNode()).extend(cg)
-  cg.extend(new EmptyEndEvent())
-  return buildTree(start, { data: pipelineData() })
-}
-
-function treesFor(key: ShapeKey, pipelines: number): EngineTree[] {
-  const trees: EngineTree[] = []
-  for (let i = 0; i < pipelines; i++) {
-    if (key === 'seq1k') trees.push(sequenceTree(1_000))
-    else if (key === 'seq10k') trees.push(sequenceTree(10_000))
-    else if (key === 'parallel500') trees.push(parallelTree(500))
-    else trees.push(mixedTree())
-  }
-  return trees
 }
 
 /** One run of a shape on the store, with what it asked of the database. */
