@@ -2,7 +2,11 @@ import { benchEngine } from './engine.js'
 import { benchStore } from './store.js'
 import { benchValidate } from './validate.js'
 
+/** `node dist/bench/index.js [validate] [engine] [store]`: the parts to run, all by default. */
+const parts = new Set(process.argv.slice(2))
+const wanted = (part: string): boolean => parts.size === 0 || parts.has(part)
+
 console.log(`Culm benchmarks on Node ${process.version}`)
-benchValidate()
-await benchEngine()
-await benchStore()
+if (wanted('validate')) benchValidate()
+if (wanted('engine')) await benchEngine()
+if (wanted('store')) await benchStore()

@@ -26,6 +26,8 @@ export class MemoryRuntime implements Runtime {
   #pipelines = new Map<string, PipelineRecord>()
   #processes = new Map<string, ProcessRecord>()
   #states = new Map<string, StateRecord>()
+  #statesByRoot = new Map<string, Set<string>>()
+  #statesByParent = new Map<string, Set<string>>()
   #nodes = new Map<string, NodeRecord>()
   #data = new Map<string, DataRecord>()
   #executionData = new Map<string, ExecutionDataRecord>()
@@ -99,18 +101,40 @@ export class MemoryRuntime implements Runtime {
   }
 
   async getStatesByRoot(rootId: string): Promise<StateRecord[]> {
-    return [...this.#states.values()].filter((s) => s.rootId === rootId).map((s) => ({ ...s }))
+    return this.#indexed(this.#statesByRoot, rootId, () => true)
   }
 
   async getStatesByParent(parentId: string): Promise<StateRecord[]> {
-    return [...this.#states.values()]
-      .filter((s) => s.parentId === parentId && s.nodeId !== parentId)
-      .map((s) => ({ ...s }))
+    return this.#indexed(this.#statesByParent, parentId, (s) => s.nodeId !== parentId)
+  }
+
+  #indexed(
+    index: Map<string, Set<string>>,
+    key: string,
+    keep: (state: StateRecord) => boolean,
+  ): StateRecord[] {
+    const found: StateRecord[] = []
+    for (const nodeId of index.get(key) ?? []) {
+      const state = this.#states.get(nodeId)
+      if (state && keep(state)) found.push({ ...state })
+    }
+    return found
+  }
+
+  #index(index: Map<string, Set<string>>, key: string, nodeId: string): void {
+    let ids = index.get(key)
+    if (!ids) {
+      ids = new Set()
+      index.set(key, ids)
+    }
+    ids.add(nodeId)
   }
 
   async createState(state: StateRecord): Promise<boolean> {
     if (this.#states.has(state.nodeId)) return false
     this.#states.set(state.nodeId, { ...state })
+    this.#index(this.#statesByRoot, state.rootId, state.nodeId)
+    this.#index(this.#statesByParent, state.parentId, state.nodeId)
     return true
   }
 
@@ -123,6 +147,14 @@ export class MemoryRuntime implements Runtime {
     const state = this.#states.get(nodeId)
     if (!state || state.version !== expectedVersion) return false
     if (expectedName !== undefined && state.name !== expectedName) return false
+    if (patch.rootId !== undefined && patch.rootId !== state.rootId) {
+      this.#statesByRoot.get(state.rootId)?.delete(nodeId)
+      this.#index(this.#statesByRoot, patch.rootId, nodeId)
+    }
+    if (patch.parentId !== undefined && patch.parentId !== state.parentId) {
+      this.#statesByParent.get(state.parentId)?.delete(nodeId)
+      this.#index(this.#statesByParent, patch.parentId, nodeId)
+    }
     Object.assign(state, patch)
     return true
   }
