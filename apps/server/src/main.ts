@@ -1,41 +1,27 @@
-import { createEngine } from '@culm/engine'
-import { createTestkitRegistry } from '@culm/plugin-testkit'
-import { maskUrl, openRuntimeFromEnv } from '@culm/store'
-import { runDemo } from './demo.js'
+import { startFromEnv } from './start.js'
 
-const { tree, problems, branches } = runDemo()
-console.log(JSON.stringify(tree, null, 2))
-console.log(
-  problems.length === 0 ? 'The tree is valid.' : `The tree has ${problems.length} problems:`,
-)
-for (const problem of problems) console.log(`  ${problem.kind} ${problem.code}: ${problem.message}`)
-for (const { bk_timing, branch } of branches) {
-  console.log(`With bk_timing = ${bk_timing} the exclusive gateway takes: ${branch}`)
-}
-
-const url = process.env.CULM_DATABASE_URL ?? 'sqlite:./.culm/culm.db'
-const store = await openRuntimeFromEnv()
 try {
-  const engine = createEngine({ runtime: store.runtime, components: createTestkitRegistry() })
-  const recovered = await engine.recover()
-  console.log(
-    `Database ${maskUrl(url)}: ${recovered.processes} processes and ${recovered.schedules} schedules picked up.`,
-  )
-  const started = await engine.api.runPipeline({ pipeline: tree })
-  if (!started.result) throw new TypeError(started.message)
-  const rootId = started.data!.pipeline_id
-  for (;;) {
-    await engine.idle()
-    const states = await engine.api.getPipelineStates({ rootId })
-    const root = states.data?.[rootId]
-    if (root && root.state !== 'RUNNING') {
-      console.log(
-        `Pipeline ${rootId} ran on the engine: ${root.state}, ${Object.keys(root.children).length} node states.`,
-      )
-      break
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200))
+  const started = await startFromEnv()
+  console.log(`Culm listens on ${started.url}`)
+  if (started.adminToken) {
+    console.log(`First admin token (shown once, keep it): ${started.adminToken}`)
   }
-} finally {
-  await store.close()
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`${signal}: stopping; running engine steps finish first`)
+    started.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+} catch (error) {
+  console.error(`Culm could not start: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
 }

@@ -1,0 +1,57 @@
+import { DEFAULT_DATABASE_URL } from '@culm/store'
+import { ServerError } from './errors.js'
+
+/** How the server is run; `readConfig` reads it from the environment. */
+export interface ServerConfig {
+  databaseUrl: string
+  host: string
+  port: number
+  /** Where the engine admin API is mounted (`/engine-admin`). */
+  adminPrefix: string
+  /** `./path/module.js#exportName` of the engine admin permission function. */
+  adminPermission: string | undefined
+  /** A token the first admin logs in with, instead of a generated one. */
+  adminToken: string | undefined
+  /** `CULM_PLUGINS`: the plugins to load. */
+  plugins: string | undefined
+  /** The largest request body accepted, in bytes. */
+  bodyLimit: number
+  logLevel: string
+}
+
+/** The port when neither `CULM_PORT` nor `PORT` is set. */
+export const DEFAULT_PORT = 8080
+
+function port(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ServerError(
+      'CONFIGURATION',
+      `port must be an integer from 0 to 65535, got "${value}"`,
+    )
+  }
+  return n
+}
+
+/** Reads the server's settings from environment variables (see the README). */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const prefix = (env.CULM_ADMIN_PREFIX ?? '/engine-admin').replace(/\/+$/, '')
+  if (prefix !== '' && !prefix.startsWith('/')) {
+    throw new ServerError('CONFIGURATION', `CULM_ADMIN_PREFIX must start with /, got "${prefix}"`)
+  }
+  const bodyLimit = Number(env.CULM_BODY_LIMIT ?? 10 * 1024 * 1024)
+  if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) {
+    throw new ServerError('CONFIGURATION', `CULM_BODY_LIMIT must be a positive number of bytes`)
+  }
+  return {
+    databaseUrl: env.CULM_DATABASE_URL || DEFAULT_DATABASE_URL,
+    host: env.CULM_HOST || '127.0.0.1',
+    port: port(env.CULM_PORT || env.PORT || String(DEFAULT_PORT)),
+    adminPrefix: prefix,
+    adminPermission: env.CULM_ADMIN_PERMISSION || undefined,
+    adminToken: env.CULM_ADMIN_TOKEN || undefined,
+    plugins: env.CULM_PLUGINS || undefined,
+    bodyLimit,
+    logLevel: env.CULM_LOG_LEVEL || 'info',
+  }
+}

@@ -1,0 +1,203 @@
+import type { AddressInfo } from 'node:net'
+import {
+  type Clock,
+  type ComponentRunner,
+  createEngine,
+  type Engine,
+  InlineDispatcher,
+  type Runtime,
+  systemClock,
+} from '@culm/engine'
+import { serve } from '@hono/node-server'
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import type { Kysely } from 'kysely'
+import { type Logger, pino } from 'pino'
+import { adminAdapters } from './admin/actions.js'
+import { type AdminPermission, adminOnly, loadPermission } from './admin/permission.js'
+import { registerAdminRoutes } from './admin/routes.js'
+import { requireToken } from './auth/middleware.js'
+import { UserStore } from './auth/users.js'
+import { registerBambooRoutes } from './bamboo/routes.js'
+import { migrateServer } from './db/migrate.js'
+import type { ServerDatabase } from './db/schema.js'
+import { codeOf, ServerError } from './errors.js'
+import { type AppEnv, sendError, validationHook } from './http.js'
+import { LegacyEngine } from './legacy/adapter.js'
+import { registerLegacyRoutes } from './legacy/routes.js'
+import { PipelineRegistry } from './pipelines.js'
+import type { PluginSummary } from './plugins.js'
+import { registerSystemRoutes } from './system/routes.js'
+import { registerUserRoutes } from './users/routes.js'
+
+/** What `createServer` builds on: an open store, the components, and the surfaces' settings. */
+export interface ServerOptions {
+  /** An open store (`openRuntime`): its runtime, and the Kysely instance the server's tables share. */
+  // biome-ignore lint/suspicious/noExplicitAny: the server's tables live beside the store's
+  store: { runtime: Runtime; db: Kysely<any>; flavor: 'mysql' | 'sqlite' }
+  components: ComponentRunner
+  /** The loaded plugins, for `GET /api/components`. */
+  plugins?: PluginSummary[]
+  clock?: Clock
+  /** Where the engine admin API is mounted (`/engine-admin`). */
+  adminPrefix?: string
+  /** The engine admin permission function, or `./module.js#name` to load on first use. */
+  adminPermission?: AdminPermission | string
+  /** The largest request body accepted, in bytes (10 MiB). */
+  bodyLimit?: number
+  /** How many engine steps run at once (16). */
+  concurrency?: number
+  logger?: Logger
+}
+
+/** A built server: its Hono app, its engine, and ways to listen and to stop. */
+export interface CulmServer {
+  app: OpenAPIHono<AppEnv>
+  engine: Engine
+  dispatcher: InlineDispatcher
+  users: UserStore
+  pipelines: PipelineRegistry
+  logger: Logger
+  /** Starts listening (port 0 picks a free one); answers the URL. */
+  listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>
+  /** Stops accepting requests, lets running engine steps finish, and stops the engine. */
+  close(): Promise<void>
+}
+
+/**
+ * Builds the server over an open store: migrates the server's tables, starts the engine (and
+ * recovers what a stopped run left), and mounts every surface.
+ * @example
+ * const store = await openRuntimeFromEnv()
+ * const { runner } = await loadComponents()
+ * const server = await createServer({ store, components: runner })
+ * const { url } = await server.listen({ port: 8080 })
+ */
+export async function createServer(options: ServerOptions): Promise<CulmServer> {
+  const clock = options.clock ?? systemClock
+  const now = () => clock.now()
+  const logger = options.logger ?? pino({ level: 'silent' })
+  const db = options.store.db as unknown as Kysely<ServerDatabase>
+  await migrateServer(db, options.store.flavor)
+
+  const dispatcher = new InlineDispatcher({
+    clock,
+    concurrency: options.concurrency ?? 16,
+    onError: (error, task) => logger.error({ err: error, task }, 'engine step failed'),
+  })
+  const engine = createEngine({
+    runtime: options.store.runtime,
+    dispatcher,
+    components: options.components,
+    clock,
+  })
+  const users = new UserStore(db, now)
+  const pipelines = new PipelineRegistry(db, now)
+  const legacy = new LegacyEngine(engine, pipelines, now)
+
+  let permission: Promise<AdminPermission> | undefined
+  const spec = options.adminPermission ?? adminOnly
+  const getPermission = (): Promise<AdminPermission> => {
+    if (typeof spec === 'function') return Promise.resolve(spec)
+    permission ??= loadPermission(spec)
+    // A module that failed to load is tried again on the next call, as Python imports per call.
+    permission.catch(() => {
+      permission = undefined
+    })
+    return permission
+  }
+
+  const app = new OpenAPIHono<AppEnv>({ strict: false, defaultHook: validationHook as never })
+  app.use(async (c, next) => {
+    const started = performance.now()
+    await next()
+    const user = c.get('user') as { id: number } | undefined
+    logger.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        ...(user ? { user: user.id } : {}),
+      },
+      'request',
+    )
+  })
+  app.use(
+    bodyLimit({
+      maxSize: options.bodyLimit ?? 10 * 1024 * 1024,
+      onError: (c) =>
+        sendError(
+          c,
+          new ServerError(
+            'PAYLOAD_TOO_LARGE',
+            `request body larger than ${options.bodyLimit ?? 10 * 1024 * 1024} bytes`,
+          ),
+        ),
+    }),
+  )
+  app.use(requireToken(users))
+  registerSystemRoutes(app, {
+    db: options.store.db,
+    flavor: options.store.flavor,
+    plugins: options.plugins ?? [],
+  })
+  registerUserRoutes(app, users)
+  registerBambooRoutes(app, { engine, pipelines })
+  registerLegacyRoutes(app, legacy)
+  registerAdminRoutes(app, {
+    prefix: options.adminPrefix ?? '/engine-admin',
+    adapters: adminAdapters(engine, pipelines, legacy),
+    permission: getPermission,
+  })
+  app.notFound((c) =>
+    sendError(c, new ServerError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
+  )
+  app.onError((error, c) => {
+    if (codeOf(error) === 'INTERNAL' && !(error instanceof ServerError) && !isHttpError(error)) {
+      logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed')
+    }
+    return sendError(c, error)
+  })
+
+  const recovered = await engine.recover()
+  if (recovered.processes + recovered.schedules > 0) logger.info(recovered, 'recovered')
+
+  let server: ReturnType<typeof serve> | undefined
+  let closing: Promise<void> | undefined
+  return {
+    app,
+    engine,
+    dispatcher,
+    users,
+    pipelines,
+    logger,
+    listen: ({ port = 0, host = '127.0.0.1' } = {}) =>
+      new Promise((resolve, reject) => {
+        const started = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => {
+          const shown = info.address.includes(':') ? `[${info.address}]` : info.address
+          resolve({ url: `http://${shown}:${info.port}`, port: info.port })
+        })
+        started.once('error', reject)
+        server = started
+      }),
+    close: () => {
+      closing ??= (async () => {
+        if (server) {
+          const open = server
+          await new Promise<void>((resolve) => {
+            open.close(() => resolve())
+            if ('closeIdleConnections' in open) open.closeIdleConnections()
+          })
+        }
+        dispatcher.close()
+        await dispatcher.idle()
+      })()
+      return closing
+    },
+  }
+}
+
+function isHttpError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'getResponse' in error
+}

@@ -1,0 +1,57 @@
+import { maskUrl, openRuntime } from '@culm/store'
+import { pino } from 'pino'
+import { loadPermission } from './admin/permission.js'
+import { ensureAdmin } from './auth/users.js'
+import { readConfig } from './config.js'
+import { loadComponents, parsePluginSelection } from './plugins.js'
+import { createServer } from './server.js'
+
+/** A started server and how to stop it (the server, then the plugins, then the store). */
+export interface StartedServer {
+  url: string
+  /** The first admin's token when this start created it, else null. */
+  adminToken: string | null
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the server as `npm start` does, from the environment: opens and migrates the database,
+ * loads the plugins and the admin permission function (a module that cannot be loaded fails the
+ * start), makes sure an admin exists, and listens.
+ */
+export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<StartedServer> {
+  const config = readConfig(env)
+  const logger = pino({ level: config.logLevel })
+  const selection = parsePluginSelection(config.plugins)
+  const permission = config.adminPermission
+    ? await loadPermission(config.adminPermission)
+    : undefined
+  const store = await openRuntime(config.databaseUrl)
+  try {
+    const components = await loadComponents(selection)
+    const server = await createServer({
+      store,
+      components: components.runner,
+      plugins: components.plugins,
+      adminPrefix: config.adminPrefix,
+      ...(permission ? { adminPermission: permission } : {}),
+      bodyLimit: config.bodyLimit,
+      logger,
+    })
+    const adminToken = await ensureAdmin(server.users, config.adminToken)
+    const { url } = await server.listen({ port: config.port, host: config.host })
+    logger.info({ url, database: maskUrl(config.databaseUrl), plugins: selection }, 'listening')
+    return {
+      url,
+      adminToken: config.adminToken ? null : adminToken,
+      stop: async () => {
+        await server.close()
+        await components.close()
+        await store.close()
+      },
+    }
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+}
