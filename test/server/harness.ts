@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ManualClock } from '@culm/engine'
+import {
+  type AdminPermission,
+  type CulmServer,
+  createServer,
+  ensureAdmin,
+  loadComponents,
+} from '@culm/server'
+import { type OpenedRuntime, openRuntime } from '@culm/store'
+import { createScratchDatabase, type ScratchDatabase } from '@culm/store/testing'
+
+/** The databases every server suite runs on. */
+export const DATABASES = ['sqlite', 'mysql'] as const
+export type TestDatabase = (typeof DATABASES)[number]
+
+/** An answer: its status and its parsed JSON body. */
+export interface Answer {
+  status: number
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the JSON body by field
+  body: any
+}
+
+/** A real server on a free port over a fresh database, with a clock the test moves. */
+export interface TestServer {
+  url: string
+  /** The first admin's token. */
+  token: string
+  clock: ManualClock
+  server: CulmServer
+  store: OpenedRuntime
+  /** Sends a request; `body` is JSON-encoded unless it is a string. */
+  request(
+    method: string,
+    path: string,
+    options?: { body?: unknown; token?: string | null; headers?: Record<string, string> },
+  ): Promise<Answer>
+  /** POSTs a JSON body with the admin token. */
+  post(path: string, body?: unknown, token?: string): Promise<Answer>
+  /** Waits until the engine has nothing to run now. */
+  settle(): Promise<void>
+  /** Moves the clock, running the polls that fall due. */
+  advance(ms: number): Promise<void>
+  close(): Promise<void>
+}
+
+/** Opens a fresh database of the kind asked for. */
+async function openFresh(
+  database: TestDatabase,
+): Promise<{ store: OpenedRuntime; dispose: () => Promise<void> }> {
+  if (database === 'sqlite') {
+    const folder = mkdtempSync(join(tmpdir(), 'culm-server-'))
+    const store = await openRuntime(`sqlite:${join(folder, 'culm.db')}`)
+    return { store, dispose: async () => rmSync(folder, { recursive: true, force: true }) }
+  }
+  const scratch: ScratchDatabase = await createScratchDatabase()
+  const store = await openRuntime(scratch.url)
+  return { store, dispose: () => scratch.drop() }
+}
+
+/** Starts the real server (every plugin loaded) on a free port over a fresh database. */
+export async function startTestServer(
+  database: TestDatabase,
+  options: { adminPermission?: AdminPermission | string; bodyLimit?: number } = {},
+): Promise<TestServer> {
+  const { store, dispose } = await openFresh(database)
+  const clock = new ManualClock()
+  const components = await loadComponents()
+  const server = await createServer({
+    store,
+    components: components.runner,
+    plugins: components.plugins,
+    clock,
+    ...(options.adminPermission ? { adminPermission: options.adminPermission } : {}),
+    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+  })
+  const token = (await ensureAdmin(server.users))!
+  const { url } = await server.listen({ port: 0 })
+  const request: TestServer['request'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers }
+    const auth = opts.token === undefined ? token : opts.token
+    if (auth !== null) headers.authorization = `Bearer ${auth}`
+    let body: string | undefined
+    if (opts.body !== undefined) {
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
+      headers['content-type'] ??= 'application/json'
+    }
+    const response = await fetch(`${url}${path}`, { method, headers, body })
+    const text = await response.text()
+    let parsed: unknown = text
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      // Non-JSON answers (the docs page) stay text.
+    }
+    return { status: response.status, body: parsed }
+  }
+  return {
+    url,
+    token,
+    clock,
+    server,
+    store,
+    request,
+    post: (path, body = {}, as) => request('POST', path, { body, ...(as ? { token: as } : {}) }),
+    settle: () => server.engine.idle(),
+    advance: (ms) => clock.advance(ms, () => server.engine.idle()),
+    close: async () => {
+      await server.close()
+      await components.close()
+      await store.close()
+      await dispose()
+    },
+  }
+}
