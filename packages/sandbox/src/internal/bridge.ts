@@ -1,0 +1,113 @@
+import { FetchRefusedError } from '../errors.js'
+import type { HostBridge } from './isolate.js'
+
+/** One log line written by a plugin. */
+export interface PluginLogEntry {
+  plugin: string
+  level: 'info' | 'warn' | 'error'
+  message: string
+  fields?: Record<string, unknown>
+}
+
+/** What the bridge of one plugin allows. */
+export interface BridgeSettings {
+  plugin: string
+  allowedHosts: string[]
+  maxResponseBytes: number
+  fetchTimeoutMs: number
+  onLog: (entry: PluginLogEntry) => void
+}
+
+const LEVELS = new Set(['info', 'warn', 'error'])
+const MAX_LOG_CHARS = 16_384
+
+/** Whether a URL's host is in an allow-list (`example.com`, `127.0.0.1:8080`, `*.example.com`). */
+export function isHostAllowed(url: URL, hosts: string[]): boolean {
+  return hosts.some((entry) => {
+    if (entry.startsWith('*.')) return url.hostname.endsWith(entry.slice(1))
+    return entry.includes(':') ? url.host === entry : url.hostname === entry
+  })
+}
+
+function parseInit(plugin: string, initJson: string | undefined): RequestInit {
+  if (initJson === undefined) return {}
+  const init = JSON.parse(initJson) as Record<string, unknown>
+  const out: RequestInit = {}
+  if (init.method !== undefined) out.method = String(init.method)
+  if (init.body !== undefined && init.body !== null) out.body = String(init.body)
+  if (init.headers !== undefined) {
+    if (typeof init.headers !== 'object' || init.headers === null) {
+      throw new FetchRefusedError(plugin, 'fetch headers must be an object of strings')
+    }
+    out.headers = Object.fromEntries(
+      Object.entries(init.headers as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+    )
+  }
+  return out
+}
+
+/** The capabilities given to the isolates of one plugin: logging, allowed fetch, sleep. */
+export function createBridge(settings: BridgeSettings): HostBridge {
+  const { plugin } = settings
+  return {
+    log(level, message, fieldsJson) {
+      const entry: PluginLogEntry = {
+        plugin,
+        level: LEVELS.has(level) ? (level as PluginLogEntry['level']) : 'info',
+        message: message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS)}…` : message,
+      }
+      if (fieldsJson !== undefined && fieldsJson.length <= MAX_LOG_CHARS) {
+        try {
+          const fields = JSON.parse(fieldsJson)
+          if (typeof fields === 'object' && fields !== null) entry.fields = fields
+        } catch {
+          entry.fields = { unparsed: true }
+        }
+      }
+      settings.onLog(entry)
+    },
+    async fetch(url, initJson) {
+      let target: URL
+      try {
+        target = new URL(url)
+      } catch {
+        throw new FetchRefusedError(plugin, `fetch: ${url} is not a URL`)
+      }
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+        throw new FetchRefusedError(
+          plugin,
+          `fetch: only http and https URLs, not ${target.protocol}`,
+        )
+      }
+      if (!isHostAllowed(target, settings.allowedHosts)) {
+        throw new FetchRefusedError(
+          plugin,
+          `fetch to ${target.host} is not allowed for plugin ${plugin} (allowed hosts: ${settings.allowedHosts.join(', ') || 'none'})`,
+        )
+      }
+      const response = await fetch(target, {
+        ...parseInit(plugin, initJson),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(settings.fetchTimeoutMs),
+      })
+      const declared = Number(response.headers.get('content-length') ?? 0)
+      if (declared > settings.maxResponseBytes) await response.body?.cancel()
+      const body = declared > settings.maxResponseBytes ? '' : await response.text()
+      if (declared > settings.maxResponseBytes || body.length > settings.maxResponseBytes) {
+        throw new FetchRefusedError(
+          plugin,
+          `fetch: the response of ${target.host} is over the limit of ${settings.maxResponseBytes} bytes`,
+        )
+      }
+      return JSON.stringify({
+        status: response.status,
+        statusText: response.statusText,
+        headers: Object.fromEntries(response.headers),
+        body,
+      })
+    },
+    sleep(seconds) {
+      return new Promise((resolve) => setTimeout(resolve, Math.max(0, seconds) * 1000))
+    },
+  }
+}

@@ -1,0 +1,128 @@
+import {
+  type CallRequest,
+  type Capabilities,
+  type ComponentDefinition,
+  describeComponent,
+  encodeResult,
+  invokeComponent,
+  invokeLazyVariable,
+  isComponentDefinition,
+  isLazyVariableDefinition,
+  type LazyVariableDefinition,
+} from '@culm/sdk'
+
+// This module runs inside the isolate, bundled with the plugin: no Node API, no host object.
+
+interface HostReference {
+  apply(receiver: undefined, args: unknown[], options: object): Promise<unknown>
+  applyIgnored(receiver: undefined, args: unknown[], options: object): void
+}
+
+interface Host {
+  log: HostReference
+  fetch: HostReference
+  sleep: HostReference
+  secrets: Record<string, string>
+  maxResultBytes: number
+}
+
+const scope = globalThis as unknown as { __culmHost?: Host; __culmGuest?: unknown }
+const host = scope.__culmHost as Host
+delete scope.__culmHost
+
+// Null-prototype options: a plugin that patches Object.prototype cannot change how values cross.
+const copy = (): object => ({ __proto__: null, copy: true })
+const answer = (): object => ({
+  __proto__: null,
+  arguments: copy(),
+  result: { __proto__: null, promise: true, copy: true },
+})
+
+const capabilities: Capabilities = {
+  log(level, message, fields) {
+    let text: string | undefined
+    try {
+      text = fields === undefined ? undefined : JSON.stringify(fields)
+    } catch {
+      text = undefined
+    }
+    host.log.applyIgnored(undefined, [level, String(message), text], {
+      __proto__: null,
+      arguments: copy(),
+    })
+  },
+  async fetch(url, init) {
+    const text = await host.fetch.apply(
+      undefined,
+      [String(url), init === undefined ? undefined : JSON.stringify(init)],
+      answer(),
+    )
+    return JSON.parse(String(text))
+  },
+  async sleep(seconds) {
+    await host.sleep.apply(undefined, [Number(seconds)], answer())
+  },
+  secrets: { ...host.secrets },
+}
+
+function collect(modules: Array<Record<string, unknown>>): {
+  components: ComponentDefinition[]
+  variables: LazyVariableDefinition[]
+} {
+  const components: ComponentDefinition[] = []
+  const variables: LazyVariableDefinition[] = []
+  const visit = (value: unknown): void => {
+    if (isComponentDefinition(value)) {
+      if (!components.includes(value)) components.push(value)
+    } else if (isLazyVariableDefinition(value)) {
+      if (!variables.includes(value)) variables.push(value)
+    } else if (Array.isArray(value)) {
+      for (const item of value) visit(item)
+    }
+  }
+  for (const module of modules) for (const value of Object.values(module)) visit(value)
+  return { components, variables }
+}
+
+/** Registers the plugin's modules and hands the host its three entry points. */
+export function serve(modules: Array<Record<string, unknown>>): void {
+  const { components, variables } = collect(modules)
+  const byKey = new Map(components.map((c) => [`${c.code}@${c.version}`, c]))
+  const byCode = new Map(variables.map((v) => [v.code, v]))
+  scope.__culmGuest = {
+    describe: () =>
+      JSON.stringify({
+        components: components.map(describeComponent),
+        variables: variables.map((v) => ({ code: v.code, name: v.name ?? v.code })),
+      }),
+    call: async (payload: string) => {
+      const { key, request } = JSON.parse(payload) as { key: string; request: CallRequest }
+      const component = byKey.get(key)
+      if (!component) {
+        return JSON.stringify({
+          success: false,
+          outputs: request.outputs,
+          finished: false,
+          error: `component ${key} is not in this plugin`,
+        })
+      }
+      const result = await invokeComponent(component, request, capabilities)
+      return encodeResult(result, request.outputs, host.maxResultBytes)
+    },
+    lazy: async (payload: string) => {
+      const { code, value, context } = JSON.parse(payload)
+      const variable = byCode.get(code)
+      if (!variable)
+        return JSON.stringify({ ok: false, error: `lazy variable ${code} is not in this plugin` })
+      const outcome = await invokeLazyVariable(variable, value, context)
+      try {
+        return JSON.stringify(outcome)
+      } catch {
+        return JSON.stringify({
+          ok: false,
+          error: `lazy variable ${code} computed a non-JSON value`,
+        })
+      }
+    },
+  }
+}

@@ -1,0 +1,220 @@
+import ivm from 'isolated-vm'
+import { PluginCallError } from '../errors.js'
+
+/** What the host grants an isolate; every argument arrives as a copy and is checked here. */
+export interface HostBridge {
+  log(level: string, message: string, fieldsJson: string | undefined): void
+  /** Answers the response as JSON text. */
+  fetch(url: string, initJson: string | undefined): Promise<string>
+  sleep(seconds: number): Promise<void>
+}
+
+/** A plugin's bundle, compiled once and shared by its isolates through V8's code cache. */
+export interface PluginScript {
+  plugin: string
+  code: string
+  cachedData?: ivm.ExternalCopy<ArrayBuffer>
+}
+
+/** Settings of one isolate. */
+export interface IsolateSettings {
+  memoryLimitMb: number
+  secrets: Record<string, string>
+  maxResultBytes: number
+}
+
+/** Limits of one call: execution time inside the isolate and wall time including host calls. */
+export interface CallLimits {
+  cpuMs: number
+  wallMs: number
+}
+
+type GuestFunction = 'describe' | 'call' | 'lazy'
+
+const ANSWER = { result: { promise: true, copy: true }, arguments: { copy: true } } as const
+
+/**
+ * One isolated-vm isolate running one plugin's bundle. The only module that imports isolated-vm,
+ * so that a new major is a change of this file.
+ */
+export class PluginIsolate {
+  readonly plugin: string
+  readonly #isolate: ivm.Isolate
+  readonly #functions: Record<GuestFunction, ivm.Reference<(payload: string) => string>>
+  readonly #memoryLimitMb: number
+  #disposedBy: string | undefined
+
+  private constructor(
+    plugin: string,
+    isolate: ivm.Isolate,
+    functions: Record<GuestFunction, ivm.Reference<(payload: string) => string>>,
+    memoryLimitMb: number,
+  ) {
+    this.plugin = plugin
+    this.#isolate = isolate
+    this.#functions = functions
+    this.#memoryLimitMb = memoryLimitMb
+  }
+
+  /** Starts an isolate, gives it the bridge and runs the plugin's bundle in it. */
+  static async start(
+    script: PluginScript,
+    bridge: HostBridge,
+    settings: IsolateSettings,
+  ): Promise<PluginIsolate> {
+    const isolate = new ivm.Isolate({ memoryLimit: settings.memoryLimitMb })
+    try {
+      const context = await isolate.createContext()
+      const host = new ivm.ExternalCopy({
+        secrets: settings.secrets,
+        maxResultBytes: settings.maxResultBytes,
+      }).copyInto()
+      await context.global.set('__culmHost', host)
+      const hostRef = await context.global.get('__culmHost', { reference: true })
+      await hostRef.set(
+        'log',
+        new ivm.Reference((level: unknown, message: unknown, fields: unknown) => {
+          bridge.log(
+            String(level),
+            String(message),
+            typeof fields === 'string' ? fields : undefined,
+          )
+        }),
+      )
+      await hostRef.set(
+        'fetch',
+        new ivm.Reference((url: unknown, init: unknown) =>
+          bridge.fetch(String(url), typeof init === 'string' ? init : undefined),
+        ),
+      )
+      await hostRef.set(
+        'sleep',
+        new ivm.Reference((seconds: unknown) => bridge.sleep(Number(seconds) || 0)),
+      )
+      const compiled: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } =
+        await isolate.compileScript(script.code, {
+          filename: `file:///${script.plugin}.js`,
+          ...(script.cachedData ? { cachedData: script.cachedData } : { produceCachedData: true }),
+        })
+      if (!script.cachedData && compiled.cachedData) script.cachedData = compiled.cachedData
+      await compiled.run(context, { timeout: 5000 })
+      compiled.release()
+      const guest = await context.global.get('__culmGuest', { reference: true })
+      if (guest.typeof !== 'object') {
+        throw new PluginCallError(script.plugin, `plugin ${script.plugin} did not start its guest`)
+      }
+      const functions = {
+        describe: await guest.get('describe', { reference: true }),
+        call: await guest.get('call', { reference: true }),
+        lazy: await guest.get('lazy', { reference: true }),
+      } as Record<GuestFunction, ivm.Reference<(payload: string) => string>>
+      await context.global.delete('__culmGuest')
+      guest.release()
+      hostRef.release()
+      return new PluginIsolate(script.plugin, isolate, functions, settings.memoryLimitMb)
+    } catch (error) {
+      if (!isolate.isDisposed) isolate.dispose()
+      if (error instanceof PluginCallError) throw error
+      throw new PluginCallError(
+        script.plugin,
+        `plugin ${script.plugin} failed to start: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      )
+    }
+  }
+
+  /** Whether the isolate is gone (memory limit, time limit, or closed). */
+  get disposed(): boolean {
+    return this.#isolate.isDisposed
+  }
+
+  /** CPU time spent in the isolate so far, in nanoseconds. */
+  get cpuTime(): bigint {
+    return this.#isolate.cpuTime
+  }
+
+  /**
+   * Calls a guest function with a JSON payload and answers its JSON text. A call over its limits
+   * disposes the isolate (its state may be broken) and rejects with a message naming the limit.
+   */
+  async invoke(fn: GuestFunction, payload: string, limits: CallLimits): Promise<string> {
+    if (this.#isolate.isDisposed) {
+      throw new PluginCallError(this.plugin, `the isolate of plugin ${this.plugin} is disposed`)
+    }
+    let timer: NodeJS.Timeout | undefined
+    const wall = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.#dispose('wall')
+        reject(
+          new PluginCallError(
+            this.plugin,
+            `plugin ${this.plugin} did not answer within its timeout of ${limits.wallMs / 1000} s`,
+          ),
+        )
+      }, limits.wallMs)
+    })
+    try {
+      const answer: unknown = await Promise.race([
+        this.#functions[fn].apply(undefined, [payload], { ...ANSWER, timeout: limits.cpuMs }),
+        wall,
+      ])
+      if (typeof answer !== 'string') {
+        throw new PluginCallError(this.plugin, `plugin ${this.plugin} answered a non-JSON value`)
+      }
+      return answer
+    } catch (error) {
+      throw this.#failure(error, limits)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #failure(error: unknown, limits: CallLimits): PluginCallError {
+    if (error instanceof PluginCallError) return error
+    const message = error instanceof Error ? error.message : String(error)
+    if (this.#disposedBy === 'wall') {
+      return new PluginCallError(
+        this.plugin,
+        `plugin ${this.plugin} did not answer within its timeout of ${limits.wallMs / 1000} s`,
+        { cause: error },
+      )
+    }
+    if (/memory limit/i.test(message) || (this.#isolate.isDisposed && !this.#disposedBy)) {
+      this.#dispose('memory')
+      return new PluginCallError(
+        this.plugin,
+        `plugin ${this.plugin} went over its memory limit of ${this.#memoryLimitMb} MB; its isolate was disposed`,
+        { cause: error },
+      )
+    }
+    if (/timed out/i.test(message)) {
+      this.#dispose('cpu')
+      return new PluginCallError(
+        this.plugin,
+        `plugin ${this.plugin} ran longer than its CPU time limit of ${limits.cpuMs} ms; its isolate was disposed`,
+        { cause: error },
+      )
+    }
+    if (/could not be cloned|non-transferable|#<.*>/.test(message)) {
+      return new PluginCallError(
+        this.plugin,
+        `plugin ${this.plugin} answered a non-JSON value (${message})`,
+        { cause: error },
+      )
+    }
+    this.#dispose('crash')
+    return new PluginCallError(this.plugin, `plugin ${this.plugin} failed: ${message}`, {
+      cause: error,
+    })
+  }
+
+  #dispose(reason: string): void {
+    this.#disposedBy ??= reason
+    if (!this.#isolate.isDisposed) this.#isolate.dispose()
+  }
+
+  /** Frees the isolate and everything in it. */
+  dispose(): void {
+    this.#dispose('closed')
+  }
+}

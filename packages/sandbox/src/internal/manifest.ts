@@ -1,0 +1,90 @@
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
+import { PluginInvalidError } from '../errors.js'
+
+/** A plugin's package.json, checked: who it is and which modules hold its components. */
+export interface PluginManifest {
+  name: string
+  version: string
+  directory: string
+  /** Absolute paths of the modules that export components and lazy variables. */
+  entries: string[]
+  /** Every component of the plugin is meant for tests only. */
+  test: boolean
+}
+
+/** Whether a folder holds a package that declares itself a Culm plugin. */
+export function isPluginFolder(directory: string): boolean {
+  const file = join(directory, 'package.json')
+  if (!existsSync(file)) return false
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { keywords?: unknown; culm?: unknown }
+    return (
+      (Array.isArray(json.keywords) && json.keywords.includes('culm-plugin')) ||
+      json.culm !== undefined
+    )
+  } catch {
+    return true
+  }
+}
+
+/** Reads and checks a plugin's package.json; every problem is a `PluginInvalidError`. */
+export function readManifest(directory: string): PluginManifest {
+  const file = join(directory, 'package.json')
+  let json: Record<string, unknown>
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new PluginInvalidError(directory, `cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+  const name = typeof json.name === 'string' && json.name !== '' ? json.name : directory
+  if (name === directory) throw new PluginInvalidError(directory, 'package.json has no name')
+  if (typeof json.version !== 'string') {
+    throw new PluginInvalidError(name, 'package.json has no version')
+  }
+  if (!Array.isArray(json.keywords) || !json.keywords.includes('culm-plugin')) {
+    throw new PluginInvalidError(name, 'package.json keywords must include "culm-plugin"')
+  }
+  const culm = json.culm as Record<string, unknown> | undefined
+  if (typeof culm !== 'object' || culm === null) {
+    throw new PluginInvalidError(name, 'package.json has no "culm" field')
+  }
+  if (culm.apiVersion !== 1) {
+    throw new PluginInvalidError(
+      name,
+      `culm.apiVersion must be 1 (got ${JSON.stringify(culm.apiVersion)})`,
+    )
+  }
+  const components = culm.components
+  if (
+    !Array.isArray(components) ||
+    components.length === 0 ||
+    components.some((c) => typeof c !== 'string')
+  ) {
+    throw new PluginInvalidError(name, 'culm.components must be a non-empty list of module paths')
+  }
+  if (culm.test !== undefined && typeof culm.test !== 'boolean') {
+    throw new PluginInvalidError(name, 'culm.test must be a boolean')
+  }
+  const peers = json.peerDependencies as Record<string, unknown> | undefined
+  if (typeof peers?.['@culm/sdk'] !== 'string') {
+    throw new PluginInvalidError(name, 'package.json must list @culm/sdk in peerDependencies')
+  }
+  const entries = (components as string[]).map((path) => {
+    const absolute = resolve(directory, path)
+    const inside = relative(directory, absolute)
+    if (inside.startsWith('..')) {
+      throw new PluginInvalidError(name, `culm.components entry ${path} is outside the package`)
+    }
+    if (!existsSync(absolute) || !statSync(absolute).isFile()) {
+      throw new PluginInvalidError(
+        name,
+        `culm.components entry ${path} does not exist (is the plugin built?)`,
+      )
+    }
+    return absolute
+  })
+  return { name, version: json.version, directory, entries, test: culm.test === true }
+}

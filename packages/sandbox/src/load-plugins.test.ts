@@ -1,0 +1,262 @@
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ComponentCallInput } from '@culm/engine'
+import { afterAll, describe, expect, it } from 'vitest'
+import { PluginLoadError } from './errors.js'
+import type { PluginLogEntry } from './internal/bridge.js'
+import { type LoadPluginsOptions, loadPlugins } from './load-plugins.js'
+
+const FIXTURES = fileURLToPath(new URL('../test/fixtures', import.meta.url))
+const folders: string[] = []
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true })
+})
+
+/** A folder of plugins holding the named fixtures. */
+function pluginsFolder(...names: string[]): string {
+  const folder = mkdtempSync(join(tmpdir(), 'culm-sandbox-'))
+  folders.push(folder)
+  for (const name of names) symlinkSync(join(FIXTURES, name), join(folder, name))
+  return folder
+}
+
+async function load(names: string[], options: Partial<LoadPluginsOptions> = {}) {
+  return loadPlugins({ directories: [pluginsFolder(...names)], onLog: () => {}, ...options })
+}
+
+function input(inputs: Record<string, unknown>, extra: Partial<ComponentCallInput> = {}) {
+  return {
+    inputs,
+    outputs: {},
+    parentData: { executor: 'ada' },
+    scheduleTimes: 0,
+    nodeId: 'n1',
+    version: 'v1',
+    rootPipelineId: 'p1',
+    loop: 1,
+    innerLoop: 1,
+    ...extra,
+  } satisfies ComponentCallInput
+}
+
+describe('loadPlugins', () => {
+  it('lists the components of a plugin with their schemas, versions side by side', async () => {
+    const loaded = await load(['good'])
+    try {
+      expect(loaded.plugins).toHaveLength(1)
+      const [plugin] = loaded.plugins
+      expect(plugin?.name).toBe('@fixture/good')
+      expect(plugin?.lazyVariables).toEqual(['fixture_shout'])
+      const codes = plugin?.components.map((c) => `${c.code}@${c.version}`)
+      // In the order of the module's exports (a module namespace lists them alphabetically).
+      expect(codes).toEqual([
+        'fixture_counter@legacy',
+        'fixture_greet@1.0',
+        'fixture_greet@2.0',
+        'fixture_hog@legacy',
+      ])
+      expect(plugin?.components[1]).toMatchObject({
+        name: 'Greet',
+        group: 'Fixtures',
+        scheduleMode: 'none',
+        test: false,
+        inputs: { required: ['who'] },
+      })
+      expect(loaded.runner.info({ code: 'fixture_greet', version: '1.0' })?.inputs).toEqual([
+        {
+          key: 'who',
+          name: 'Who',
+          type: 'string',
+          required: true,
+          schema: { type: 'string', title: 'Who' },
+        },
+        {
+          key: 'times',
+          name: 'times',
+          type: 'int',
+          required: false,
+          schema: { type: 'integer', default: 1 },
+        },
+      ])
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('runs a call in an isolate, with coerced and defaulted inputs, logs and the version asked', async () => {
+    const logs: PluginLogEntry[] = []
+    const loaded = await load(['good'], { onLog: (entry) => logs.push(entry) })
+    try {
+      const v1 = await loaded.runner.run(
+        { code: 'fixture_greet', version: '1.0' },
+        'execute',
+        input({ who: 'bob', _loop: 1 }),
+      )
+      expect(v1).toEqual({ success: true, finished: false, outputs: { greeting: 'hello bob' } })
+      const twice = await loaded.runner.run(
+        { code: 'fixture_greet', version: '1.0' },
+        'execute',
+        input({ who: 'bob', times: '2' }),
+      )
+      expect(twice.outputs).toEqual({ greeting: 'hello hello bob' })
+      const v2 = await loaded.runner.run(
+        { code: 'fixture_greet', version: '2.0' },
+        'execute',
+        input({ who: 'bob' }),
+      )
+      expect(v2.outputs).toEqual({ greeting: 'hi bob from ada' })
+      expect(logs[0]).toEqual({
+        plugin: '@fixture/good',
+        level: 'info',
+        message: 'greeting',
+        fields: { who: 'bob' },
+      })
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('fails a call whose inputs do not match the schema, naming the problem', async () => {
+    const loaded = await load(['good'])
+    try {
+      const result = await loaded.runner.run(
+        { code: 'fixture_greet', version: '1.0' },
+        'execute',
+        input({ times: 'many' }),
+      )
+      expect(result.success).toBe(false)
+      expect(result.error).toBe(
+        "inputs of component fixture_greet 1.0 are invalid: / must have required property 'who'; /times must be integer",
+      )
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('fails with the message of fail()', async () => {
+    const loaded = await load(['good'])
+    try {
+      const result = await loaded.runner.run(
+        { code: 'fixture_greet', version: '1.0' },
+        'execute',
+        input({ who: 'nobody' }),
+      )
+      expect(result).toMatchObject({ success: false, error: 'nobody to greet' })
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('computes a lazy variable inside the isolate', async () => {
+    const loaded = await load(['good'])
+    try {
+      expect(loaded.runner.hasLazy('fixture_shout')).toBe(true)
+      await expect(
+        loaded.runner.lazy('fixture_shout', 'hey', { pipelineData: {}, innerLoop: 1 }),
+      ).resolves.toBe('HEY!')
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('reuses warm isolates and gives secrets only to the plugin they are configured for', async () => {
+    const loaded = await load(['good'], {
+      config: { '@fixture/good': { secrets: { TOKEN: 's3cret' }, maxIsolates: 1 } },
+    })
+    try {
+      const ref = { code: 'fixture_counter', version: 'legacy' }
+      const first = await loaded.runner.run(ref, 'execute', input({}))
+      const second = await loaded.runner.run(ref, 'execute', input({}))
+      expect(first.outputs).toEqual({ calls: 1, secret: 's3cret' })
+      expect(second.outputs).toEqual({ calls: 2, secret: 's3cret' })
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('replaces an isolate that went over its memory limit', async () => {
+    const loaded = await load(['good'], { defaults: { memoryLimitMb: 16, maxIsolates: 1 } })
+    try {
+      const hog = await loaded.runner.run(
+        { code: 'fixture_hog', version: 'legacy' },
+        'execute',
+        input({}),
+      )
+      expect(hog.success).toBe(false)
+      expect(hog.error).toBe(
+        'component fixture_hog legacy: plugin @fixture/good went over its memory limit of 16 MB; its isolate was disposed',
+      )
+      const after = await loaded.runner.run(
+        { code: 'fixture_counter', version: 'legacy' },
+        'execute',
+        input({}),
+      )
+      // A new isolate: the counter starts again.
+      expect(after).toMatchObject({ success: true, outputs: { calls: 1 } })
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('refuses a plugin that imports a Node built-in', async () => {
+    const error = await load(['builtin']).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PluginLoadError)
+    expect((error as PluginLoadError).problems).toEqual([
+      {
+        plugin: '@fixture/builtin',
+        code: 'PLUGIN_BUNDLE',
+        message: expect.stringMatching(
+          /^plugin @fixture\/builtin cannot be bundled: imports the Node built-in "node:fs" \(in .*index\.js\), which plugins cannot use/,
+        ),
+      },
+    ])
+  })
+
+  it('refuses a component code that another plugin declares', async () => {
+    const error = (await load(['good', 'collide']).catch((e: unknown) => e)) as PluginLoadError
+    expect(error.problems).toEqual([
+      {
+        plugin: '@fixture/good',
+        code: 'PLUGIN_COLLISION',
+        message:
+          'plugin @fixture/good: component code fixture_greet is already declared by plugin @fixture/collide',
+      },
+    ])
+  })
+
+  it('refuses an invalid schema, an invalid manifest and an invalid definition, and loads the rest when not strict', async () => {
+    const loaded = await load(['badschema', 'baddefine', 'good', 'nomanifest'], { strict: false })
+    try {
+      expect(loaded.plugins.map((p) => p.name)).toEqual(['@fixture/good'])
+      expect(loaded.refused).toEqual([
+        {
+          plugin: '@fixture/baddefine',
+          code: 'PLUGIN_CALL',
+          message: expect.stringContaining('component Bad Code: code must be lower snake case'),
+        },
+        {
+          plugin: '@fixture/badschema',
+          code: 'PLUGIN_INVALID',
+          message: expect.stringMatching(
+            /^plugin @fixture\/badschema: component fixture_bad_schema inputs schema is invalid: /,
+          ),
+        },
+        {
+          plugin: '@fixture/nomanifest',
+          code: 'PLUGIN_INVALID',
+          message: 'plugin @fixture/nomanifest: culm.apiVersion must be 1 (got 2)',
+        },
+      ])
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('refuses a package that is not installed', async () => {
+    await expect(loadPlugins({ packages: ['@culm/plugin-nope'] })).rejects.toThrow(
+      /plugin package @culm\/plugin-nope is not installed/,
+    )
+  })
+})

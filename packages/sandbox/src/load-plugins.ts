@@ -1,0 +1,315 @@
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import type { ComponentInfo } from '@culm/engine'
+import { type ComponentDescription, type ObjectSchema, schemaFields } from '@culm/sdk'
+import { Ajv } from 'ajv'
+import {
+  PluginCollisionError,
+  PluginInvalidError,
+  PluginLoadError,
+  SandboxError,
+  type SandboxErrorCode,
+} from './errors.js'
+import { createBridge, type PluginLogEntry } from './internal/bridge.js'
+import { bundlePlugin } from './internal/bundle.js'
+import { PluginIsolate, type PluginScript } from './internal/isolate.js'
+import { isPluginFolder, type PluginManifest, readManifest } from './internal/manifest.js'
+import { IsolatePool } from './internal/pool.js'
+import { type PluginRuntime, type RunnerComponent, SandboxRunner } from './sandbox-runner.js'
+
+/** What the host grants one plugin, and its limits. */
+export interface PluginConfig {
+  /** Hosts `ctx.fetch` may reach: `api.example.com`, `127.0.0.1:8080`, `*.example.com`. */
+  allowedHosts?: string[]
+  /** Secrets the plugin reads with `ctx.secret(name)`. */
+  secrets?: Record<string, string>
+  /** Memory limit of each isolate, in MB (64). */
+  memoryLimitMb?: number
+  /** Execution time one call may spend inside the isolate, in ms (1000). */
+  cpuTimeLimitMs?: number
+  /** Isolates kept for the plugin, hence calls running at once (4). */
+  maxIsolates?: number
+  /** Size limit of a call's JSON and of its answer, in bytes (4 MiB). */
+  maxPayloadBytes?: number
+  /** Size limit of a fetched body, in bytes (4 MiB). */
+  maxResponseBytes?: number
+}
+
+/** Options of `loadPlugins`. */
+export interface LoadPluginsOptions {
+  /** Folders whose sub-folders are plugins (`plugins` for `plugins/*`); relative to `cwd`. */
+  directories?: string[]
+  /** Names of installed npm packages that are plugins. */
+  packages?: string[]
+  /** Per plugin (by package name); `defaults` applies to all. */
+  config?: Record<string, PluginConfig>
+  defaults?: PluginConfig
+  /** Where relative folders and packages are resolved (the process's cwd). */
+  cwd?: string
+  /** Where plugins' log lines go (JSON lines on stderr by default). */
+  onLog?: (entry: PluginLogEntry) => void
+  /** `false` loads the valid plugins and lists the refused ones instead of throwing. */
+  strict?: boolean
+}
+
+/** A component of a loaded plugin, as the server and the console list it. */
+export interface LoadedComponent {
+  code: string
+  version: string
+  name: string
+  group?: string
+  description?: string
+  inputs: ObjectSchema
+  outputs: ObjectSchema
+  scheduleMode: ComponentInfo['scheduleMode']
+  test: boolean
+}
+
+/** A loaded plugin. */
+export interface LoadedPlugin {
+  name: string
+  version: string
+  directory: string
+  test: boolean
+  components: LoadedComponent[]
+  lazyVariables: string[]
+}
+
+/** What `loadPlugins` answers. */
+export interface LoadedPlugins {
+  runner: SandboxRunner
+  plugins: LoadedPlugin[]
+  /** Plugins refused when `strict` is false. */
+  refused: Array<{ plugin: string; code: SandboxErrorCode; message: string }>
+  /** Disposes every isolate. */
+  close(): Promise<void>
+}
+
+const DEFAULTS: Required<Omit<PluginConfig, 'allowedHosts' | 'secrets'>> = {
+  memoryLimitMb: 64,
+  cpuTimeLimitMs: 1000,
+  maxIsolates: 4,
+  maxPayloadBytes: 4 * 1024 * 1024,
+  maxResponseBytes: 4 * 1024 * 1024,
+}
+
+function defaultLog(entry: PluginLogEntry): void {
+  process.stderr.write(`${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`)
+}
+
+function findPackage(name: string, cwd: string): string | undefined {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name)
+    if (existsSync(join(candidate, 'package.json'))) return candidate
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+function pluginFolders(options: LoadPluginsOptions, cwd: string): string[] {
+  const folders: string[] = []
+  for (const directory of options.directories ?? []) {
+    const root = resolve(cwd, directory)
+    if (!existsSync(root)) {
+      throw new PluginLoadError([
+        {
+          plugin: directory,
+          code: 'PLUGIN_INVALID',
+          message: `plugin folder ${root} does not exist`,
+        },
+      ])
+    }
+    for (const entry of readdirSync(root).sort()) {
+      const folder = join(root, entry)
+      if (statSync(folder).isDirectory() && isPluginFolder(folder)) folders.push(folder)
+    }
+  }
+  for (const name of options.packages ?? []) {
+    const folder = findPackage(name, cwd)
+    if (!folder) {
+      throw new PluginLoadError([
+        {
+          plugin: name,
+          code: 'PLUGIN_INVALID',
+          message: `plugin package ${name} is not installed`,
+        },
+      ])
+    }
+    folders.push(folder)
+  }
+  // A package found both in a folder and as an installed package (a workspace link) loads once.
+  return [...new Map(folders.map((f) => [realpathSync(f), f])).keys()]
+}
+
+interface Described {
+  components: ComponentDescription[]
+  variables: Array<{ code: string; name: string }>
+}
+
+/**
+ * Loads plugins from folders (`plugins/*`) and installed npm packages: checks each manifest,
+ * bundles its code with esbuild (refusing Node built-ins), starts an isolate to read its
+ * components, checks their schemas, and refuses code collisions between plugins.
+ * @example
+ * const { runner, plugins, close } = await loadPlugins({ directories: ['plugins'] })
+ * const engine = createEngine({ runtime, dispatcher, components: runner })
+ */
+export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<LoadedPlugins> {
+  const cwd = options.cwd ?? process.cwd()
+  const onLog = options.onLog ?? defaultLog
+  const ajv = new Ajv({ strict: false, coerceTypes: true, useDefaults: true, allErrors: true })
+  const runner = new SandboxRunner()
+  const plugins: LoadedPlugin[] = []
+  const pools: IsolatePool[] = []
+  const refused: LoadedPlugins['refused'] = []
+  const owners = new Map<string, string>()
+
+  for (const folder of pluginFolders(options, cwd)) {
+    let pluginName = folder
+    let warm: PluginIsolate | undefined
+    try {
+      const manifest: PluginManifest = readManifest(folder)
+      pluginName = manifest.name
+      const config = { ...DEFAULTS, ...options.defaults, ...options.config?.[manifest.name] }
+      const script: PluginScript = {
+        plugin: manifest.name,
+        code: await bundlePlugin(manifest.name, manifest.directory, manifest.entries),
+      }
+      const bridge = createBridge({
+        plugin: manifest.name,
+        allowedHosts: config.allowedHosts ?? [],
+        maxResponseBytes: config.maxResponseBytes,
+        fetchTimeoutMs: 30_000,
+        onLog,
+      })
+      const settings = {
+        memoryLimitMb: config.memoryLimitMb,
+        secrets: config.secrets ?? {},
+        maxResultBytes: config.maxPayloadBytes,
+      }
+      const start = () => PluginIsolate.start(script, bridge, settings)
+      warm = await start()
+      const described = JSON.parse(
+        await warm.invoke('describe', '', { cpuMs: 5000, wallMs: 10_000 }),
+      ) as Described
+      const loaded = describePlugin(manifest, described, ajv, owners)
+      const pool = new IsolatePool(start, config.maxIsolates, warm)
+      warm = undefined
+      pools.push(pool)
+      const runtime: PluginRuntime = {
+        name: manifest.name,
+        pool,
+        settings: {
+          cpuTimeLimitMs: config.cpuTimeLimitMs,
+          maxPayloadBytes: config.maxPayloadBytes,
+        },
+      }
+      runner.add(
+        loaded.components.map((c) => ({ ...c, plugin: runtime })),
+        loaded.plugin.lazyVariables.map((code) => [code, runtime]),
+      )
+      for (const c of loaded.plugin.components) owners.set(`component ${c.code}`, manifest.name)
+      for (const code of loaded.plugin.lazyVariables)
+        owners.set(`lazy variable ${code}`, manifest.name)
+      plugins.push(loaded.plugin)
+    } catch (error) {
+      warm?.dispose()
+      if (!(error instanceof SandboxError)) throw error
+      const plugin = (error as { plugin?: string }).plugin
+      refused.push({ plugin: plugin ?? pluginName, code: error.code, message: error.message })
+    }
+  }
+
+  const close = async () => {
+    for (const pool of pools) pool.close()
+  }
+  if (refused.length > 0 && options.strict !== false) {
+    await close()
+    throw new PluginLoadError(refused)
+  }
+  return { runner, plugins, refused, close }
+}
+
+function describePlugin(
+  manifest: PluginManifest,
+  described: Described,
+  ajv: Ajv,
+  owners: Map<string, string>,
+): { plugin: LoadedPlugin; components: Array<Omit<RunnerComponent, 'plugin'>> } {
+  const name = manifest.name
+  if (described.components.length === 0 && described.variables.length === 0) {
+    throw new PluginInvalidError(
+      name,
+      'its modules export no component made with defineComponent and no lazy variable',
+    )
+  }
+  const components: Array<Omit<RunnerComponent, 'plugin'>> = []
+  const seen = new Set<string>()
+  for (const description of described.components) {
+    const key = `${description.code}@${description.version}`
+    if (seen.has(key)) {
+      throw new PluginInvalidError(
+        name,
+        `component ${description.code} version ${description.version} is defined twice`,
+      )
+    }
+    seen.add(key)
+    const owner = owners.get(`component ${description.code}`)
+    if (owner) throw new PluginCollisionError(name, `component code ${description.code}`, owner)
+    for (const which of ['inputs', 'outputs'] as const) {
+      if (!ajv.validateSchema(description[which])) {
+        throw new PluginInvalidError(
+          name,
+          `component ${description.code} ${which} schema is invalid: ${ajv.errorsText(ajv.errors)}`,
+        )
+      }
+    }
+    let validate: RunnerComponent['validate']
+    try {
+      validate = ajv.compile(description.inputs)
+    } catch (error) {
+      throw new PluginInvalidError(
+        name,
+        `component ${description.code} inputs schema is invalid: ${(error as Error).message}`,
+        { cause: error },
+      )
+    }
+    const test = manifest.test || description.test
+    const info: ComponentInfo = {
+      code: description.code,
+      version: description.version,
+      name: description.name,
+      scheduleMode: description.scheduleMode,
+      inputs: schemaFields(description.inputs),
+      outputs: schemaFields(description.outputs),
+    }
+    components.push({ description: { ...description, test }, info, validate })
+  }
+  for (const variable of described.variables) {
+    const owner = owners.get(`lazy variable ${variable.code}`)
+    if (owner) throw new PluginCollisionError(name, `lazy variable code ${variable.code}`, owner)
+  }
+  return {
+    components,
+    plugin: {
+      name,
+      version: manifest.version,
+      directory: manifest.directory,
+      test: manifest.test,
+      components: components.map(({ description: d }) => {
+        const listed: LoadedComponent = {
+          code: d.code,
+          version: d.version,
+          name: d.name,
+          inputs: d.inputs,
+          outputs: d.outputs,
+          scheduleMode: d.scheduleMode,
+          test: d.test,
+        }
+        if (d.group !== undefined) listed.group = d.group
+        if (d.description !== undefined) listed.description = d.description
+        return listed
+      }),
+      lazyVariables: described.variables.map((v) => v.code),
+    },
+  }
+}

@@ -1,0 +1,192 @@
+import {
+  type ComponentCallInput,
+  type ComponentCallResult,
+  type ComponentInfo,
+  ComponentNotFoundError,
+  type ComponentRef,
+  type ComponentRunner,
+} from '@culm/engine'
+import type { CallRequest, ComponentDescription } from '@culm/sdk'
+import type { ValidateFunction } from 'ajv'
+import { PluginCallError } from './errors.js'
+import type { IsolatePool } from './internal/pool.js'
+
+/** The limits of the calls into one plugin. */
+export interface CallSettings {
+  cpuTimeLimitMs: number
+  maxPayloadBytes: number
+}
+
+/** A loaded plugin as the runner sees it. */
+export interface PluginRuntime {
+  name: string
+  pool: IsolatePool
+  settings: CallSettings
+}
+
+/** A component the runner can call. */
+export interface RunnerComponent {
+  plugin: PluginRuntime
+  description: ComponentDescription
+  info: ComponentInfo
+  validate: ValidateFunction
+}
+
+const SYSTEM_INPUTS = new Set(['_loop', '_inner_loop'])
+
+function failed(outputs: Record<string, unknown>, error: string): ComponentCallResult {
+  return { success: false, outputs, finished: false, error }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Checks a plugin's answer: the shape of a call result, nothing more, nothing less. */
+function checkResult(plugin: string, value: unknown): ComponentCallResult {
+  if (
+    !isPlainObject(value) ||
+    typeof value.success !== 'boolean' ||
+    !isPlainObject(value.outputs)
+  ) {
+    throw new PluginCallError(
+      plugin,
+      `plugin ${plugin} answered something that is not a call result`,
+    )
+  }
+  const result: ComponentCallResult = {
+    success: value.success,
+    outputs: value.outputs,
+    finished: value.finished === true,
+  }
+  if (typeof value.pollAfterSeconds === 'number' && value.pollAfterSeconds >= 0) {
+    result.pollAfterSeconds = value.pollAfterSeconds
+  }
+  if (typeof value.error === 'string') result.error = value.error
+  return result
+}
+
+/**
+ * Runs the components of sandboxed plugins: validates the inputs against the component's schema,
+ * sends the call as JSON to one of the plugin's isolates and checks the JSON answer. Every failure
+ * of the plugin (a throw, a limit, a dead isolate, an invalid answer) fails the node with a
+ * message; the host and the other plugins go on.
+ */
+export class SandboxRunner implements ComponentRunner {
+  readonly #components = new Map<string, RunnerComponent>()
+  readonly #byCode = new Map<string, RunnerComponent[]>()
+  readonly #lazy = new Map<string, PluginRuntime>()
+
+  /** Adds components; the loader has already refused collisions. */
+  add(components: RunnerComponent[], lazyCodes: Array<[string, PluginRuntime]> = []): void {
+    for (const component of components) {
+      const { code, version } = component.description
+      this.#components.set(`${code}@${version}`, component)
+      this.#byCode.set(code, [...(this.#byCode.get(code) ?? []), component])
+    }
+    for (const [code, plugin] of lazyCodes) this.#lazy.set(code, plugin)
+  }
+
+  #find(ref: ComponentRef): RunnerComponent | undefined {
+    const exact = this.#components.get(`${ref.code}@${ref.version}`)
+    if (exact || ref.version !== 'legacy') return exact
+    // A tree that names no version gets the only version, or the last one loaded.
+    return this.#byCode.get(ref.code)?.at(-1)
+  }
+
+  info(ref: ComponentRef): ComponentInfo | undefined {
+    return this.#find(ref)?.info
+  }
+
+  async run(
+    ref: ComponentRef,
+    phase: 'execute' | 'schedule',
+    input: ComponentCallInput,
+  ): Promise<ComponentCallResult> {
+    const component = this.#find(ref)
+    if (!component) throw new ComponentNotFoundError(ref.code, ref.version)
+    const { plugin, description } = component
+    const label = `${description.code} ${description.version}`
+    const checked: Record<string, unknown> = {}
+    const system: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(input.inputs)) {
+      if (SYSTEM_INPUTS.has(key)) system[key] = value
+      else checked[key] = value
+    }
+    // Validation coerces ("3" for an integer input) and fills defaults in `checked`.
+    const copy = structuredClone(checked)
+    if (!component.validate(copy)) {
+      const problems = (component.validate.errors ?? [])
+        .map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)
+        .join('; ')
+      return failed(input.outputs, `inputs of component ${label} are invalid: ${problems}`)
+    }
+    const request: CallRequest = {
+      phase,
+      inputs: { ...copy, ...system },
+      outputs: input.outputs,
+      parentData: input.parentData,
+      scheduleTimes: input.scheduleTimes,
+      node: {
+        id: input.nodeId,
+        version: input.version,
+        rootPipelineId: input.rootPipelineId,
+        loop: input.loop,
+        innerLoop: input.innerLoop,
+      },
+    }
+    if (input.callbackData !== undefined) request.callbackData = input.callbackData
+    const payload = JSON.stringify({ key: `${description.code}@${description.version}`, request })
+    if (payload.length > plugin.settings.maxPayloadBytes) {
+      return failed(
+        input.outputs,
+        `the call of component ${label} is ${payload.length} bytes, over the limit of ${plugin.settings.maxPayloadBytes}`,
+      )
+    }
+    try {
+      const answer = await plugin.pool.use((isolate) =>
+        isolate.invoke('call', payload, {
+          cpuMs: plugin.settings.cpuTimeLimitMs,
+          wallMs: description.timeout * 1000,
+        }),
+      )
+      if (answer.length > plugin.settings.maxPayloadBytes) {
+        return failed(
+          input.outputs,
+          `component ${label} answered ${answer.length} bytes, over the limit of ${plugin.settings.maxPayloadBytes}`,
+        )
+      }
+      return checkResult(plugin.name, JSON.parse(answer))
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      return failed(input.outputs, `component ${label}: ${message}`)
+    }
+  }
+
+  hasLazy(code: string): boolean {
+    return this.#lazy.has(code)
+  }
+
+  async lazy(
+    code: string,
+    value: unknown,
+    context: { pipelineData: Record<string, unknown>; innerLoop: number },
+  ): Promise<unknown> {
+    const plugin = this.#lazy.get(code)
+    if (!plugin) throw new ComponentNotFoundError(code, 'lazy')
+    const payload = JSON.stringify({ code, value, context })
+    const answer = await plugin.pool.use((isolate) =>
+      isolate.invoke('lazy', payload, { cpuMs: plugin.settings.cpuTimeLimitMs, wallMs: 60_000 }),
+    )
+    const outcome = JSON.parse(answer) as { ok: boolean; value?: unknown; error?: string }
+    if (!outcome.ok) {
+      throw new PluginCallError(plugin.name, outcome.error ?? `lazy variable ${code} failed`)
+    }
+    return outcome.value
+  }
+
+  /** The components the runner holds. */
+  components(): ComponentDescription[] {
+    return [...this.#components.values()].map((c) => c.description)
+  }
+}
