@@ -145,6 +145,10 @@ export class FaultyRuntime implements Runtime {
   createNodes(nodes: NodeRecord[]): Promise<void> {
     return this.#call('createNodes', () => this.#inner.createNodes(nodes))
   }
+  findNodeIds(ids: string[]): Promise<string[]> {
+    return this.#call('findNodeIds', () => this.#inner.findNodeIds(ids))
+  }
+
   getNode(id: string): Promise<NodeRecord | undefined> {
     return this.#call('getNode', () => this.#inner.getNode(id))
   }

@@ -1,6 +1,11 @@
 import { bareKey, evaluateCondition, formatKey } from '@culm/expr'
 import { hydrate, type LazyCompute, referencedKeys, renderInputs } from './context.js'
-import { isInterruptedError, StateTransitionError, VersionMismatchError } from './errors.js'
+import {
+  isInterruptedError,
+  RuntimeInterruptedError,
+  StateTransitionError,
+  VersionMismatchError,
+} from './errors.js'
 import type { Clock, IdGenerator } from './ports/clock.js'
 import type {
   ComponentCallInput,
@@ -398,6 +403,11 @@ export class Core implements StepHandler {
     for (const id of process.pipelineStack) {
       const state = pipelineStates.find((s) => s.nodeId === id)
       if (state?.name === 'SUSPENDED') {
+        // A resume that commits between the read above and this suspension would find no
+        // suspended process to wake: hold the paused state until the commit.
+        if (!(await tx.updateState(id, state.version, {}, 'SUSPENDED'))) {
+          throw new RuntimeInterruptedError(`pipeline(${id}) was resumed while its process ran`)
+        }
         await tx.updateProcess(processId, { suspended: true, suspendedBy: id })
         return STOP
       }
@@ -425,6 +435,9 @@ export class Core implements StepHandler {
         return STOP
       }
       if (existing.name === 'SUSPENDED') {
+        if (!(await tx.updateState(nodeId, existing.version, {}, 'SUSPENDED'))) {
+          throw new RuntimeInterruptedError(`node(${nodeId}) was resumed while its process ran`)
+        }
         await tx.updateState(nodeId, existing.version, {
           rootId: node.rootPipelineId,
           parentId: node.pipelineId,

@@ -168,6 +168,10 @@ export class MemoryRuntime implements Runtime {
     return this.#nodes.get(id)
   }
 
+  async findNodeIds(ids: string[]): Promise<string[]> {
+    return ids.filter((id) => this.#nodes.has(id))
+  }
+
   async setData(nodeId: string, data: DataRecord): Promise<void> {
     this.#data.set(nodeId, data)
   }

@@ -37,6 +37,7 @@ import {
   toSchedule,
   toState,
 } from './internal/rows.js'
+import { TransactionRuntime } from './internal/transaction-runtime.js'
 import type { SqlFlavor } from './migrations.js'
 import type { StoreDatabase } from './schema.js'
 
@@ -123,7 +124,12 @@ export class KyselyRuntime implements Runtime {
         let builder = this.#db.transaction()
         if (this.#options.isolationLevel)
           builder = builder.setIsolationLevel(this.#options.isolationLevel)
-        return await builder.execute((trx) => fn(new KyselyRuntime(trx, this.#options)))
+        return await builder.execute(async (trx) => {
+          const tx = new TransactionRuntime(new KyselyRuntime(trx, this.#options))
+          const result = await fn(tx)
+          await tx.flush()
+          return result
+        })
       } catch (error) {
         if (!isRetryable(error)) throw error
         if (attempt >= maxAttempts) {
@@ -302,6 +308,8 @@ export class KyselyRuntime implements Runtime {
         .where('node_id', '=', nodeId)
         .where('version', '=', expectedVersion)
       if (expectedName !== undefined) query = query.where('name', '=', expectedName)
+      // A guard: other writers of the row wait for this transaction (SQLite has one writer).
+      if (this.flavor === 'mysql' && this.#db.isTransaction) query = query.forUpdate()
       return (await query.executeTakeFirst()) !== undefined
     }
     let query = this.#db
@@ -319,6 +327,19 @@ export class KyselyRuntime implements Runtime {
   async createNodes(nodes: NodeRecord[]): Promise<void> {
     const rows = nodes.map((node) => ({ id: node.id, detail: toJson(node) ?? '{}' }))
     await this.#upsert('culm_nodes', rows, ['id'])
+  }
+
+  async findNodeIds(ids: string[]): Promise<string[]> {
+    const stored = new Set<string>()
+    for (const batch of chunks([...new Set(ids)], BATCH)) {
+      const rows = await this.#db
+        .selectFrom('culm_nodes')
+        .select('id')
+        .where('id', 'in', batch)
+        .execute()
+      for (const row of rows) stored.add(row.id)
+    }
+    return ids.filter((id) => stored.has(id))
   }
 
   async getNode(id: string): Promise<NodeRecord | undefined> {
@@ -355,12 +376,17 @@ export class KyselyRuntime implements Runtime {
   }
 
   async setExecutionData(nodeId: string, data: ExecutionDataRecord): Promise<void> {
-    const row = {
+    await this.setExecutionDataBatch([[nodeId, data]])
+  }
+
+  /** Writes the execution data of several nodes at once. */
+  async setExecutionDataBatch(entries: Array<[string, ExecutionDataRecord]>): Promise<void> {
+    const rows = entries.map(([nodeId, data]) => ({
       node_id: nodeId,
       inputs: toJson(data.inputs) ?? '{}',
       outputs: toJson(data.outputs) ?? '{}',
-    }
-    await this.#upsert('culm_execution_data', [row], ['node_id'])
+    }))
+    await this.#upsert('culm_execution_data', rows, ['node_id'])
   }
 
   async getExecutionData(nodeId: string): Promise<ExecutionDataRecord | undefined> {
@@ -407,7 +433,12 @@ export class KyselyRuntime implements Runtime {
   // ---- schedules and callbacks ----
 
   async createSchedule(schedule: ScheduleRecord): Promise<void> {
-    await this.#upsert('culm_schedules', [scheduleRow(schedule)], ['id'])
+    await this.createSchedules([schedule])
+  }
+
+  /** Creates (or overwrites) several schedules at once. */
+  async createSchedules(schedules: ScheduleRecord[]): Promise<void> {
+    await this.#upsert('culm_schedules', schedules.map(scheduleRow), ['id'])
   }
 
   async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
@@ -493,7 +524,13 @@ export class KyselyRuntime implements Runtime {
   // ---- histories ----
 
   async addHistory(history: Omit<HistoryRecord, 'id'>): Promise<void> {
-    await this.#db.insertInto('culm_histories').values(historyRow(history)).execute()
+    await this.addHistories([history])
+  }
+
+  /** Adds several histories at once, in order. */
+  async addHistories(histories: Array<Omit<HistoryRecord, 'id'>>): Promise<void> {
+    for (const batch of chunks(histories, BATCH))
+      await this.#db.insertInto('culm_histories').values(batch.map(historyRow)).execute()
   }
 
   async getHistories(nodeId: string): Promise<HistoryRecord[]> {

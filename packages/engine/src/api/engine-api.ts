@@ -132,10 +132,9 @@ export class EngineAPI {
       const pipelineId = engineTree.id
       const refused = await this.#core.step(async (tx, after) => {
         if (await tx.getPipeline(pipelineId)) return `pipeline(${pipelineId}) already exists`
-        for (const node of prepared.nodes) {
-          if (await tx.getNode(node.id)) {
-            return `node(${node.id}) already belongs to a started pipeline; node ids must be unique (give the tree new ids with replaceIds)`
-          }
+        const [taken] = await tx.findNodeIds(prepared.nodes.map((node) => node.id))
+        if (taken !== undefined) {
+          return `node(${taken}) already belongs to a started pipeline; node ids must be unique (give the tree new ids with replaceIds)`
         }
         await tx.createPipeline({
           id: pipelineId,

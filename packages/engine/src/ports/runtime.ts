@@ -42,7 +42,9 @@ export interface StateStore {
   createState(state: StateRecord): Promise<boolean>
   /**
    * Updates a state if its version is still `expectedVersion` (and, when given, its name is
-   * `expectedName`); answers whether it did.
+   * `expectedName`); answers whether it did. With an empty patch it only checks, and inside a
+   * transaction keeps the row from other writers until the commit (a guard for a decision taken
+   * on the state, such as suspending a process because its pipeline is paused).
    */
   updateState(
     nodeId: string,
@@ -56,6 +58,8 @@ export interface StateStore {
 export interface NodeStore {
   createNodes(nodes: NodeRecord[]): Promise<void>
   getNode(id: string): Promise<NodeRecord | undefined>
+  /** The ids among `ids` that name stored nodes, in the order given. */
+  findNodeIds(ids: string[]): Promise<string[]>
 }
 
 /** Configured inputs, and inputs and outputs as run. */

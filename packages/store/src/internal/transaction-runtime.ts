@@ -1,0 +1,525 @@
+import type {
+  CallbackRecord,
+  ContextValue,
+  DataRecord,
+  ExecutionDataRecord,
+  HistoryRecord,
+  NodeRecord,
+  PipelineRecord,
+  ProcessRecord,
+  Runtime,
+  ScheduleRecord,
+  StateName,
+  StatePatch,
+  StateRecord,
+} from '@culm/engine'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { StoreError } from '../errors.js'
+import type { StoreDatabase } from '../schema.js'
+import { statePatch } from './rows.js'
+
+/**
+ * What a transaction runtime reads from and writes through to: the `KyselyRuntime` of the open
+ * transaction. Kept as an interface so this module does not import the class.
+ */
+export interface TransactionBase extends Runtime {
+  readonly db: Kysely<StoreDatabase>
+  setExecutionDataBatch(entries: Array<[string, ExecutionDataRecord]>): Promise<void>
+  createSchedules(schedules: ScheduleRecord[]): Promise<void>
+  addHistories(histories: Array<Omit<HistoryRecord, 'id'>>): Promise<void>
+}
+
+type ProcessPatch = Partial<Omit<ProcessRecord, 'id'>>
+type SchedulePatch = Partial<Omit<ScheduleRecord, 'id'>>
+
+/** A state changed in this transaction: the version the database holds, and the change. */
+interface PendingStateUpdate {
+  baseVersion: string
+  baseName: string
+  patch: StatePatch
+}
+
+const STATE_UPDATE_BATCH = 100
+
+function assignDefined<T extends object>(target: T, patch: Partial<T>): void {
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== undefined) (target as Record<string, unknown>)[key] = value
+  }
+}
+
+const copyState = (state: StateRecord): StateRecord => ({ ...state })
+const copyProcess = (process: ProcessRecord): ProcessRecord => ({
+  ...process,
+  pipelineStack: [...process.pipelineStack],
+})
+
+/**
+ * The runtime one transaction of `KyselyRuntime` hands to the engine. It keeps what the
+ * transaction has read and buffers what it writes, so that a group of engine steps reads each
+ * record once and sends its writes as a few batched statements when it commits.
+ *
+ * What stays exact:
+ * - a state is inserted at once (`createState`): the unique key is what keeps two workers from
+ *   running the same node, so the insert takes its lock before the node runs;
+ * - a state update is checked against the cached version at once and written at commit as a
+ *   compare-and-set on the version the database held; if another transaction changed the row
+ *   meanwhile, the commit fails with `StoreError` `CONFLICT` (an interruption: the engine runs
+ *   the step again from the last commit);
+ * - every read the cache cannot answer exactly (searches, acknowledgements, schedule locks of
+ *   committed schedules, callbacks, histories) first writes out what is buffered.
+ */
+export class TransactionRuntime implements Runtime {
+  #base: TransactionBase
+
+  #pipelines = new Map<string, PipelineRecord | null>()
+  #nodes = new Map<string, NodeRecord | null>()
+  #processes = new Map<string, ProcessRecord | null>()
+  #states = new Map<string, StateRecord | null>()
+  #data = new Map<string, DataRecord | null>()
+  #executionData = new Map<string, ExecutionDataRecord | null>()
+  #contexts = new Map<string, Record<string, ContextValue>>()
+  #schedules = new Map<string, ScheduleRecord | null>()
+
+  #newPipelines = new Map<string, PipelineRecord>()
+  #newNodes = new Map<string, NodeRecord>()
+  #newProcesses = new Set<string>()
+  #processPatches = new Map<string, ProcessPatch>()
+  #stateUpdates = new Map<string, PendingStateUpdate>()
+  #dataWrites = new Set<string>()
+  #executionDataWrites = new Set<string>()
+  #contextWrites = new Map<string, Map<string, ContextValue>>()
+  #newSchedules = new Set<string>()
+  #schedulePatches = new Map<string, SchedulePatch>()
+  #histories: Array<Omit<HistoryRecord, 'id'>> = []
+
+  constructor(base: TransactionBase) {
+    this.#base = base
+  }
+
+  transaction<T>(fn: (tx: Runtime) => Promise<T>): Promise<T> {
+    return fn(this)
+  }
+
+  isInterruption(error: unknown): boolean {
+    return this.#base.isInterruption?.(error) === true
+  }
+
+  // ---- pipelines ----
+
+  async createPipeline(pipeline: PipelineRecord): Promise<void> {
+    this.#pipelines.set(pipeline.id, pipeline)
+    this.#newPipelines.set(pipeline.id, pipeline)
+  }
+
+  async getPipeline(id: string): Promise<PipelineRecord | undefined> {
+    let pipeline = this.#pipelines.get(id)
+    if (pipeline === undefined) {
+      pipeline = (await this.#base.getPipeline(id)) ?? null
+      this.#pipelines.set(id, pipeline)
+    }
+    return pipeline ?? undefined
+  }
+
+  // ---- processes ----
+
+  async createProcesses(processes: ProcessRecord[]): Promise<void> {
+    for (const process of processes) {
+      this.#processes.set(process.id, copyProcess(process))
+      this.#processPatches.delete(process.id)
+      this.#newProcesses.add(process.id)
+    }
+  }
+
+  async getProcess(id: string): Promise<ProcessRecord | undefined> {
+    let process = this.#processes.get(id)
+    if (process === undefined) {
+      process = (await this.#base.getProcess(id)) ?? null
+      // A patch buffered before the first read belongs on top of what the database holds.
+      const pending = this.#processPatches.get(id)
+      if (process && pending) assignDefined(process, pending)
+      this.#processes.set(id, process)
+    }
+    return process ? copyProcess(process) : undefined
+  }
+
+  async updateProcess(id: string, patch: ProcessPatch): Promise<void> {
+    const process = this.#processes.get(id)
+    if (process) assignDefined(process, patch)
+    if (this.#newProcesses.has(id)) return
+    const pending = this.#processPatches.get(id)
+    if (pending) assignDefined(pending, patch)
+    else {
+      const copy: ProcessPatch = {}
+      assignDefined(copy, patch)
+      this.#processPatches.set(id, copy)
+    }
+  }
+
+  async findProcesses(where: Partial<Omit<ProcessRecord, 'pipelineStack'>>) {
+    await this.flush()
+    return this.#base.findProcesses(where)
+  }
+
+  async addAck(id: string): Promise<number> {
+    await this.flush()
+    const acks = await this.#base.addAck(id)
+    const process = this.#processes.get(id)
+    if (process) process.ackNum = acks
+    return acks
+  }
+
+  // ---- states ----
+
+  async getState(nodeId: string): Promise<StateRecord | undefined> {
+    let state = this.#states.get(nodeId)
+    if (state === undefined) {
+      state = (await this.#base.getState(nodeId)) ?? null
+      this.#states.set(nodeId, state)
+    }
+    return state ? copyState(state) : undefined
+  }
+
+  async getStates(nodeIds: string[]): Promise<StateRecord[]> {
+    const missing = nodeIds.filter((id) => !this.#states.has(id))
+    if (missing.length > 0) {
+      const found = await this.#base.getStates(missing)
+      for (const id of missing) this.#states.set(id, null)
+      for (const state of found) this.#states.set(state.nodeId, state)
+    }
+    const states: StateRecord[] = []
+    for (const id of nodeIds) {
+      const state = this.#states.get(id)
+      if (state) states.push(copyState(state))
+    }
+    return states
+  }
+
+  async getStatesByRoot(rootId: string): Promise<StateRecord[]> {
+    await this.flush()
+    return this.#base.getStatesByRoot(rootId)
+  }
+
+  async getStatesByParent(parentId: string): Promise<StateRecord[]> {
+    await this.flush()
+    return this.#base.getStatesByParent(parentId)
+  }
+
+  async createState(state: StateRecord): Promise<boolean> {
+    if (this.#states.get(state.nodeId)) return false
+    const created = await this.#base.createState(state)
+    if (created) this.#states.set(state.nodeId, copyState(state))
+    else this.#states.delete(state.nodeId)
+    return created
+  }
+
+  async updateState(
+    nodeId: string,
+    expectedVersion: string,
+    patch: StatePatch,
+    expectedName?: StateName,
+  ): Promise<boolean> {
+    const state = await this.#cachedState(nodeId)
+    if (!state || state.version !== expectedVersion) return false
+    if (expectedName !== undefined && state.name !== expectedName) return false
+    const copy: StatePatch = {}
+    assignDefined(copy, patch)
+    const pending = this.#stateUpdates.get(nodeId)
+    if (Object.keys(copy).length === 0 && !pending) {
+      // A guard: check the database itself and hold the row there until the commit.
+      const held = await this.#base.updateState(nodeId, expectedVersion, {}, expectedName)
+      if (!held) this.#states.delete(nodeId)
+      return held
+    }
+    if (pending) assignDefined(pending.patch, copy)
+    else
+      this.#stateUpdates.set(nodeId, {
+        baseVersion: state.version,
+        baseName: state.name,
+        patch: copy,
+      })
+    assignDefined(state, copy)
+    return true
+  }
+
+  async #cachedState(nodeId: string): Promise<StateRecord | null> {
+    let state = this.#states.get(nodeId)
+    if (state === undefined) {
+      state = (await this.#base.getState(nodeId)) ?? null
+      this.#states.set(nodeId, state)
+    }
+    return state
+  }
+
+  // ---- nodes ----
+
+  async createNodes(nodes: NodeRecord[]): Promise<void> {
+    for (const node of nodes) {
+      this.#nodes.set(node.id, node)
+      this.#newNodes.set(node.id, node)
+    }
+  }
+
+  async getNode(id: string): Promise<NodeRecord | undefined> {
+    let node = this.#nodes.get(id)
+    if (node === undefined) {
+      node = (await this.#base.getNode(id)) ?? null
+      this.#nodes.set(id, node)
+    }
+    return node ?? undefined
+  }
+
+  async findNodeIds(ids: string[]): Promise<string[]> {
+    const unknown = ids.filter((id) => !this.#nodes.has(id))
+    const stored = new Set(unknown.length > 0 ? await this.#base.findNodeIds(unknown) : [])
+    return ids.filter((id) => stored.has(id) || this.#nodes.get(id))
+  }
+
+  // ---- data ----
+
+  async setData(nodeId: string, data: DataRecord): Promise<void> {
+    this.#data.set(nodeId, data)
+    this.#dataWrites.add(nodeId)
+  }
+
+  async setDataBatch(entries: Array<[string, DataRecord]>): Promise<void> {
+    for (const [nodeId, data] of entries) await this.setData(nodeId, data)
+  }
+
+  async getData(nodeId: string): Promise<DataRecord | undefined> {
+    let data = this.#data.get(nodeId)
+    if (data === undefined) {
+      data = (await this.#base.getData(nodeId)) ?? null
+      this.#data.set(nodeId, data)
+    }
+    return data ?? undefined
+  }
+
+  async setExecutionData(nodeId: string, data: ExecutionDataRecord): Promise<void> {
+    this.#executionData.set(nodeId, data)
+    this.#executionDataWrites.add(nodeId)
+  }
+
+  async getExecutionData(nodeId: string): Promise<ExecutionDataRecord | undefined> {
+    let data = this.#executionData.get(nodeId)
+    if (data === undefined) {
+      data = (await this.#base.getExecutionData(nodeId)) ?? null
+      this.#executionData.set(nodeId, data)
+    }
+    return data ?? undefined
+  }
+
+  // ---- context ----
+
+  async getContext(pipelineId: string): Promise<Record<string, ContextValue>> {
+    let context = this.#contexts.get(pipelineId)
+    if (context === undefined) {
+      context = await this.#base.getContext(pipelineId)
+      for (const [key, value] of this.#contextWrites.get(pipelineId) ?? []) context[key] = value
+      this.#contexts.set(pipelineId, context)
+    }
+    return { ...context }
+  }
+
+  async upsertContext(pipelineId: string, values: Record<string, ContextValue>): Promise<void> {
+    let writes = this.#contextWrites.get(pipelineId)
+    if (!writes) {
+      writes = new Map()
+      this.#contextWrites.set(pipelineId, writes)
+    }
+    const context = this.#contexts.get(pipelineId)
+    for (const [key, value] of Object.entries(values)) {
+      writes.set(key, value)
+      if (context) context[key] = value
+    }
+  }
+
+  // ---- schedules and callbacks ----
+
+  async createSchedule(schedule: ScheduleRecord): Promise<void> {
+    this.#schedules.set(schedule.id, { ...schedule })
+    this.#schedulePatches.delete(schedule.id)
+    this.#newSchedules.add(schedule.id)
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    let schedule = this.#schedules.get(id)
+    if (schedule === undefined) {
+      schedule = (await this.#base.getSchedule(id)) ?? null
+      const pending = this.#schedulePatches.get(id)
+      if (schedule && pending) assignDefined(schedule, pending)
+      this.#schedules.set(id, schedule)
+    }
+    return schedule ? { ...schedule } : undefined
+  }
+
+  async findSchedule(nodeId: string, version: string, type?: ScheduleRecord['type']) {
+    await this.flush()
+    return this.#base.findSchedule(nodeId, version, type)
+  }
+
+  async updateSchedule(id: string, patch: SchedulePatch): Promise<void> {
+    const schedule = this.#schedules.get(id)
+    if (schedule) assignDefined(schedule, patch)
+    if (this.#newSchedules.has(id)) return
+    const pending = this.#schedulePatches.get(id)
+    if (pending) assignDefined(pending, patch)
+    else {
+      const copy: SchedulePatch = {}
+      assignDefined(copy, patch)
+      this.#schedulePatches.set(id, copy)
+    }
+  }
+
+  async lockSchedule(id: string): Promise<boolean> {
+    if (this.#newSchedules.has(id)) {
+      // Nobody else can see a schedule this transaction created: the lock is ours.
+      const schedule = this.#schedules.get(id)!
+      if (schedule.scheduling) return false
+      schedule.scheduling = true
+      return true
+    }
+    await this.flush()
+    const locked = await this.#base.lockSchedule(id)
+    const schedule = this.#schedules.get(id)
+    if (locked && schedule) schedule.scheduling = true
+    else if (!locked) this.#schedules.delete(id)
+    return locked
+  }
+
+  async findPendingSchedules(): Promise<ScheduleRecord[]> {
+    await this.flush()
+    return this.#base.findPendingSchedules()
+  }
+
+  async addCallback(callback: CallbackRecord): Promise<void> {
+    await this.#base.addCallback(callback)
+  }
+
+  async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
+    return this.#base.takeCallback(scheduleId)
+  }
+
+  // ---- histories ----
+
+  async addHistory(history: Omit<HistoryRecord, 'id'>): Promise<void> {
+    this.#histories.push(history)
+  }
+
+  async getHistories(nodeId: string): Promise<HistoryRecord[]> {
+    await this.flush()
+    return this.#base.getHistories(nodeId)
+  }
+
+  // ---- writing out ----
+
+  /**
+   * Writes everything buffered, in a few batched statements; what the cache holds stays valid
+   * (it is now what the database holds).
+   */
+  async flush(): Promise<void> {
+    const base = this.#base
+    if (this.#newPipelines.size > 0) {
+      const pipelines = [...this.#newPipelines.values()]
+      this.#newPipelines.clear()
+      for (const pipeline of pipelines) await base.createPipeline(pipeline)
+    }
+    if (this.#newNodes.size > 0) {
+      const nodes = [...this.#newNodes.values()]
+      this.#newNodes.clear()
+      await base.createNodes(nodes)
+    }
+    if (this.#newProcesses.size > 0) {
+      const processes = [...this.#newProcesses].map((id) => this.#processes.get(id)!)
+      this.#newProcesses.clear()
+      await base.createProcesses(processes)
+    }
+    if (this.#processPatches.size > 0) {
+      const patches = [...this.#processPatches]
+      this.#processPatches.clear()
+      for (const [id, patch] of patches) await base.updateProcess(id, patch)
+    }
+    if (this.#stateUpdates.size > 0) {
+      const updates = [...this.#stateUpdates]
+      this.#stateUpdates.clear()
+      for (let i = 0; i < updates.length; i += STATE_UPDATE_BATCH)
+        await this.#writeStateUpdates(updates.slice(i, i + STATE_UPDATE_BATCH))
+    }
+    if (this.#dataWrites.size > 0) {
+      const entries = [...this.#dataWrites].map((id): [string, DataRecord] => [
+        id,
+        this.#data.get(id)!,
+      ])
+      this.#dataWrites.clear()
+      await base.setDataBatch(entries)
+    }
+    if (this.#executionDataWrites.size > 0) {
+      const entries = [...this.#executionDataWrites].map((id): [string, ExecutionDataRecord] => [
+        id,
+        this.#executionData.get(id)!,
+      ])
+      this.#executionDataWrites.clear()
+      await base.setExecutionDataBatch(entries)
+    }
+    if (this.#contextWrites.size > 0) {
+      const writes = [...this.#contextWrites]
+      this.#contextWrites.clear()
+      for (const [pipelineId, values] of writes)
+        await base.upsertContext(pipelineId, Object.fromEntries(values))
+    }
+    if (this.#newSchedules.size > 0) {
+      const schedules = [...this.#newSchedules].map((id) => this.#schedules.get(id)!)
+      this.#newSchedules.clear()
+      await base.createSchedules(schedules)
+    }
+    if (this.#schedulePatches.size > 0) {
+      const patches = [...this.#schedulePatches]
+      this.#schedulePatches.clear()
+      for (const [id, patch] of patches) await base.updateSchedule(id, patch)
+    }
+    if (this.#histories.length > 0) {
+      const histories = this.#histories
+      this.#histories = []
+      await base.addHistories(histories)
+    }
+  }
+
+  /**
+   * One UPDATE for many states: each row gets its own values (CASE on the node id) and is
+   * matched on the version the database held when this transaction read it.
+   */
+  async #writeStateUpdates(updates: Array<[string, PendingStateUpdate]>): Promise<void> {
+    const columns = new Map<string, Array<[string, unknown]>>()
+    for (const [nodeId, { patch }] of updates) {
+      for (const [column, value] of Object.entries(statePatch(patch))) {
+        let values = columns.get(column)
+        if (!values) {
+          values = []
+          columns.set(column, values)
+        }
+        values.push([nodeId, value])
+      }
+    }
+    const assignments: RawBuilder<unknown>[] = []
+    for (const [column, values] of columns) {
+      const cases = values.map(([nodeId, value]) => sql`when ${nodeId} then ${value}`)
+      assignments.push(
+        sql`${sql.ref(column)} = case ${sql.ref('node_id')} ${sql.join(cases, sql` `)} else ${sql.ref(column)} end`,
+      )
+    }
+    const matches = updates.map(
+      ([nodeId, { baseVersion, baseName }]) =>
+        sql`(${sql.ref('node_id')} = ${nodeId} and ${sql.ref('version')} = ${baseVersion} and ${sql.ref('name')} = ${baseName})`,
+    )
+    const result =
+      await sql`update ${sql.table('culm_states')} set ${sql.join(assignments)} where ${sql.join(matches, sql` or `)}`.execute(
+        this.#base.db,
+      )
+    const updated = Number(result.numAffectedRows ?? 0)
+    if (updated !== updates.length) {
+      throw new StoreError(
+        'CONFLICT',
+        `${updates.length - updated} of ${updates.length} node states were changed by another transaction meanwhile`,
+      )
+    }
+  }
+}

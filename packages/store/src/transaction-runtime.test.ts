@@ -1,0 +1,262 @@
+import type { ProcessRecord, Runtime, ScheduleRecord } from '@culm/engine'
+import type { KyselyPlugin, RootOperationNode } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { StoreError } from './errors.js'
+import { KyselyRuntime } from './kysely-runtime.js'
+import type { OpenedRuntime } from './open-runtime.js'
+import { DATABASES, openTestStore, stateRecord, tempFolder, uniqueId } from './test-databases.js'
+
+/** Counts the statements a Kysely instance sends, by kind. */
+class StatementCounter implements KyselyPlugin {
+  counts = { select: 0, insert: 0, update: 0, other: 0 }
+
+  transformQuery(args: { node: RootOperationNode }): RootOperationNode {
+    const kind = args.node.kind
+    if (kind === 'SelectQueryNode') this.counts.select++
+    else if (kind === 'InsertQueryNode') this.counts.insert++
+    else if (kind === 'UpdateQueryNode') this.counts.update++
+    else this.counts.other++
+    return args.node
+  }
+
+  async transformResult<T>(args: { result: T }): Promise<T> {
+    return args.result
+  }
+
+  reset(): void {
+    this.counts = { select: 0, insert: 0, update: 0, other: 0 }
+  }
+}
+
+const processRecord = (id: string, overrides: Partial<ProcessRecord> = {}): ProcessRecord => ({
+  id,
+  rootPipelineId: 'root',
+  parentId: null,
+  destinationId: null,
+  currentNodeId: 'start',
+  pipelineStack: ['root'],
+  asleep: false,
+  suspended: false,
+  suspendedBy: null,
+  dead: false,
+  ackNum: 0,
+  needAck: 0,
+  ...overrides,
+})
+
+const scheduleRecord = (id: string, nodeId: string): ScheduleRecord => ({
+  id,
+  type: 'poll',
+  processId: 'p',
+  nodeId,
+  version: 'v1',
+  finished: false,
+  expired: false,
+  scheduling: false,
+  times: 0,
+  dueAt: null,
+})
+
+for (const database of DATABASES) {
+  describe(`a transaction of KyselyRuntime on ${database}`, () => {
+    const folder = tempFolder()
+    let store: OpenedRuntime
+    let runtime: KyselyRuntime
+    const counter = new StatementCounter()
+
+    beforeAll(async () => {
+      store = await openTestStore(database, folder.path)
+      runtime = new KyselyRuntime(store.db.withPlugin(counter), { flavor: store.flavor })
+    })
+
+    afterAll(async () => {
+      await store?.close()
+      folder.remove()
+    })
+
+    it('reads each record once and writes a chain of steps as a few batched statements', async () => {
+      const processId = uniqueId('p')
+      const nodes = [uniqueId('a'), uniqueId('b'), uniqueId('c'), uniqueId('d')]
+      await runtime.createProcesses([processRecord(processId)])
+      await runtime.setDataBatch(nodes.map((id) => [id, { inputs: { id }, outputs: {} }]))
+      counter.reset()
+      await runtime.transaction(async (tx) => {
+        for (const nodeId of nodes) {
+          await tx.getProcess(processId)
+          await tx.updateProcess(processId, { currentNodeId: nodeId })
+          expect(await tx.getState(nodeId)).toBeUndefined()
+          expect(await tx.createState(stateRecord({ nodeId }))).toBe(true)
+          expect((await tx.getData(nodeId))?.inputs).toEqual({ id: nodeId })
+          await tx.createSchedule(scheduleRecord(`s-${nodeId}`, nodeId))
+          expect(await tx.lockSchedule(`s-${nodeId}`)).toBe(true)
+          expect(await tx.lockSchedule(`s-${nodeId}`)).toBe(false)
+          await tx.updateSchedule(`s-${nodeId}`, { finished: true, scheduling: false, times: 1 })
+          await tx.setExecutionData(nodeId, { inputs: {}, outputs: { done: nodeId } })
+          expect(await tx.getExecutionData(nodeId)).toEqual({
+            inputs: {},
+            outputs: { done: nodeId },
+          })
+          expect(await tx.updateState(nodeId, 'v1', { name: 'FINISHED' }, 'RUNNING')).toBe(true)
+          expect(await tx.updateState(nodeId, 'v1', { name: 'FAILED' }, 'RUNNING')).toBe(false)
+        }
+      })
+      // Reads: the process once, then a state and the data of each node.
+      expect(counter.counts.select).toBe(1 + 2 * nodes.length)
+      // Each state is inserted before its node runs; the rest goes out in one statement a table.
+      expect(counter.counts.insert).toBe(nodes.length + 2)
+      // The process's patch, and every state's change in one raw statement.
+      expect(counter.counts.update + counter.counts.other).toBe(2)
+
+      expect((await runtime.getProcess(processId))?.currentNodeId).toBe(nodes.at(-1))
+      for (const nodeId of nodes) {
+        expect(await runtime.getState(nodeId)).toMatchObject({ name: 'FINISHED', version: 'v1' })
+        expect(await runtime.getSchedule(`s-${nodeId}`)).toMatchObject({
+          finished: true,
+          scheduling: false,
+          times: 1,
+        })
+        expect((await runtime.getExecutionData(nodeId))?.outputs).toEqual({ done: nodeId })
+      }
+    })
+
+    it('answers its own writes before they are written, and writes them before a search', async () => {
+      const pipelineId = uniqueId('pipe')
+      const processId = uniqueId('p')
+      const nodeId = uniqueId('n')
+      await runtime.createProcesses([processRecord(processId, { rootPipelineId: pipelineId })])
+      await runtime.createState(stateRecord({ nodeId, rootId: pipelineId }))
+      await runtime.upsertContext(pipelineId, { '${a}': { type: 'plain', value: 1 } })
+      await runtime.transaction(async (tx) => {
+        await tx.updateProcess(processId, { suspended: true, suspendedBy: pipelineId })
+        expect(await tx.getProcess(processId)).toMatchObject({ suspended: true })
+        await tx.upsertContext(pipelineId, { '${b}': { type: 'plain', value: 2 } })
+        expect(Object.keys(await tx.getContext(pipelineId))).toEqual(['${a}', '${b}'])
+        await tx.upsertContext(pipelineId, { '${a}': { type: 'plain', value: 3 } })
+        expect((await tx.getContext(pipelineId))['${a}']?.value).toBe(3)
+        expect(await tx.updateState(nodeId, 'v1', { name: 'SUSPENDED' }, 'RUNNING')).toBe(true)
+        expect((await tx.getStatesByRoot(pipelineId)).map((s) => s.name)).toEqual(['SUSPENDED'])
+        const found = await tx.findProcesses({ suspendedBy: pipelineId })
+        expect(found.map((p) => p.id)).toEqual([processId])
+        await tx.addHistory({
+          nodeId,
+          loop: 1,
+          retry: 0,
+          skip: false,
+          version: 'v1',
+          startedTime: null,
+          archivedTime: null,
+          inputs: {},
+          outputs: {},
+        })
+        expect(await tx.getHistories(nodeId)).toHaveLength(1)
+        // After a write-out, later changes are still checked against what the database holds.
+        expect(await tx.updateState(nodeId, 'v1', { version: 'v2' }, 'SUSPENDED')).toBe(true)
+      })
+      expect(await runtime.getState(nodeId)).toMatchObject({ name: 'SUSPENDED', version: 'v2' })
+      expect((await runtime.getContext(pipelineId))['${a}']?.value).toBe(3)
+    })
+
+    it('refuses a state the node already has in the database', async () => {
+      const nodeId = uniqueId('n')
+      await runtime.createState(stateRecord({ nodeId, version: 'first' }))
+      await runtime.transaction(async (tx) => {
+        expect(await tx.createState(stateRecord({ nodeId, version: 'second' }))).toBe(false)
+        expect((await tx.getState(nodeId))?.version).toBe('first')
+      })
+    })
+  })
+}
+
+// SQLite has one writer (and one connection here): only MySQL has another writer meanwhile.
+describe('a transaction of KyselyRuntime on mysql, with another writer', () => {
+  const folder = tempFolder()
+  let first: OpenedRuntime
+  let second: OpenedRuntime
+
+  beforeAll(async () => {
+    first = await openTestStore('mysql', folder.path)
+    second = await openTestStore('mysql', folder.path)
+  })
+
+  afterAll(async () => {
+    await first?.close()
+    await second?.close()
+    folder.remove()
+  })
+
+  it('fails its commit with CONFLICT, writing nothing, when another writer changed a state it changed', async () => {
+    const nodeId = uniqueId('n')
+    const processId = uniqueId('p')
+    await first.runtime.createState(stateRecord({ nodeId }))
+    await first.runtime.createProcesses([processRecord(processId)])
+    const attempt = first.runtime.transaction(async (tx) => {
+      expect(await tx.updateState(nodeId, 'v1', { name: 'FINISHED' }, 'RUNNING')).toBe(true)
+      await tx.updateProcess(processId, { currentNodeId: 'next' })
+      // Another worker fails the node and commits first.
+      expect(await second.runtime.updateState(nodeId, 'v1', { name: 'FAILED' }, 'RUNNING')).toBe(
+        true,
+      )
+    })
+    const error = await attempt.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(StoreError)
+    expect((error as StoreError).code).toBe('CONFLICT')
+    expect(first.runtime.isInterruption(error)).toBe(true)
+    expect((await first.runtime.getState(nodeId))?.name).toBe('FAILED')
+    expect((await first.runtime.getProcess(processId))?.currentNodeId).toBe('start')
+  })
+
+  it('checks a guard against the database, not against what it read before', async () => {
+    const nodeId = uniqueId('n')
+    await first.runtime.createState(stateRecord({ nodeId, name: 'SUSPENDED' }))
+    const outcome = await first.runtime.transaction(async (tx: Runtime) => {
+      expect((await tx.getState(nodeId))?.name).toBe('SUSPENDED')
+      // Resumed by another worker after the read.
+      await second.runtime.updateState(nodeId, 'v1', { name: 'RUNNING' }, 'SUSPENDED')
+      const held = await tx.updateState(nodeId, 'v1', {}, 'SUSPENDED')
+      return { held, after: (await tx.getState(nodeId))?.name }
+    })
+    expect(outcome).toEqual({ held: false, after: 'RUNNING' })
+  })
+
+  it('holds a guarded row from another writer until its transaction commits', async () => {
+    const nodeId = uniqueId('n')
+    await first.runtime.createState(stateRecord({ nodeId, name: 'SUSPENDED' }))
+    const order: string[] = []
+    let resume: Promise<boolean> | undefined
+    await first.runtime.transaction(async (tx) => {
+      expect(await tx.updateState(nodeId, 'v1', {}, 'SUSPENDED')).toBe(true)
+      resume = second.runtime
+        .updateState(nodeId, 'v1', { name: 'RUNNING' }, 'SUSPENDED')
+        .then((done) => {
+          order.push('resumed')
+          return done
+        })
+      await waitForLockWait()
+      order.push('guard commits')
+    })
+    expect(await resume).toBe(true)
+    expect(order).toEqual(['guard commits', 'resumed'])
+  })
+})
+
+/** Resolves once some transaction of the server waits for a row lock. */
+async function waitForLockWait(): Promise<void> {
+  const other = await openTestStore('mysql', '')
+  try {
+    for (;;) {
+      const rows = await other.db
+        .withTables<{ 'information_schema.INNODB_TRX': { trx_state: string } }>()
+        .selectFrom('information_schema.INNODB_TRX')
+        .select('trx_state')
+        .where('trx_state', '=', 'LOCK WAIT')
+        .execute()
+      if (rows.length > 0) return
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  } finally {
+    await other.close()
+  }
+}
