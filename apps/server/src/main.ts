@@ -2,10 +2,10 @@ import { startFromEnv } from './start.js'
 
 try {
   const started = await startFromEnv()
-  console.log(`Culm listens on ${started.url}`)
   if (started.adminToken) {
     console.log(`First admin token (shown once, keep it): ${started.adminToken}`)
   }
+  console.log(`Culm listens on ${started.url}`)
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
