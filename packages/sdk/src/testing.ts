@@ -37,8 +37,8 @@ function allowed(url: URL, hosts: string[]): boolean {
  * const result = await runComponent(echo, { inputs: { message: 'hi' } })
  * expect(result.outputs.message).toBe('hi')
  */
-export async function runComponent(
-  component: ComponentDefinition,
+export async function runComponent<I, O>(
+  component: ComponentDefinition<I, O>,
   options: RunComponentOptions = {},
 ): Promise<CallResult & { logs: LoggedLine[] }> {
   const logs: LoggedLine[] = []
@@ -65,7 +65,7 @@ export async function runComponent(
   }
   const startOutputs = JSON.parse(JSON.stringify(options.outputs ?? {}))
   const result = await invokeComponent(
-    component,
+    component as unknown as ComponentDefinition,
     {
       phase: options.phase ?? 'execute',
       inputs: JSON.parse(JSON.stringify(options.inputs ?? {})),

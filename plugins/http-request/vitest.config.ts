@@ -1,0 +1,3 @@
+import { culmVitestConfig } from '@culm/vitest-preset'
+
+export default culmVitestConfig()
