@@ -1,8 +1,9 @@
 import { benchEngine } from './engine.js'
+import { benchServer } from './server.js'
 import { benchStore } from './store.js'
 import { benchValidate } from './validate.js'
 
-/** `node dist/bench/index.js [validate] [engine] [store]`: the parts to run, all by default. */
+/** `node dist/bench/index.js [validate] [engine] [store] [server]`: the parts to run, all by default. */
 const parts = new Set(process.argv.slice(2))
 const wanted = (part: string): boolean => parts.size === 0 || parts.has(part)
 
@@ -10,3 +11,4 @@ console.log(`Culm benchmarks on Node ${process.version}`)
 if (wanted('validate')) benchValidate()
 if (wanted('engine')) await benchEngine()
 if (wanted('store')) await benchStore()
+if (wanted('server')) await benchServer()
