@@ -45,11 +45,13 @@ export interface RunOptions {
   startNodeId?: string
 }
 
-/** Builds a harness around a fresh runtime. */
-export function createHarness(runtime: Runtime): Harness {
+/** Builds a harness around a fresh runtime, with the in-process test kit unless told otherwise. */
+export function createHarness(
+  runtime: Runtime,
+  registry: ComponentRunner = createTestkitRegistry(),
+): Harness {
   const clock = new ManualClock()
   const dispatcher = new InlineDispatcher({ clock, concurrency: 8 })
-  const registry = createTestkitRegistry()
   const calls: Harness['calls'] = []
   const components: ComponentRunner = {
     info: (ref) => registry.info(ref),
@@ -57,8 +59,8 @@ export function createHarness(runtime: Runtime): Harness {
       calls.push({ nodeId: input.nodeId, phase, version: input.version })
       return registry.run(ref, phase, input)
     },
-    lazy: (code, value, context) => registry.lazy(code, value, context),
-    hasLazy: (code) => registry.hasLazy(code),
+    lazy: (code, value, context) => registry.lazy!(code, value, context),
+    hasLazy: (code) => registry.hasLazy?.(code) === true,
   }
   const engine = createEngine({ runtime, dispatcher, clock, components })
   const settle = async () => {
@@ -123,12 +125,13 @@ export function describeRuntime(
   makeRuntime: () => Runtime | Promise<Runtime>,
   scenarios: Record<string, Scenario>,
   register: (title: string, fn: () => Promise<void>) => void,
+  components?: () => ComponentRunner,
 ): void {
   describe(`conformance on ${name}`, () => {
     for (const [title, scenario] of Object.entries(scenarios)) {
       register(title, async () => {
         const runtime = await makeRuntime()
-        await scenario(createHarness(runtime))
+        await scenario(createHarness(runtime, components?.()))
       })
     }
   })
