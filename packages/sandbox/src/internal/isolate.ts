@@ -159,7 +159,12 @@ export class PluginIsolate {
         wall,
       ])
       if (typeof answer !== 'string') {
-        throw new PluginCallError(this.plugin, `plugin ${this.plugin} answered a non-JSON value`)
+        // Its guest no longer speaks the protocol: the isolate's state cannot be trusted.
+        this.#dispose('protocol')
+        throw new PluginCallError(
+          this.plugin,
+          `plugin ${this.plugin} answered a non-JSON value; its isolate was disposed`,
+        )
       }
       return answer
     } catch (error) {

@@ -1,0 +1,142 @@
+import { fileURLToPath } from 'node:url'
+import { MemoryRuntime } from '@culm/engine'
+import { type LoadedPlugins, loadPlugins } from '@culm/sandbox'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createHarness, type Harness } from '../conformance/harness.js'
+import { act, sequence } from '../conformance/trees.js'
+
+const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url))
+
+let loaded: LoadedPlugins
+let h: Harness
+
+beforeAll(async () => {
+  loaded = await loadPlugins({
+    directories: [FIXTURES],
+    packages: ['@culm/plugin-echo'],
+    config: {
+      '@fixture/hostile': {
+        allowedHosts: ['example.com'],
+        cpuTimeLimitMs: 200,
+        memoryLimitMb: 32,
+        maxIsolates: 2,
+      },
+    },
+    onLog: () => {},
+  })
+  h = createHarness(new MemoryRuntime(), loaded.runner)
+})
+
+afterAll(() => loaded?.close())
+
+/**
+ * Given a hostile node in one pipeline and an echo node in another started beside it, when both
+ * run, then the hostile node is FAILED with a message and the echo pipeline finishes.
+ */
+async function attack(name: string): Promise<{ exData: string; outputs: Record<string, unknown> }> {
+  const hostile = act('hostile', { attack: name })
+  const answer = await h.engine.api.runPipeline({ pipeline: sequence(hostile) })
+  expect(answer.result).toBe(true)
+  const echo = act('echo', { message: `beside ${name}` })
+  const echoRoot = await h.run(sequence(echo), { keepIds: true })
+  await h.settle()
+  expect((await h.state(hostile.id))?.state).toBe('FAILED')
+  expect((await h.states(echoRoot))[echoRoot]).toBe('FINISHED')
+  expect(await h.outputs(echo.id)).toMatchObject({ message: `beside ${name}` })
+  const outputs = await h.outputs(hostile.id)
+  return { exData: String(outputs.ex_data), outputs }
+}
+
+describe('a hostile plugin fails its own node and nothing else', () => {
+  it('an infinite loop is stopped at the CPU time limit', async () => {
+    const { exData } = await attack('loop')
+    expect(exData).toBe(
+      'component hostile legacy: plugin @fixture/hostile ran longer than its CPU time limit of 200 ms; its isolate was disposed',
+    )
+  })
+
+  it('an infinite loop after an await is stopped too', async () => {
+    const { exData } = await attack('asyncLoop')
+    expect(exData).toMatch(/ran longer than its CPU time limit of 200 ms/)
+  })
+
+  it('allocating past the memory limit disposes the isolate', async () => {
+    const { exData } = await attack('memory')
+    expect(exData).toBe(
+      'component hostile legacy: plugin @fixture/hostile went over its memory limit of 32 MB; its isolate was disposed',
+    )
+  })
+
+  it("this.constructor.constructor('return process')() finds no process", async () => {
+    const { exData } = await attack('constructorEscape')
+    expect(exData).toBe('ReferenceError: process is not defined')
+  })
+
+  it('the Function constructor reached from a host-given function finds no require', async () => {
+    const { exData } = await attack('functionEscape')
+    expect(exData).toBe('ReferenceError: require is not defined')
+  })
+
+  it('stack frames expose no host receiver', async () => {
+    const { exData } = await attack('errorEscape')
+    expect(exData).toMatch(/^TypeError: Cannot read properties of undefined/)
+  })
+
+  it('a dynamic import of a Node module fails', async () => {
+    const { exData } = await attack('dynamicImport')
+    expect(exData).toMatch(/^(TypeError|Error): /)
+    expect(exData).not.toMatch(/root:/)
+  })
+
+  it('globalThis holds no host object', async () => {
+    const { exData, outputs } = await attack('globals')
+    expect(exData).toBe('TypeError: host objects in reach: []')
+    expect(outputs.globals).toEqual(expect.arrayContaining(['Object', 'JSON', 'Promise']))
+  })
+
+  it('a fetch to a host that is not allowed is refused', async () => {
+    const { exData } = await attack('fetchDenied')
+    expect(exData).toMatch(
+      /fetch to 169\.254\.169\.254 is not allowed for plugin @fixture\/hostile \(allowed hosts: example\.com\)/,
+    )
+  })
+
+  it('an output that is not JSON fails the node', async () => {
+    const { exData } = await attack('nonJson')
+    expect(exData).toBe('invalid component result: outputs.fn: a function is not JSON')
+  })
+
+  it('an answer that is not JSON text (a sabotaged JSON.stringify) fails the node', async () => {
+    const { exData } = await attack('brokenJson')
+    expect(exData).toBe(
+      'component hostile legacy: plugin @fixture/hostile answered a non-JSON value; its isolate was disposed',
+    )
+  })
+
+  it('a 50 MB output fails the node', async () => {
+    const { exData } = await attack('bigOutput')
+    expect(exData).toMatch(/over the limit of 4194304|over its memory limit of 32 MB/)
+  })
+
+  it('throwing a string fails the node with the string', async () => {
+    const { exData } = await attack('throwString')
+    expect(exData).toBe('the component threw a non-Error value: a plain string')
+  })
+
+  it('throwing an object fails the node with the object as JSON', async () => {
+    const { exData } = await attack('throwObject')
+    expect(exData).toBe('the component threw a non-Error value: {"code":42,"reason":"an object"}')
+  })
+
+  it('blocking in Atomics.wait is stopped', async () => {
+    const { exData } = await attack('atomicsWait')
+    expect(exData).toMatch(/CPU time limit|did not answer within its timeout|Atomics\.wait/)
+  })
+
+  it('after every attack the same plugin still serves calls, from fresh isolates', async () => {
+    const friend = act('hostile_friend')
+    const root = await h.run(sequence(friend), { keepIds: true })
+    expect((await h.states(root))[root]).toBe('FINISHED')
+    expect(await h.outputs(friend.id)).toMatchObject({ fine: true })
+  })
+})
