@@ -38,6 +38,13 @@ const answer = (): object => ({
   result: { __proto__: null, promise: true, copy: true },
 })
 
+/** The value of a host envelope `{ ok, value | error }`; a host error becomes a TypeError here. */
+function unwrap(text: unknown): unknown {
+  const envelope = JSON.parse(String(text)) as { ok: boolean; value?: unknown; error?: string }
+  if (!envelope.ok) throw new TypeError(envelope.error)
+  return envelope.value
+}
+
 const capabilities: Capabilities = {
   log(level, message, fields) {
     let text: string | undefined
@@ -57,10 +64,10 @@ const capabilities: Capabilities = {
       [String(url), init === undefined ? undefined : JSON.stringify(init)],
       answer(),
     )
-    return JSON.parse(String(text))
+    return JSON.parse(unwrap(text) as string)
   },
   async sleep(seconds) {
-    await host.sleep.apply(undefined, [Number(seconds)], answer())
+    unwrap(await host.sleep.apply(undefined, [Number(seconds)], answer()))
   },
   secrets: { ...host.secrets },
 }

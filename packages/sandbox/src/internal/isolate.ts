@@ -31,6 +31,21 @@ export interface CallLimits {
 
 type GuestFunction = 'describe' | 'call' | 'lazy'
 
+/**
+ * A host promise as a JSON envelope that never rejects: a rejection crossing into the isolate
+ * would also surface as an unhandled rejection in the host.
+ */
+async function settle(promise: Promise<unknown>): Promise<string> {
+  try {
+    return JSON.stringify({ ok: true, value: (await promise) ?? null })
+  } catch (error) {
+    return JSON.stringify({
+      ok: false,
+      error: error instanceof Error ? error.message : String(error),
+    })
+  }
+}
+
 const ANSWER = { result: { promise: true, copy: true }, arguments: { copy: true } } as const
 
 /**
@@ -84,12 +99,12 @@ export class PluginIsolate {
       await hostRef.set(
         'fetch',
         new ivm.Reference((url: unknown, init: unknown) =>
-          bridge.fetch(String(url), typeof init === 'string' ? init : undefined),
+          settle(bridge.fetch(String(url), typeof init === 'string' ? init : undefined)),
         ),
       )
       await hostRef.set(
         'sleep',
-        new ivm.Reference((seconds: unknown) => bridge.sleep(Number(seconds) || 0)),
+        new ivm.Reference((seconds: unknown) => settle(bridge.sleep(Number(seconds) || 0))),
       )
       const compiled: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } =
         await isolate.compileScript(script.code, {
