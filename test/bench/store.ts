@@ -4,8 +4,16 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { type ComponentRegistry, createEngine, InlineDispatcher, type Runtime } from '@culm/engine'
 import { createTestkitRegistry } from '@culm/plugin-testkit'
-import { type OpenedRuntime, openRuntime } from '@culm/store'
+import { KyselyRuntime, type OpenedRuntime, openRuntime } from '@culm/store'
 import { createScratchDatabase, testMysqlUrl } from '@culm/store/testing'
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely'
 import { type CulmRun, executeCulm, treesFor, verifyCulm } from './engine.js'
 import { report } from './measure.js'
 import { measureRuns, SHAPES, type Shape, type ShapeKey } from './shapes.js'
@@ -46,9 +54,31 @@ interface Counts {
   rollbacks: number
   /** The calls, by method. */
   byMethod: Record<string, number>
+  /** SQL statements sent (BEGIN and COMMIT not included). */
+  statements: number
 }
 
-const noCounts = (): Counts => ({ calls: 0, commits: 0, rollbacks: 0, byMethod: {} })
+const noCounts = (): Counts => ({
+  calls: 0,
+  commits: 0,
+  rollbacks: 0,
+  byMethod: {},
+  statements: 0,
+})
+
+/** Counts the statements Kysely sends into the counts of the run under way. */
+class StatementCounter implements KyselyPlugin {
+  counts: Counts = noCounts()
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.counts.statements++
+    return args.node
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result
+  }
+}
 
 /**
  * The runtime, counting its calls: every method call is a round trip, every top-level
@@ -225,10 +255,16 @@ async function measureShape(
   warmup: number,
 ): Promise<StoreMeasurement> {
   const store = await freshStore(flavor)
+  const counter = new StatementCounter()
+  const runtime = new KyselyRuntime(store.opened.db.withPlugin(counter), { flavor })
   try {
     const results: StoreRunResult[] = []
     const measured = await measureRuns(
-      () => prepareStoreRun(shape, store.opened.runtime, components),
+      () => {
+        const run = prepareStoreRun(shape, runtime, components)
+        counter.counts = run.counts
+        return run
+      },
       async (run) => {
         const before = await serverCounts(store.opened)
         const { ms, answers } = await executeCulm(run)
@@ -273,7 +309,7 @@ const met = (ok: boolean): string => (ok ? 'met' : 'MISSED')
 
 /** Round trips of a run: statements MySQL received, else Runtime calls plus BEGIN and COMMIT. */
 function roundTrips(m: StoreMeasurement): number {
-  return m.server ? m.server.questions : m.counts.calls + 2 * m.counts.commits
+  return m.server ? m.server.questions : m.counts.statements + 2 * m.counts.commits
 }
 
 function printShape(flavor: Flavor, shape: Shape, m: StoreMeasurement, probe: Probe): void {
@@ -304,6 +340,18 @@ function printShape(flavor: Flavor, shape: Shape, m: StoreMeasurement, probe: Pr
     console.log(`  note: ${flavor} ${shape.label} took over ${LONG_RUN_MS / 1000} s a run`)
 }
 
+/** Whether `--flavor=…` / `--shape=…` (comma-separated) on the command line keep a value. */
+function chosen(option: 'flavor' | 'shape', value: string): boolean {
+  const arg = process.argv.find((a) => a.startsWith(`--${option}=`))
+  return (
+    arg === undefined ||
+    arg
+      .slice(option.length + 3)
+      .split(',')
+      .includes(value)
+  )
+}
+
 /**
  * The store benchmark: the probes, then the four shapes on SQLite and on MySQL, the per-node
  * cost of 10,000 vs 1,000 nodes and the issue's targets. Prints; throws only when a run does not
@@ -317,7 +365,7 @@ export async function benchStore(): Promise<void> {
       '\n  timed from runPipeline to idle(); median of the runs after warm-up; transitions as in memory' +
       '\n  calls_per_tr = Runtime method calls (transaction excluded) per transition;' +
       '\n  rt_per_tr = round trips per transition: MySQL = statements the server received (Questions,' +
-      '\n    server-wide, BEGIN/COMMIT included), SQLite = Runtime calls + BEGIN + COMMIT of each transaction;' +
+      '\n    server-wide, BEGIN/COMMIT included), SQLite = statements + BEGIN + COMMIT of each transaction;' +
       '\n  commits_per_tr = COMMITs per transition (MySQL: Com_commit; SQLite: transactions that resolved)' +
       `\n  probes (median of ${PROBE_SAMPLES}): commit = a one-row INSERT in its own transaction, rt = SELECT 1;` +
       '\n  x_commit, x_rt = us_per_node as a multiple of the probe',
@@ -325,7 +373,7 @@ export async function benchStore(): Promise<void> {
   const components = createTestkitRegistry()
   const probes = new Map<Flavor, Probe>()
   const results = new Map<Flavor, Map<ShapeKey, StoreMeasurement>>()
-  for (const flavor of ['sqlite', 'mysql'] as const) {
+  for (const flavor of (['sqlite', 'mysql'] as const).filter((f) => chosen('flavor', f))) {
     const probe = await probeDatabase(flavor)
     probes.set(flavor, probe)
     report(`${flavor} probes`, {
@@ -334,7 +382,7 @@ export async function benchStore(): Promise<void> {
     })
     const byShape = new Map<ShapeKey, StoreMeasurement>()
     results.set(flavor, byShape)
-    for (const shape of SHAPES) {
+    for (const shape of SHAPES.filter((s) => chosen('shape', s.key))) {
       console.log(`${flavor} ${shape.label}`)
       let runs = 3
       let warmup = 1
@@ -351,6 +399,7 @@ export async function benchStore(): Promise<void> {
       byShape.set(shape.key, m)
       printShape(flavor, shape, m, probe)
     }
+    if (!byShape.has('seq1k') || !byShape.has('seq10k')) continue
     const perNode = (key: ShapeKey): number =>
       byShape.get(key)!.medianMs / SHAPES.find((s) => s.key === key)!.executedNodes
     report(`${flavor} per-node cost 10,000 / 1,000`, {
@@ -360,10 +409,11 @@ export async function benchStore(): Promise<void> {
     })
   }
 
-  const mysql = results.get('mysql')!
-  const seq1k = mysql.get('seq1k')!
-  const seq10k = mysql.get('seq10k')!
-  const mixed = mysql.get('mixed17x100')!
+  const mysql = results.get('mysql')
+  const seq1k = mysql?.get('seq1k')
+  const seq10k = mysql?.get('seq10k')
+  const mixed = mysql?.get('mixed17x100')
+  if (!seq1k || !seq10k || !mixed) return
   const ratio = seq10k.medianMs / 10_002 / (seq1k.medianMs / 1_002)
   const rt = roundTrips(seq1k) / seq1k.transitions
   const commits = (seq1k.server ? seq1k.server.commits : seq1k.counts.commits) / seq1k.transitions

@@ -256,6 +256,37 @@ for (const database of DATABASES) {
       expect(histories[2]).toMatchObject({ skip: true, archivedTime: null, inputs: { retry: 2 } })
     })
 
+    it('reads a node with its data and its state in one query, and finds stored node ids', async () => {
+      const [a, b] = [uniqueId('a'), uniqueId('b')]
+      const node = (id: string) => ({
+        id,
+        type: 'ServiceActivity',
+        name: id,
+        pipelineId: 'root',
+        rootPipelineId: 'root',
+        targets: [],
+        canSkip: true,
+        canRetry: true,
+        errorIgnorable: false,
+      })
+      await runtime.createNodes([node(a), node(b)])
+      await runtime.setData(a, { inputs: { x: 1 }, outputs: {} })
+      const state = stateRecord({ nodeId: a, retry: 2, skip: true })
+      await runtime.createState(state)
+      expect(await runtime.getNodeWithData(a)).toEqual({
+        node: node(a),
+        data: { inputs: { x: 1 }, outputs: {} },
+        state,
+      })
+      expect(await runtime.getNodeWithData(b)).toEqual({
+        node: node(b),
+        data: undefined,
+        state: undefined,
+      })
+      expect(await runtime.getNodeWithData(uniqueId('missing'))).toBeUndefined()
+      expect(await runtime.findNodeIds([uniqueId('missing'), b, a])).toEqual([b, a])
+    })
+
     it('keeps pipelines, nodes, data and execution data as JSON documents', async () => {
       const id = uniqueId('p')
       const tree = { id, activities: { a: { name: 'ünïcode ✓', list: [1, null, true] } } }

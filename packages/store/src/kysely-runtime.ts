@@ -14,7 +14,7 @@ import type {
   StatePatch,
   StateRecord,
 } from '@culm/engine'
-import { type IsolationLevel, type Kysely, MysqlAdapter, sql } from 'kysely'
+import { type IsolationLevel, type Kysely, MysqlAdapter, type Selectable, sql } from 'kysely'
 import { StoreError } from './errors.js'
 import {
   callbackRow,
@@ -39,7 +39,14 @@ import {
 } from './internal/rows.js'
 import { TransactionRuntime } from './internal/transaction-runtime.js'
 import type { SqlFlavor } from './migrations.js'
-import type { StoreDatabase } from './schema.js'
+import type { StatesTable, StoreDatabase } from './schema.js'
+
+/** A node's definition with its configured data and its state (`getNodeWithData`). */
+export interface NodeWithData {
+  node: NodeRecord
+  data: DataRecord | undefined
+  state: StateRecord | undefined
+}
 
 /** Options of a `KyselyRuntime`. */
 export interface KyselyRuntimeOptions {
@@ -327,6 +334,49 @@ export class KyselyRuntime implements Runtime {
   async createNodes(nodes: NodeRecord[]): Promise<void> {
     const rows = nodes.map((node) => ({ id: node.id, detail: toJson(node) ?? '{}' }))
     await this.#upsert('culm_nodes', rows, ['id'])
+  }
+
+  /**
+   * A node's definition with its configured data and its state, in one query: what a step reads
+   * before it runs a node. Data and state are left out when the node does not exist.
+   */
+  async getNodeWithData(id: string): Promise<NodeWithData | undefined> {
+    const row = await this.#db
+      .selectFrom('culm_nodes as n')
+      .leftJoin('culm_data as d', 'd.node_id', 'n.id')
+      .leftJoin('culm_states as s', 's.node_id', 'n.id')
+      .select([
+        'n.detail',
+        'd.inputs as data_inputs',
+        'd.outputs as data_outputs',
+        's.node_id',
+        's.root_id',
+        's.parent_id',
+        's.name',
+        's.version',
+        's.loop',
+        's.inner_loop',
+        's.retry',
+        's.skip',
+        's.error_ignored',
+        's.created_time',
+        's.started_time',
+        's.archived_time',
+        's.seq',
+      ])
+      .where('n.id', '=', id)
+      .executeTakeFirst()
+    if (!row) return undefined
+    const { detail, data_inputs, data_outputs, node_id, ...state } = row
+    return {
+      node: fromJson<NodeRecord>(detail),
+      data:
+        data_inputs === null || data_outputs === null
+          ? undefined
+          : { inputs: fromJson(data_inputs), outputs: fromJson(data_outputs) },
+      state:
+        node_id === null ? undefined : toState({ ...state, node_id } as Selectable<StatesTable>),
+    }
   }
 
   async findNodeIds(ids: string[]): Promise<string[]> {

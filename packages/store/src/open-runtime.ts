@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely'
+import {
+  CompiledQuery,
+  Kysely,
+  MysqlDialect,
+  type SqliteDatabase,
+  SqliteDialect,
+  sql,
+} from 'kysely'
 import { createPool } from 'mysql2'
 import { StoreError } from './errors.js'
 import { KyselyRuntime } from './kysely-runtime.js'
@@ -126,7 +133,36 @@ function openSqlite(path: string, url: string): Kysely<StoreDatabase> {
       },
     )
   }
-  return new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) })
+  return new Kysely<StoreDatabase>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  })
+}
+
+const STATEMENT_CACHE_SIZE = 500
+
+/**
+ * The database as Kysely's SQLite dialect sees it, preparing each SQL text once: compiling a
+ * statement costs more than running most of the engine's queries.
+ */
+function withStatementCache(database: Database.Database): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>()
+  return {
+    close: () => database.close(),
+    prepare: (source: string) => {
+      let statement = statements.get(source)
+      if (statement) {
+        // Most recently used last, so the first entry is the one to drop.
+        statements.delete(source)
+      } else {
+        statement = database.prepare(source)
+        if (statements.size >= STATEMENT_CACHE_SIZE) {
+          statements.delete(statements.keys().next().value!)
+        }
+      }
+      statements.set(source, statement)
+      return statement
+    },
+  }
 }
 
 function openMysql(

@@ -15,6 +15,7 @@ import type {
 } from '@culm/engine'
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { StoreError } from '../errors.js'
+import type { NodeWithData } from '../kysely-runtime.js'
 import type { StoreDatabase } from '../schema.js'
 import { statePatch } from './rows.js'
 
@@ -24,6 +25,7 @@ import { statePatch } from './rows.js'
  */
 export interface TransactionBase extends Runtime {
   readonly db: Kysely<StoreDatabase>
+  getNodeWithData(id: string): Promise<NodeWithData | undefined>
   setExecutionDataBatch(entries: Array<[string, ExecutionDataRecord]>): Promise<void>
   createSchedules(schedules: ScheduleRecord[]): Promise<void>
   addHistories(histories: Array<Omit<HistoryRecord, 'id'>>): Promise<void>
@@ -262,8 +264,14 @@ export class TransactionRuntime implements Runtime {
   async getNode(id: string): Promise<NodeRecord | undefined> {
     let node = this.#nodes.get(id)
     if (node === undefined) {
-      node = (await this.#base.getNode(id)) ?? null
+      // A step reads a node's definition, then its state and data: one query for the three.
+      const found = await this.#base.getNodeWithData(id)
+      node = found?.node ?? null
       this.#nodes.set(id, node)
+      if (found) {
+        if (!this.#states.has(id)) this.#states.set(id, found.state ?? null)
+        if (!this.#data.has(id)) this.#data.set(id, found.data ?? null)
+      }
     }
     return node ?? undefined
   }
