@@ -56,6 +56,7 @@ describe('loadPlugins', () => {
         'fixture_greet@1.0',
         'fixture_greet@2.0',
         'fixture_hog@legacy',
+        'fixture_sleeper@legacy',
       ])
       expect(plugin?.components[1]).toMatchObject({
         name: 'Greet',
@@ -200,6 +201,30 @@ describe('loadPlugins', () => {
     }
   })
 
+  it('ends a call that outlives its timeout, waiting on the host, and replaces the isolate', async () => {
+    const loaded = await load(['good'], { defaults: { maxIsolates: 1 } })
+    try {
+      const slow = await loaded.runner.run(
+        { code: 'fixture_sleeper', version: 'legacy' },
+        'execute',
+        input({}),
+      )
+      expect(slow).toMatchObject({
+        success: false,
+        error:
+          'component fixture_sleeper legacy: plugin @fixture/good did not answer within its timeout of 0.1 s',
+      })
+      const after = await loaded.runner.run(
+        { code: 'fixture_counter', version: 'legacy' },
+        'execute',
+        input({}),
+      )
+      expect(after).toMatchObject({ success: true, outputs: { calls: 1 } })
+    } finally {
+      await loaded.close()
+    }
+  })
+
   it('refuses a plugin that imports a Node built-in', async () => {
     const error = await load(['builtin']).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(PluginLoadError)
@@ -258,5 +283,19 @@ describe('loadPlugins', () => {
     await expect(loadPlugins({ packages: ['@culm/plugin-nope'] })).rejects.toThrow(
       /plugin package @culm\/plugin-nope is not installed/,
     )
+  })
+})
+
+describe('SandboxRunner.checkPlugin', () => {
+  it('starts a fresh isolate of a loaded plugin and refuses an unknown one', async () => {
+    const loaded = await load(['good'])
+    try {
+      await expect(loaded.runner.checkPlugin('@fixture/good')).resolves.toBeGreaterThan(0)
+      await expect(loaded.runner.checkPlugin('@fixture/none')).rejects.toThrow(
+        'plugin @fixture/none is not loaded',
+      )
+    } finally {
+      await loaded.close()
+    }
   })
 })

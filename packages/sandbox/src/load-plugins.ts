@@ -198,6 +198,7 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
       const runtime: PluginRuntime = {
         name: manifest.name,
         pool,
+        start,
         settings: {
           cpuTimeLimitMs: config.cpuTimeLimitMs,
           maxPayloadBytes: config.maxPayloadBytes,
@@ -282,7 +283,12 @@ function describePlugin(
       inputs: schemaFields(description.inputs),
       outputs: schemaFields(description.outputs),
     }
-    components.push({ description: { ...description, test }, info, validate })
+    components.push({
+      description: { ...description, test },
+      info,
+      validate,
+      declaresInputs: Object.keys(description.inputs.properties ?? {}).length > 0,
+    })
   }
   for (const variable of described.variables) {
     const owner = owners.get(`lazy variable ${variable.code}`)

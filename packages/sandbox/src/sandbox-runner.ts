@@ -9,6 +9,7 @@ import {
 import type { CallRequest, ComponentDescription } from '@culm/sdk'
 import type { ValidateFunction } from 'ajv'
 import { PluginCallError } from './errors.js'
+import type { PluginIsolate } from './internal/isolate.js'
 import type { IsolatePool } from './internal/pool.js'
 
 /** The limits of the calls into one plugin. */
@@ -22,6 +23,8 @@ export interface PluginRuntime {
   name: string
   pool: IsolatePool
   settings: CallSettings
+  /** Starts a fresh isolate of the plugin, outside the pool. */
+  start: () => Promise<PluginIsolate>
 }
 
 /** A component the runner can call. */
@@ -30,6 +33,8 @@ export interface RunnerComponent {
   description: ComponentDescription
   info: ComponentInfo
   validate: ValidateFunction
+  /** Whether the inputs schema declares properties, which validation may coerce or default. */
+  declaresInputs: boolean
 }
 
 const SYSTEM_INPUTS = new Set(['_loop', '_inner_loop'])
@@ -76,15 +81,20 @@ export class SandboxRunner implements ComponentRunner {
   readonly #components = new Map<string, RunnerComponent>()
   readonly #byCode = new Map<string, RunnerComponent[]>()
   readonly #lazy = new Map<string, PluginRuntime>()
+  readonly #plugins = new Map<string, PluginRuntime>()
 
   /** Adds components; the loader has already refused collisions. */
   add(components: RunnerComponent[], lazyCodes: Array<[string, PluginRuntime]> = []): void {
     for (const component of components) {
+      this.#plugins.set(component.plugin.name, component.plugin)
       const { code, version } = component.description
       this.#components.set(`${code}@${version}`, component)
       this.#byCode.set(code, [...(this.#byCode.get(code) ?? []), component])
     }
-    for (const [code, plugin] of lazyCodes) this.#lazy.set(code, plugin)
+    for (const [code, plugin] of lazyCodes) {
+      this.#plugins.set(plugin.name, plugin)
+      this.#lazy.set(code, plugin)
+    }
   }
 
   #find(ref: ComponentRef): RunnerComponent | undefined {
@@ -113,8 +123,9 @@ export class SandboxRunner implements ComponentRunner {
       if (SYSTEM_INPUTS.has(key)) system[key] = value
       else checked[key] = value
     }
-    // Validation coerces ("3" for an integer input) and fills defaults in `checked`.
-    const copy = structuredClone(checked)
+    // Validation coerces ("3" for an integer input) and fills defaults: only declared properties,
+    // so only a schema that declares some needs a copy to keep the engine's records untouched.
+    const copy = component.declaresInputs ? structuredClone(checked) : checked
     if (!component.validate(copy)) {
       const problems = (component.validate.errors ?? [])
         .map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)
@@ -183,6 +194,23 @@ export class SandboxRunner implements ComponentRunner {
       throw new PluginCallError(plugin.name, outcome.error ?? `lazy variable ${code} failed`)
     }
     return outcome.value
+  }
+
+  /**
+   * Starts a fresh isolate of a plugin, asks it for its components and disposes it: a health
+   * check, and the measure of an isolate's start-up. Answers the milliseconds it took.
+   */
+  async checkPlugin(name: string): Promise<number> {
+    const plugin = this.#plugins.get(name)
+    if (!plugin) throw new PluginCallError(name, `plugin ${name} is not loaded`)
+    const started = performance.now()
+    const isolate = await plugin.start()
+    try {
+      await isolate.invoke('describe', '', { cpuMs: 5000, wallMs: 10_000 })
+    } finally {
+      isolate.dispose()
+    }
+    return performance.now() - started
   }
 
   /** The components the runner holds. */

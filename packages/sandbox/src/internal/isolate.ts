@@ -31,6 +31,36 @@ export interface CallLimits {
 
 type GuestFunction = 'describe' | 'call' | 'lazy'
 
+interface Deadline {
+  at: number
+  expire(): void
+}
+
+/**
+ * One timer for the wall-time limits of every call in flight (a timer per call costs more than
+ * the rest of a warm call); it runs only while calls are in flight.
+ */
+const deadlines = new Set<Deadline>()
+let watchdog: NodeJS.Timeout | undefined
+
+function watch(deadline: Deadline): void {
+  deadlines.add(deadline)
+  watchdog ??= setInterval(() => {
+    const now = Date.now()
+    for (const entry of deadlines) {
+      if (entry.at <= now) {
+        deadlines.delete(entry)
+        entry.expire()
+      }
+    }
+    if (deadlines.size === 0) {
+      clearInterval(watchdog)
+      watchdog = undefined
+    }
+  }, 25)
+  watchdog.unref()
+}
+
 /**
  * A host promise as a JSON envelope that never rejects: a rejection crossing into the isolate
  * would also surface as an unhandled rejection in the host.
@@ -156,23 +186,17 @@ export class PluginIsolate {
     if (this.#isolate.isDisposed) {
       throw new PluginCallError(this.plugin, `the isolate of plugin ${this.plugin} is disposed`)
     }
-    let timer: NodeJS.Timeout | undefined
-    const wall = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.#dispose('wall')
-        reject(
-          new PluginCallError(
-            this.plugin,
-            `plugin ${this.plugin} did not answer within its timeout of ${limits.wallMs / 1000} s`,
-          ),
-        )
-      }, limits.wallMs)
-    })
+    const deadline: Deadline = {
+      at: Date.now() + limits.wallMs,
+      // Disposing the isolate ends the call: its apply rejects, and #failure names the limit.
+      expire: () => this.#dispose('wall'),
+    }
+    watch(deadline)
     try {
-      const answer: unknown = await Promise.race([
-        this.#functions[fn].apply(undefined, [payload], { ...ANSWER, timeout: limits.cpuMs }),
-        wall,
-      ])
+      const answer: unknown = await this.#functions[fn].apply(undefined, [payload], {
+        ...ANSWER,
+        timeout: limits.cpuMs,
+      })
       if (typeof answer !== 'string') {
         // Its guest no longer speaks the protocol: the isolate's state cannot be trusted.
         this.#dispose('protocol')
@@ -185,7 +209,7 @@ export class PluginIsolate {
     } catch (error) {
       throw this.#failure(error, limits)
     } finally {
-      clearTimeout(timer)
+      deadlines.delete(deadline)
     }
   }
 
