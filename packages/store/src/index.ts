@@ -1,5 +1,5 @@
 export { STORE_ERROR_CODES, StoreError, type StoreErrorCode } from './errors.js'
-export { KyselyRuntime, type KyselyRuntimeOptions } from './kysely-runtime.js'
+export { KyselyRuntime, type KyselyRuntimeOptions, type NodeWithData } from './kysely-runtime.js'
 export {
   createMigrator,
   MIGRATION_TABLE,
