@@ -1,4 +1,11 @@
-import { ADMIN_ACTIONS, ADMIN_VIEWS, BAMBOO_FUNCTIONS, LEGACY_FUNCTIONS } from '@culm/server'
+import {
+  ADMIN_ACTIONS,
+  ADMIN_VIEWS,
+  BAMBOO_FUNCTIONS,
+  LEGACY_FUNCTIONS,
+  loadComponents,
+  parsePluginSelection,
+} from '@culm/server'
 import { describe, expect, it } from 'vitest'
 import { DATABASES, startTestServer } from './harness.js'
 import { act, sequence } from './trees.js'
@@ -56,3 +63,41 @@ for (const database of DATABASES) {
     })
   })
 }
+
+describe('plugins', () => {
+  it('loads every plugin of plugins/ sandboxed, the test kit marked as test components', async () => {
+    const t = await startTestServer('sqlite')
+    try {
+      const answer = await t.request('GET', '/api/components')
+      const names = answer.body.map((p: { name: string }) => p.name)
+      expect(names).toEqual(
+        expect.arrayContaining(['@culm/plugin-testkit', '@culm/plugin-sleep-timer']),
+      )
+      const testkit = answer.body.find((p: { name: string }) => p.name === '@culm/plugin-testkit')
+      expect(testkit.test).toBe(true)
+      expect(testkit.components.every((c: { test: boolean }) => c.test)).toBe(true)
+      const sleep = answer.body.find((p: { name: string }) => p.name === '@culm/plugin-sleep-timer')
+      expect(
+        sleep.components.map((c: { code: string; test: boolean }) => [c.code, c.test]),
+      ).toEqual([['sleep_timer', false]])
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('loads only the plugins CULM_PLUGINS names', async () => {
+    const selection = parsePluginSelection('testkit')
+    expect(selection).toEqual(['@culm/plugin-testkit'])
+    const loaded = await loadComponents(selection)
+    try {
+      expect(loaded.plugins.map((p) => p.name)).toEqual(['@culm/plugin-testkit'])
+      expect(loaded.runner.info({ code: 'debug_node', version: 'legacy' })).toBeDefined()
+      expect(loaded.runner.info({ code: 'sleep_timer', version: 'legacy' })).toBeUndefined()
+    } finally {
+      await loaded.close()
+    }
+    await expect(loadComponents(parsePluginSelection('no-such-plugin'))).rejects.toThrow(
+      /plugins could not be loaded: [\s\S]*@culm\/plugin-no-such-plugin/,
+    )
+  })
+})

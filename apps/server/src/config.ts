@@ -14,6 +14,8 @@ export interface ServerConfig {
   adminToken: string | undefined
   /** `CULM_PLUGINS`: the plugins to load. */
   plugins: string | undefined
+  /** `CULM_PLUGIN_CONFIG`: what each plugin is granted, as JSON. */
+  pluginConfig: string | undefined
   /** The largest request body accepted, in bytes. */
   bodyLimit: number
   logLevel: string
@@ -51,6 +53,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     adminPermission: env.CULM_ADMIN_PERMISSION || undefined,
     adminToken: env.CULM_ADMIN_TOKEN || undefined,
     plugins: env.CULM_PLUGINS || undefined,
+    pluginConfig: env.CULM_PLUGIN_CONFIG || undefined,
     bodyLimit,
     logLevel: env.CULM_LOG_LEVEL || 'info',
   }

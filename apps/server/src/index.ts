@@ -22,6 +22,15 @@ export { HTTP_STATUS, SERVER_ERROR_CODES, ServerError, type ServerErrorCode } fr
 export { LegacyEngine } from './legacy/adapter.js'
 export { LEGACY_FUNCTIONS } from './legacy/routes.js'
 export { ENGINE_TYPES, type EngineType, PipelineRegistry } from './pipelines.js'
-export { type LoadedComponents, loadComponents, parsePluginSelection } from './plugins.js'
+export {
+  type LoadComponentsOptions,
+  type LoadedComponents,
+  loadComponents,
+  PLUGINS_DIRECTORY,
+  type PluginSelection,
+  type PluginSummary,
+  parsePluginConfig,
+  parsePluginSelection,
+} from './plugins.js'
 export { type CulmServer, createServer, type ServerOptions } from './server.js'
 export { startFromEnv } from './start.js'

@@ -1,18 +1,22 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { ComponentRunner } from '@culm/engine'
 import {
-  type Component,
-  ComponentRegistry,
-  type ComponentRunner,
-  type LazyVariable,
-} from '@culm/engine'
-import { testkitComponents, testkitLazyVariables } from '@culm/plugin-testkit'
+  type LoadedPlugin,
+  loadPlugins,
+  type PluginConfig,
+  type PluginLogEntry,
+} from '@culm/sandbox'
 import { ServerError } from './errors.js'
 
-/** A loaded plugin as the server lists it. */
+/** A loaded plugin as `GET /api/components` lists it. */
 export interface PluginSummary {
   name: string
-  /** Components meant for tests only. */
+  version: string
+  /** A plugin meant for tests only (the test kit). */
   test: boolean
-  components: Array<{ code: string; version: string; name: string }>
+  components: Array<{ code: string; version: string; name: string; test: boolean }>
+  lazy_variables: string[]
 }
 
 /** The components the engine runs, the plugins they came from, and how to unload them. */
@@ -22,62 +26,92 @@ export interface LoadedComponents {
   close(): Promise<void>
 }
 
-interface InProcessPlugin {
-  components: Component[]
-  lazy: LazyVariable[]
-  test: boolean
+/** Which plugins to load: every plugin of the plugins folder, or the named packages. */
+export type PluginSelection = 'all' | string[]
+
+/** Options of `loadComponents`. */
+export interface LoadComponentsOptions {
+  /** The folder whose sub-folders are plugins (the repository's `plugins/`). */
+  directory?: string
+  /** What each plugin is granted (`CULM_PLUGIN_CONFIG`), by package name. */
+  config?: Record<string, PluginConfig>
+  onLog?: (entry: PluginLogEntry) => void
 }
 
-/** The plugins of `plugins/` that run in process, by folder name. */
-const IN_PROCESS_PLUGINS: Record<string, InProcessPlugin> = {
-  testkit: { components: testkitComponents, lazy: testkitLazyVariables, test: true },
-}
-
-/** The plugin names `CULM_PLUGINS` may list. */
-export function knownPlugins(): string[] {
-  return Object.keys(IN_PROCESS_PLUGINS)
-}
+/** The repository's `plugins/` folder, next to `apps/`. */
+export const PLUGINS_DIRECTORY = fileURLToPath(new URL('../../../plugins', import.meta.url))
+/** Where plugin packages named in `CULM_PLUGINS` are looked up (node_modules above it). */
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /**
- * Reads `CULM_PLUGINS`: a comma-separated list of plugin names, or `all` (the default) for every
- * plugin of `plugins/`. An unknown name is a `CONFIGURATION` error naming the known ones.
+ * Reads `CULM_PLUGINS`: `all` (the default) for every plugin of `plugins/`, or a comma-separated
+ * list of plugin packages (`@culm/plugin-testkit`) or folder names (`testkit`, `sleep-timer`).
  */
-export function parsePluginSelection(value: string | undefined): string[] {
+export function parsePluginSelection(value: string | undefined): PluginSelection {
   const names = (value ?? '')
     .split(',')
     .map((n) => n.trim())
     .filter((n) => n !== '')
-  if (names.length === 0 || names.includes('all')) return knownPlugins()
-  const unknown = names.filter((n) => !(n in IN_PROCESS_PLUGINS))
-  if (unknown.length > 0) {
-    throw new ServerError(
-      'CONFIGURATION',
-      `CULM_PLUGINS names unknown plugins: ${unknown.join(', ')}; known: ${knownPlugins().join(', ')} (or all)`,
-    )
-  }
-  return names
+  if (names.length === 0 || names.includes('all')) return 'all'
+  return names.map((n) => (n.includes('/') ? n : `@culm/plugin-${n}`))
 }
 
-/** Loads the selected plugins into one component runner. */
-export async function loadComponents(
-  selection: string[] = knownPlugins(),
-): Promise<LoadedComponents> {
-  const registry = new ComponentRegistry()
-  const plugins: PluginSummary[] = []
-  for (const name of selection) {
-    const plugin = IN_PROCESS_PLUGINS[name]
-    if (!plugin) throw new ServerError('CONFIGURATION', `unknown plugin ${name}`)
-    registry.register(...plugin.components.map((c) => ({ ...c, test: c.test ?? plugin.test })))
-    registry.registerLazy(...plugin.lazy)
-    plugins.push({
-      name,
-      test: plugin.test,
-      components: plugin.components.map((c) => ({
-        code: c.code,
-        version: c.version ?? 'legacy',
-        name: c.name ?? c.code,
-      })),
-    })
+/** Reads `CULM_PLUGIN_CONFIG`: a JSON object of plugin configs by package name. */
+export function parsePluginConfig(value: string | undefined): Record<string, PluginConfig> {
+  if (!value) return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch (error) {
+    throw new ServerError('CONFIGURATION', `CULM_PLUGIN_CONFIG is not JSON: ${String(error)}`)
   }
-  return { runner: registry, plugins, close: async () => undefined }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ServerError(
+      'CONFIGURATION',
+      'CULM_PLUGIN_CONFIG must be an object of plugin configs by package name',
+    )
+  }
+  return parsed as Record<string, PluginConfig>
+}
+
+function summary(plugin: LoadedPlugin): PluginSummary {
+  return {
+    name: plugin.name,
+    version: plugin.version,
+    test: plugin.test,
+    components: plugin.components.map((c) => ({
+      code: c.code,
+      version: c.version,
+      name: c.name,
+      test: c.test,
+    })),
+    lazy_variables: plugin.lazyVariables,
+  }
+}
+
+/**
+ * Loads the selected plugins into isolates (`@culm/sandbox`) behind one component runner; the
+ * test kit's components are marked as test components. A plugin that cannot be loaded is a
+ * `CONFIGURATION` error naming it.
+ */
+export async function loadComponents(
+  selection: PluginSelection = 'all',
+  options: LoadComponentsOptions = {},
+): Promise<LoadedComponents> {
+  const directory = options.directory ?? PLUGINS_DIRECTORY
+  if (selection === 'all' && !existsSync(directory)) {
+    throw new ServerError('CONFIGURATION', `plugin folder ${directory} does not exist`)
+  }
+  try {
+    const loaded = await loadPlugins({
+      ...(selection === 'all' ? { directories: [directory] } : { packages: selection }),
+      cwd: PACKAGE_ROOT,
+      ...(options.config ? { config: options.config } : {}),
+      ...(options.onLog ? { onLog: options.onLog } : {}),
+    })
+    return { runner: loaded.runner, plugins: loaded.plugins.map(summary), close: loaded.close }
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    throw new ServerError('CONFIGURATION', `plugins could not be loaded: ${why}`, { cause: error })
+  }
 }

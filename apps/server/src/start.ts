@@ -3,7 +3,7 @@ import { pino } from 'pino'
 import { loadPermission } from './admin/permission.js'
 import { ensureAdmin } from './auth/users.js'
 import { readConfig } from './config.js'
-import { loadComponents, parsePluginSelection } from './plugins.js'
+import { loadComponents, parsePluginConfig, parsePluginSelection } from './plugins.js'
 import { createServer } from './server.js'
 
 /** A started server and how to stop it (the server, then the plugins, then the store). */
@@ -23,12 +23,16 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
   const config = readConfig(env)
   const logger = pino({ level: config.logLevel })
   const selection = parsePluginSelection(config.plugins)
+  const pluginConfig = parsePluginConfig(config.pluginConfig)
   const permission = config.adminPermission
     ? await loadPermission(config.adminPermission)
     : undefined
   const store = await openRuntime(config.databaseUrl)
   try {
-    const components = await loadComponents(selection)
+    const components = await loadComponents(selection, {
+      config: pluginConfig,
+      onLog: (entry) => logger.info({ plugin: entry }, 'plugin log'),
+    })
     const server = await createServer({
       store,
       components: components.runner,
@@ -40,7 +44,14 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
     })
     const adminToken = await ensureAdmin(server.users, config.adminToken)
     const { url } = await server.listen({ port: config.port, host: config.host })
-    logger.info({ url, database: maskUrl(config.databaseUrl), plugins: selection }, 'listening')
+    logger.info(
+      {
+        url,
+        database: maskUrl(config.databaseUrl),
+        plugins: components.plugins.map((p) => p.name),
+      },
+      'listening',
+    )
     return {
       url,
       adminToken: config.adminToken ? null : adminToken,

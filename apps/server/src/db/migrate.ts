@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, Migrator } from 'kysely'
 import { ServerError } from '../errors.js'
 import { initialMigration } from './migrations/0001-users-tokens-pipelines.js'
+import { projectsTasksMigration } from './migrations/0002-projects-tasks.js'
 
 /** The tables Kysely's migrator records the server's migrations in, apart from the store's. */
 export const SERVER_MIGRATION_TABLE = 'culm_server_migration'
@@ -8,7 +9,10 @@ export const SERVER_MIGRATION_LOCK_TABLE = 'culm_server_migration_lock'
 
 /** The server's migrations, oldest first. */
 export function serverMigrations(flavor: 'mysql' | 'sqlite'): Record<string, Migration> {
-  return { '0001-users-tokens-pipelines': initialMigration(flavor) }
+  return {
+    '0001-users-tokens-pipelines': initialMigration(flavor),
+    '0002-projects-tasks': projectsTasksMigration(flavor),
+  }
 }
 
 /** Brings the server's tables to the latest migration; safe to run on every start. */

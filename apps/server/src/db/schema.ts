@@ -26,9 +26,70 @@ export interface PipelineTable {
   created_at: number
 }
 
+/** A registered app: its code, the scrypt hash of its secret, and whether it may name users. */
+export interface AppTable {
+  id: Generated<number>
+  code: string
+  secret_hash: string
+  /** 1 when the app may name its user by `bk_username`. */
+  whitelisted: number
+  created_at: number
+}
+
+/** A project of the operations platform; `bk_biz_id` is its business id. */
+export interface ProjectTable {
+  id: Generated<number>
+  name: string
+  description: string
+  bk_biz_id: number
+  created_at: number
+}
+
+/** Which users are members of which projects. */
+export interface ProjectMemberTable {
+  project_id: number
+  user_id: number
+}
+
+/** A one-off task of a project: its platform tree and the pipeline that runs it. */
+export interface TaskTable {
+  id: Generated<number>
+  project_id: number
+  name: string
+  description: string
+  category: string
+  flow_type: string
+  engine_type: string
+  pipeline_id: string
+  /** The platform-format tree, as JSON text. */
+  pipeline_tree: string
+  creator_id: number
+  created_at: number
+  started_at: number | null
+}
+
+/** One change made through the task API: who, when, what. */
+export interface OperationTable {
+  id: Generated<number>
+  project_id: number
+  task_id: number | null
+  node_id: string | null
+  user_id: number
+  app_code: string
+  operation: string
+  /** The call's parameters, as JSON text. */
+  detail: string
+  created_at: number
+}
+
 /** The server's own tables, next to the store's in the same database. */
 export interface ServerDatabase {
   culm_server_user: UserTable
   culm_server_token: TokenTable
   culm_server_pipeline: PipelineTable
+  culm_server_app: AppTable
+  culm_server_project: ProjectTable
+  culm_server_project_member: ProjectMemberTable
+  culm_server_task: TaskTable
+  culm_server_operation: OperationTable
 }

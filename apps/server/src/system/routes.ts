@@ -73,10 +73,17 @@ export function registerSystemRoutes(
               schema: z.array(
                 z.object({
                   name: z.string(),
+                  version: z.string(),
                   test: z.boolean(),
                   components: z.array(
-                    z.object({ code: z.string(), version: z.string(), name: z.string() }),
+                    z.object({
+                      code: z.string(),
+                      version: z.string(),
+                      name: z.string(),
+                      test: z.boolean(),
+                    }),
                   ),
+                  lazy_variables: z.array(z.string()),
                 }),
               ),
             },
