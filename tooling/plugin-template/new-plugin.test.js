@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { loadPlugins } from '@culm/sandbox'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createPlugin } from './new-plugin.js'
+
+// Inside the repository, so that the skeleton resolves @culm/sdk and the shared tsconfig.
+const SCRATCH = fileURLToPath(new URL('./.scratch', import.meta.url))
+afterAll(() => rmSync(SCRATCH, { recursive: true, force: true }))
+
+describe('npm run new-plugin', () => {
+  it('creates a plugin that builds, passes its test and loads in the sandbox', async () => {
+    rmSync(SCRATCH, { recursive: true, force: true })
+    const folder = createPlugin('hello-world', SCRATCH)
+    execFileSync('npx', ['tsc', '-b', 'tsconfig.json'], { cwd: folder, stdio: 'pipe' })
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.check.json'], { cwd: folder, stdio: 'pipe' })
+    const output = execFileSync('npx', ['vitest', 'run'], { cwd: folder, encoding: 'utf8' })
+    expect(output).toMatch(/2 passed/)
+    const loaded = await loadPlugins({ directories: [SCRATCH], onLog: () => {} })
+    try {
+      expect(loaded.plugins[0]?.components.map((c) => c.code)).toEqual(['hello_world'])
+      const result = await loaded.runner.run({ code: 'hello_world', version: '1.0' }, 'execute', {
+        inputs: { name: 'Ada' },
+        outputs: {},
+        parentData: {},
+        scheduleTimes: 0,
+        nodeId: 'n',
+        version: 'v',
+        rootPipelineId: 'p',
+        loop: 1,
+        innerLoop: 1,
+      })
+      expect(result).toMatchObject({ success: true, outputs: { greeting: 'hello Ada' } })
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('refuses a name that is not kebab-case, and an existing folder', () => {
+    expect(() => createPlugin('Hello_World', SCRATCH)).toThrow(/must be kebab-case/)
+    expect(() => createPlugin('hello-world', SCRATCH)).toThrow(/already exists/)
+  })
+})
