@@ -96,3 +96,8 @@ export function codeOf(error: unknown): ServerErrorCode {
         : 'INTERNAL'
   }
 }
+
+/** Ends a `switch` that covers every case of a union; reaching it is a bug. */
+export function assertNever(value: never): never {
+  throw new ServerError('INTERNAL', `unexpected value ${String(value)}`)
+}

@@ -1,6 +1,6 @@
 import type { Engine, EngineAPIResult } from '@culm/engine'
 import { assertEngineType } from '../engine-types.js'
-import { codeOf, HTTP_STATUS, ServerError } from '../errors.js'
+import { assertNever, codeOf, HTTP_STATUS, ServerError } from '../errors.js'
 import { toJson } from '../json.js'
 import type { ActionResult, LegacyEngine } from '../legacy/adapter.js'
 import type { EngineType, PipelineRegistry } from '../pipelines.js'
@@ -129,6 +129,8 @@ export class BambooAdmin implements EngineAdapter {
           exData: FORCED_FAIL_EX_DATA,
           sendPostSetStateSignal: false,
         })
+      default:
+        return assertNever(action)
     }
   }
 
@@ -152,6 +154,8 @@ export class BambooAdmin implements EngineAdapter {
       }
       case 'node_histories':
         return bambooAnswer(await api.getNodeHistories({ nodeId: id }))
+      default:
+        return assertNever(view)
     }
   }
 }
@@ -202,6 +206,8 @@ export class LegacyAdmin implements EngineAdapter {
         )
       case 'node_forced_fail':
         return legacyAdminAnswer(await l.forcedFail(id, FORCED_FAIL_EX_DATA))
+      default:
+        return assertNever(action)
     }
   }
 
@@ -221,6 +227,8 @@ export class LegacyAdmin implements EngineAdapter {
       }
       case 'node_histories':
         return legacyAdminAnswer(await l.getActivityHistories(id), true)
+      default:
+        return assertNever(view)
     }
   }
 }
