@@ -104,6 +104,7 @@ describe('runComponent', () => {
       ctx.log.info('echoing', { length: ctx.data.message.length })
       if (ctx.data.message === 'no') return fail('told no')
       ctx.setOutput('message', ctx.data.message)
+      return true
     },
   })
 
