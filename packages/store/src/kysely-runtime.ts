@@ -196,6 +196,17 @@ export class KyselyRuntime implements Runtime {
     return row && toProcess(row)
   }
 
+  /**
+   * Reads a process and, inside a MySQL transaction, holds its row until the commit: a process is
+   * one thread of execution, and two workers handed the same one take turns.
+   */
+  async lockProcess(id: string): Promise<ProcessRecord | undefined> {
+    let query = this.#db.selectFrom('culm_processes').selectAll().where('id', '=', id)
+    if (this.flavor === 'mysql' && this.#db.isTransaction) query = query.forUpdate()
+    const row = await query.executeTakeFirst()
+    return row && toProcess(row)
+  }
+
   async updateProcess(id: string, patch: Partial<Omit<ProcessRecord, 'id'>>): Promise<void> {
     const set = processPatch(patch)
     if (Object.keys(set).length === 0) return
@@ -282,6 +293,28 @@ export class KyselyRuntime implements Runtime {
       .orderBy('seq')
       .execute()
     return rows.map(toState)
+  }
+
+  /**
+   * Inserts states no other transaction can have created (their process's row is held): a
+   * duplicate fails with `StoreError` `CONFLICT`.
+   */
+  async insertStates(states: StateRecord[]): Promise<void> {
+    for (const batch of chunks(states, BATCH)) {
+      try {
+        await this.#db.insertInto('culm_states').values(batch.map(stateRow)).execute()
+      } catch (error) {
+        const { errno, code } = error as { errno?: unknown; code?: unknown }
+        if (errno !== ER_DUP_ENTRY && code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error
+        throw new StoreError(
+          'CONFLICT',
+          'a node state was created by another transaction meanwhile',
+          {
+            cause: error,
+          },
+        )
+      }
+    }
   }
 
   async createState(state: StateRecord): Promise<boolean> {

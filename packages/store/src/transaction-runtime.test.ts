@@ -102,10 +102,10 @@ for (const database of DATABASES) {
       })
       // Reads: the process once, then a state and the data of each node.
       expect(counter.counts.select).toBe(1 + 2 * nodes.length)
-      // Each state is inserted before its node runs; the rest goes out in one statement a table.
-      expect(counter.counts.insert).toBe(nodes.length + 2)
-      // The process's patch, and every state's change in one raw statement.
-      expect(counter.counts.update + counter.counts.other).toBe(2)
+      // The transaction holds the process, so the states wait for the commit too: one statement
+      // for the states, one for the execution data, one for the schedules, one for the process.
+      expect(counter.counts.insert).toBe(3)
+      expect(counter.counts.update + counter.counts.other).toBe(1)
 
       expect((await runtime.getProcess(processId))?.currentNodeId).toBe(nodes.at(-1))
       for (const nodeId of nodes) {
@@ -219,6 +219,49 @@ describe('a transaction of KyselyRuntime on mysql, with another writer', () => {
       return { held, after: (await tx.getState(nodeId))?.name }
     })
     expect(outcome).toEqual({ held: false, after: 'RUNNING' })
+  })
+
+  it('lets a second transaction read a process only once the first that read it commits', async () => {
+    const processId = uniqueId('p')
+    const nodeId = uniqueId('n')
+    await first.runtime.createProcesses([processRecord(processId)])
+    const order: string[] = []
+    let duplicate: Promise<unknown> | undefined
+    await first.runtime.transaction(async (tx) => {
+      await tx.getProcess(processId)
+      expect(await tx.getState(nodeId)).toBeUndefined()
+      expect(await tx.createState(stateRecord({ nodeId }))).toBe(true)
+      duplicate = second.runtime.transaction(async (other) => {
+        await other.getProcess(processId)
+        order.push('second reads the process')
+        return other.getState(nodeId)
+      })
+      await waitForLockWait()
+      order.push('first commits')
+    })
+    expect(await duplicate).toMatchObject({ nodeId, version: 'v1' })
+    expect(order).toEqual(['first commits', 'second reads the process'])
+  })
+
+  it('fails a commit with CONFLICT when a state it created waiting for the commit exists by then', async () => {
+    const processId = uniqueId('p')
+    const nodeId = uniqueId('n')
+    await first.runtime.createProcesses([processRecord(processId)])
+    const error = await first.runtime
+      .transaction(async (tx) => {
+        await tx.getProcess(processId)
+        expect(await tx.getState(nodeId)).toBeUndefined()
+        expect(await tx.createState(stateRecord({ nodeId, version: 'mine' }))).toBe(true)
+        expect(await second.runtime.createState(stateRecord({ nodeId, version: 'theirs' }))).toBe(
+          true,
+        )
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+    expect((error as StoreError).code).toBe('CONFLICT')
+    expect((await first.runtime.getState(nodeId))?.version).toBe('theirs')
   })
 
   it('holds a guarded row from another writer until its transaction commits', async () => {

@@ -26,6 +26,8 @@ import { statePatch } from './rows.js'
 export interface TransactionBase extends Runtime {
   readonly db: Kysely<StoreDatabase>
   getNodeWithData(id: string): Promise<NodeWithData | undefined>
+  lockProcess(id: string): Promise<ProcessRecord | undefined>
+  insertStates(states: StateRecord[]): Promise<void>
   setExecutionDataBatch(entries: Array<[string, ExecutionDataRecord]>): Promise<void>
   createSchedules(schedules: ScheduleRecord[]): Promise<void>
   addHistories(histories: Array<Omit<HistoryRecord, 'id'>>): Promise<void>
@@ -61,8 +63,10 @@ const copyProcess = (process: ProcessRecord): ProcessRecord => ({
  * record once and sends its writes as a few batched statements when it commits.
  *
  * What stays exact:
- * - a state is inserted at once (`createState`): the unique key is what keeps two workers from
- *   running the same node, so the insert takes its lock before the node runs;
+ * - a process read in the transaction is held (`lockProcess`: a locking read on MySQL), so a
+ *   second worker handed the same process waits; the states its nodes get are then inserted at
+ *   the commit (a duplicate fails it with `CONFLICT`); without a held process, a state is
+ *   inserted at once, and its unique key keeps two workers from running the same node;
  * - a state update is checked against the cached version at once and written at commit as a
  *   compare-and-set on the version the database held; if another transaction changed the row
  *   meanwhile, the commit fails with `StoreError` `CONFLICT` (an interruption: the engine runs
@@ -85,6 +89,9 @@ export class TransactionRuntime implements Runtime {
   #newPipelines = new Map<string, PipelineRecord>()
   #newNodes = new Map<string, NodeRecord>()
   #newProcesses = new Set<string>()
+  /** Processes whose rows this transaction holds (read them, or created them). */
+  #lockedProcesses = new Set<string>()
+  #newStates = new Set<string>()
   #processPatches = new Map<string, ProcessPatch>()
   #stateUpdates = new Map<string, PendingStateUpdate>()
   #dataWrites = new Set<string>()
@@ -129,13 +136,15 @@ export class TransactionRuntime implements Runtime {
       this.#processes.set(process.id, copyProcess(process))
       this.#processPatches.delete(process.id)
       this.#newProcesses.add(process.id)
+      this.#lockedProcesses.add(process.id)
     }
   }
 
   async getProcess(id: string): Promise<ProcessRecord | undefined> {
     let process = this.#processes.get(id)
     if (process === undefined) {
-      process = (await this.#base.getProcess(id)) ?? null
+      process = (await this.#base.lockProcess(id)) ?? null
+      if (process) this.#lockedProcesses.add(id)
       // A patch buffered before the first read belongs on top of what the database holds.
       const pending = this.#processPatches.get(id)
       if (process && pending) assignDefined(process, pending)
@@ -207,7 +216,15 @@ export class TransactionRuntime implements Runtime {
   }
 
   async createState(state: StateRecord): Promise<boolean> {
-    if (this.#states.get(state.nodeId)) return false
+    const known = this.#states.get(state.nodeId)
+    if (known) return false
+    if (known === null && this.#lockedProcesses.size > 0) {
+      // Only the process that runs a node creates its state, and this transaction holds that
+      // process: the insert can wait for the commit.
+      this.#states.set(state.nodeId, copyState(state))
+      this.#newStates.add(state.nodeId)
+      return true
+    }
     const created = await this.#base.createState(state)
     if (created) this.#states.set(state.nodeId, copyState(state))
     else this.#states.delete(state.nodeId)
@@ -225,6 +242,11 @@ export class TransactionRuntime implements Runtime {
     if (expectedName !== undefined && state.name !== expectedName) return false
     const copy: StatePatch = {}
     assignDefined(copy, patch)
+    if (this.#newStates.has(nodeId)) {
+      // Not written yet, so nobody else sees it: the insert will carry the change.
+      assignDefined(state, copy)
+      return true
+    }
     const pending = this.#stateUpdates.get(nodeId)
     if (Object.keys(copy).length === 0 && !pending) {
       // A guard: check the database itself and hold the row there until the commit.
@@ -445,6 +467,11 @@ export class TransactionRuntime implements Runtime {
       const patches = [...this.#processPatches]
       this.#processPatches.clear()
       for (const [id, patch] of patches) await base.updateProcess(id, patch)
+    }
+    if (this.#newStates.size > 0) {
+      const states = [...this.#newStates].map((id) => this.#states.get(id)!)
+      this.#newStates.clear()
+      await base.insertStates(states)
     }
     if (this.#stateUpdates.size > 0) {
       const updates = [...this.#stateUpdates]
