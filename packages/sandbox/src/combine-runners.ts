@@ -20,7 +20,7 @@ export function combineRunners(...runners: ComponentRunner[]): ComponentRunner {
     info(ref: ComponentRef): ComponentInfo | undefined {
       return owner(ref)?.info(ref)
     },
-    run(
+    async run(
       ref: ComponentRef,
       phase: 'execute' | 'schedule',
       input: ComponentCallInput,
@@ -32,7 +32,7 @@ export function combineRunners(...runners: ComponentRunner[]): ComponentRunner {
     hasLazy(code: string): boolean {
       return runners.some((runner) => runner.hasLazy?.(code) === true)
     },
-    lazy(code, value, context): Promise<unknown> {
+    async lazy(code, value, context): Promise<unknown> {
       const runner = runners.find((r) => r.hasLazy?.(code) === true)
       if (!runner?.lazy) throw new ComponentNotFoundError(code, 'lazy')
       return runner.lazy(code, value, context)
