@@ -65,7 +65,7 @@ export async function benchSandbox(): Promise<void> {
         in_process_us: inProcess,
         sandboxed_us: sandboxed,
         overhead_us: sandboxed - inProcess,
-        calls,
+        calls: String(calls),
       })
     }
     const starts: number[] = []
@@ -74,7 +74,7 @@ export async function benchSandbox(): Promise<void> {
     report('sandbox isolate start-up (echo plugin)', {
       median_ms: starts[10]!,
       min_ms: starts[0]!,
-      runs: starts.length,
+      runs: String(starts.length),
     })
   } finally {
     await loaded.close()
