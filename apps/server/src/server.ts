@@ -16,6 +16,7 @@ import { type Logger, pino } from 'pino'
 import { adminAdapters } from './admin/actions.js'
 import { type AdminPermission, adminOnly, loadPermission } from './admin/permission.js'
 import { registerAdminRoutes } from './admin/routes.js'
+import { registerTaskApi } from './apigw/register.js'
 import { requireToken } from './auth/middleware.js'
 import { UserStore } from './auth/users.js'
 import { registerBambooRoutes } from './bamboo/routes.js'
@@ -136,6 +137,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
         ),
     }),
   )
+  registerTaskApi(app, options, { engine, legacy, pipelines, users, now })
   app.use(requireToken(users))
   registerSystemRoutes(app, {
     db: options.store.db,
