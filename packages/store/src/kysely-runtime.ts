@@ -232,15 +232,19 @@ export class KyselyRuntime implements Runtime {
   }
 
   async addAck(id: string): Promise<number> {
-    await this.#db
+    if (this.flavor === 'mysql') {
+      // LAST_INSERT_ID(expr) hands the new count back with the update: one statement.
+      const result =
+        await sql`update ${sql.table('culm_processes')} set ${sql.ref('ack_num')} = last_insert_id(${sql.ref('ack_num')} + 1) where ${sql.ref('id')} = ${id}`.execute(
+          this.#db,
+        )
+      return Number(result.numAffectedRows ?? 0) === 1 ? Number(result.insertId ?? 0) : 0
+    }
+    const row = await this.#db
       .updateTable('culm_processes')
       .set((eb) => ({ ack_num: eb('ack_num', '+', 1) }))
       .where('id', '=', id)
-      .execute()
-    const row = await this.#db
-      .selectFrom('culm_processes')
-      .select('ack_num')
-      .where('id', '=', id)
+      .returning('ack_num')
       .executeTakeFirst()
     return row ? Number(row.ack_num) : 0
   }

@@ -129,6 +129,10 @@ for (const database of DATABASES) {
       await runtime.transaction(async (tx) => {
         await tx.updateProcess(processId, { suspended: true, suspendedBy: pipelineId })
         expect(await tx.getProcess(processId)).toMatchObject({ suspended: true })
+        await tx.updateProcess(processId, { ackNum: 5 })
+        expect(await tx.addAck(processId)).toBe(6)
+        expect(await tx.addAck(processId)).toBe(7)
+        expect((await tx.getProcess(processId))?.ackNum).toBe(7)
         await tx.upsertContext(pipelineId, { '${b}': { type: 'plain', value: 2 } })
         expect(Object.keys(await tx.getContext(pipelineId))).toEqual(['${a}', '${b}'])
         await tx.upsertContext(pipelineId, { '${a}': { type: 'plain', value: 3 } })

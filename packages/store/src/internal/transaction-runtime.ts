@@ -172,7 +172,9 @@ export class TransactionRuntime implements Runtime {
   }
 
   async addAck(id: string): Promise<number> {
-    await this.flush()
+    // An atomic increment of one column: only a buffered write of that column comes first.
+    if (this.#newProcesses.has(id) || this.#processPatches.get(id)?.ackNum !== undefined)
+      await this.flush()
     const acks = await this.#base.addAck(id)
     const process = this.#processes.get(id)
     if (process) process.ackNum = acks
