@@ -173,11 +173,6 @@ export class PluginIsolate {
     return this.#isolate.isDisposed
   }
 
-  /** CPU time spent in the isolate so far, in nanoseconds. */
-  get cpuTime(): bigint {
-    return this.#isolate.cpuTime
-  }
-
   /**
    * Calls a guest function with a JSON payload and answers its JSON text. A call over its limits
    * disposes the isolate (its state may be broken) and rejects with a message naming the limit.

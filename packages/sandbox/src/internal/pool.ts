@@ -11,8 +11,6 @@ export class IsolatePool {
   #size = 0
   #waiters: Array<() => void> = []
   #closed = false
-  /** How many isolates were started, for tests and metrics. */
-  started = 0
 
   constructor(start: () => Promise<PluginIsolate>, max: number, warm?: PluginIsolate) {
     this.#start = start
@@ -20,7 +18,6 @@ export class IsolatePool {
     if (warm) {
       this.#idle.push(warm)
       this.#size = 1
-      this.started = 1
     }
   }
 
@@ -45,9 +42,7 @@ export class IsolatePool {
       if (this.#size < this.#max) {
         this.#size++
         try {
-          const isolate = await this.#start()
-          this.started++
-          return isolate
+          return await this.#start()
         } catch (error) {
           this.#size--
           this.#wake()
