@@ -177,6 +177,23 @@ describe('loadPlugins', () => {
     }
   })
 
+  it('runs concurrent calls on at most maxIsolates isolates', async () => {
+    const loaded = await load(['good'], { defaults: { maxIsolates: 2 } })
+    try {
+      const ref = { code: 'fixture_counter', version: 'legacy' }
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => loaded.runner.run(ref, 'execute', input({}))),
+      )
+      expect(results.every((r) => r.success)).toBe(true)
+      // Six calls on two isolates: one of them counted at least three.
+      const counts = results.map((r) => Number(r.outputs.calls))
+      expect(Math.max(...counts)).toBeGreaterThanOrEqual(3)
+      expect(counts.filter((c) => c === 1).length).toBeLessThanOrEqual(2)
+    } finally {
+      await loaded.close()
+    }
+  })
+
   it('replaces an isolate that went over its memory limit', async () => {
     const loaded = await load(['good'], { defaults: { memoryLimitMb: 16, maxIsolates: 1 } })
     try {
