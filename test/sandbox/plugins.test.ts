@@ -31,7 +31,10 @@ beforeAll(async () => {
   host = `127.0.0.1:${(server.address() as AddressInfo).port}`
   loaded = await loadPlugins({
     directories: [PLUGINS],
-    config: { '@culm/plugin-http-request': { allowedHosts: [host] } },
+    config: {
+      '@culm/plugin-http-request': { allowedHosts: [host] },
+      '@culm/plugin-script': { cpuTimeLimitMs: 200 },
+    },
     onLog: () => {},
   })
 })
@@ -153,5 +156,18 @@ describe.each(runtimes)('first-party plugins sandboxed, end to end on %s', (_nam
       act('script', { expression: 'values.n * 2 + 1', values: { n: 20 } }),
     )
     expect(outputs).toMatchObject({ result: 41 })
+  })
+
+  it('script expressions reach nothing of the host and are stopped at the time limit', async () => {
+    const outputs = await finish(
+      act('script', { expression: '[typeof process, typeof require, typeof fetch]' }),
+    )
+    expect(outputs).toMatchObject({ result: ['undefined', 'undefined', 'undefined'] })
+    const loop = act('script', { expression: '(() => { for (;;) {} })()' })
+    await h.run(sequence(loop), { keepIds: true })
+    expect((await h.state(loop.id))?.state).toBe('FAILED')
+    expect(String((await h.outputs(loop.id)).ex_data)).toMatch(
+      /plugin @culm\/plugin-script ran longer than its CPU time limit of 200 ms/,
+    )
   })
 })
