@@ -53,12 +53,13 @@ describe('loadPlugins', () => {
       // In the order of the module's exports (a module namespace lists them alphabetically).
       expect(codes).toEqual([
         'fixture_counter@legacy',
+        'fixture_fetcher@legacy',
         'fixture_greet@1.0',
         'fixture_greet@2.0',
         'fixture_hog@legacy',
         'fixture_sleeper@legacy',
       ])
-      expect(plugin?.components[1]).toMatchObject({
+      expect(plugin?.components[2]).toMatchObject({
         name: 'Greet',
         group: 'Fixtures',
         scheduleMode: 'none',
@@ -145,6 +146,26 @@ describe('loadPlugins', () => {
         input({ who: 'nobody' }),
       )
       expect(result).toMatchObject({ success: false, error: 'nobody to greet' })
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('tells the plugin why a fetch was refused, with a code to match on', async () => {
+    const loaded = await load(['good'], {
+      config: { '@fixture/good': { allowedHosts: ['a.test'] } },
+    })
+    try {
+      const result = await loaded.runner.run(
+        { code: 'fixture_fetcher', version: 'legacy' },
+        'execute',
+        input({}),
+      )
+      expect(result.outputs).toEqual({
+        code: 'FETCH_REFUSED',
+        message:
+          'fetch to not-allowed.example is not allowed for plugin @fixture/good (allowed hosts: a.test)',
+      })
     } finally {
       await loaded.close()
     }

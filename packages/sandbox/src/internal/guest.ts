@@ -38,10 +38,18 @@ const answer = (): object => ({
   result: { __proto__: null, promise: true, copy: true },
 })
 
-/** The value of a host envelope `{ ok, value | error }`; a host error becomes a TypeError here. */
+/**
+ * The value of a host envelope `{ ok, value | code, error }`; a host error becomes a TypeError
+ * carrying the host's `code` (`FETCH_REFUSED`), to match on across the boundary.
+ */
 function unwrap(text: unknown): unknown {
-  const envelope = JSON.parse(String(text)) as { ok: boolean; value?: unknown; error?: string }
-  if (!envelope.ok) throw new TypeError(envelope.error)
+  const envelope = JSON.parse(String(text)) as {
+    ok: boolean
+    value?: unknown
+    code?: string
+    error?: string
+  }
+  if (!envelope.ok) throw Object.assign(new TypeError(envelope.error), { code: envelope.code })
   return envelope.value
 }
 

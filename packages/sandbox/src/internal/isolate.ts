@@ -69,8 +69,10 @@ async function settle(promise: Promise<unknown>): Promise<string> {
   try {
     return JSON.stringify({ ok: true, value: (await promise) ?? null })
   } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code
     return JSON.stringify({
       ok: false,
+      code: typeof code === 'string' ? code : 'HOST_ERROR',
       error: error instanceof Error ? error.message : String(error),
     })
   }
