@@ -50,7 +50,10 @@ export async function runComponent<I, O>(
     async fetch(url, init) {
       const target = new URL(url)
       if (!allowed(target, hosts)) {
-        throw new TypeError(`fetch to ${target.host} is not allowed for this plugin`)
+        throw Object.assign(
+          new TypeError(`fetch to ${target.host} is not allowed for this plugin`),
+          { code: 'FETCH_REFUSED' },
+        )
       }
       const response = await fetch(target, { ...init, redirect: 'manual' })
       return {
