@@ -17,11 +17,20 @@ interface Started {
   exit: Promise<number | null>
 }
 
-/** Starts `node apps/server/dist/main.js` and waits until it says where it listens (or exits). */
+/** A process start bundles plugins and migrates a database: slower than a unit test on a busy machine. */
+const START_TIMEOUT_MS = 60_000
+
+/** Starts `node apps/server/dist/main.js` (test kit only) and waits until it says where it listens. */
 function startMain(env: Record<string, string>, cwd: string): Promise<Started> {
   const child = spawn(process.execPath, [MAIN], {
     cwd,
-    env: { ...process.env, CULM_PORT: '0', CULM_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      CULM_PORT: '0',
+      CULM_LOG_LEVEL: 'warn',
+      CULM_PLUGINS: 'testkit',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
@@ -57,47 +66,62 @@ for (const database of ['sqlite', 'mysql'] as const) {
       await scratch?.drop()
     })
 
-    it('prints its URL and a first admin token on a fresh database, and stops on SIGTERM', async () => {
-      const first = await startMain({ CULM_DATABASE_URL: url }, folder)
-      expect(first.token).toMatch(/^culm_/)
-      const health = await fetch(`${first.url}/healthz`)
-      expect(await health.json()).toEqual({ status: 'ok', database })
-      const me = await fetch(`${first.url}/api/me`, {
-        headers: { authorization: `Bearer ${first.token}` },
-      })
-      expect(await me.json()).toMatchObject({ name: 'admin', is_admin: true })
-      expect((await fetch(`${first.url}/api/me`)).status).toBe(401)
-      first.child.kill('SIGTERM')
-      expect(await first.exit).toBe(0)
+    it(
+      'prints its URL and a first admin token on a fresh database, and stops on SIGTERM',
+      async () => {
+        const first = await startMain({ CULM_DATABASE_URL: url }, folder)
+        expect(first.token).toMatch(/^culm_/)
+        const health = await fetch(`${first.url}/healthz`)
+        expect(await health.json()).toEqual({ status: 'ok', database })
+        const me = await fetch(`${first.url}/api/me`, {
+          headers: { authorization: `Bearer ${first.token}` },
+        })
+        expect(await me.json()).toMatchObject({ name: 'admin', is_admin: true })
+        expect((await fetch(`${first.url}/api/me`)).status).toBe(401)
+        first.child.kill('SIGTERM')
+        expect(await first.exit).toBe(0)
 
-      const second = await startMain({ CULM_DATABASE_URL: url }, folder)
-      expect(second.token).toBeUndefined()
-      const again = await fetch(`${second.url}/api/me`, {
-        headers: { authorization: `Bearer ${first.token}` },
-      })
-      expect(again.status).toBe(200)
-      second.child.kill('SIGTERM')
-      expect(await second.exit).toBe(0)
-    })
+        const second = await startMain({ CULM_DATABASE_URL: url }, folder)
+        expect(second.token).toBeUndefined()
+        const again = await fetch(`${second.url}/api/me`, {
+          headers: { authorization: `Bearer ${first.token}` },
+        })
+        expect(again.status).toBe(200)
+        second.child.kill('SIGTERM')
+        expect(await second.exit).toBe(0)
+      },
+      START_TIMEOUT_MS,
+    )
 
-    it('takes the admin token from CULM_ADMIN_TOKEN', async () => {
-      const token = `culm_given_${database}`
-      const started = await startMain({ CULM_DATABASE_URL: url, CULM_ADMIN_TOKEN: token }, folder)
-      expect(started.token).toBeUndefined()
-      const me = await fetch(`${started.url}/api/me`, {
-        headers: { authorization: `Bearer ${token}` },
-      })
-      expect(await me.json()).toMatchObject({ is_admin: true })
-      started.child.kill('SIGTERM')
-      expect(await started.exit).toBe(0)
-    })
+    it(
+      'takes the admin token from CULM_ADMIN_TOKEN',
+      async () => {
+        const token = `culm_given_${database}`
+        const started = await startMain({ CULM_DATABASE_URL: url, CULM_ADMIN_TOKEN: token }, folder)
+        expect(started.token).toBeUndefined()
+        const me = await fetch(`${started.url}/api/me`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+        expect(await me.json()).toMatchObject({ is_admin: true })
+        started.child.kill('SIGTERM')
+        expect(await started.exit).toBe(0)
+      },
+      START_TIMEOUT_MS,
+    )
 
-    it('refuses to start with a permission module that cannot be loaded', async () => {
-      await expect(
-        startMain({ CULM_DATABASE_URL: url, CULM_ADMIN_PERMISSION: './missing.js#check' }, folder),
-      ).rejects.toThrow(
-        /exited with 1[\s\S]*Pipeline engine admin permission function import error/,
-      )
-    })
+    it(
+      'refuses to start with a permission module that cannot be loaded',
+      async () => {
+        await expect(
+          startMain(
+            { CULM_DATABASE_URL: url, CULM_ADMIN_PERMISSION: './missing.js#check' },
+            folder,
+          ),
+        ).rejects.toThrow(
+          /exited with 1[\s\S]*Pipeline engine admin permission function import error/,
+        )
+      },
+      START_TIMEOUT_MS,
+    )
   })
 }

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { startFromEnv } from './start.js'
 
 // isolated-vm (the plugin sandbox) needs Node's startup snapshot off: without the flag, run the
-// server in a child process that has it, passing signals on and exiting with its code.
+// server in a child process that has it, passing signals on and exiting with its code. The server
+// itself is imported only where it runs, so the parent stays small.
 if (!process.execArgv.includes('--no-node-snapshot')) {
   const child = spawn(
     process.execPath,
@@ -15,6 +15,7 @@ if (!process.execArgv.includes('--no-node-snapshot')) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
 } else {
   try {
+    const { startFromEnv } = await import('./start.js')
     const started = await startFromEnv()
     if (started.adminToken) {
       console.log(`First admin token (shown once, keep it): ${started.adminToken}`)
