@@ -424,7 +424,7 @@ for (const database of DATABASES) {
       // A bearer token alone is no app credential.
       const bearer = await t.request('GET', path)
       expect(bearer.status).toBe(401)
-      const stored = await t.store.db.selectFrom('culm_server_app').selectAll().execute()
+      const stored = await (t.store.db as Tree).selectFrom('culm_server_app').selectAll().execute()
       expect(stored.map((row: Tree) => row.secret_hash).join()).not.toContain(APP.bk_app_secret)
     })
   })
