@@ -1,4 +1,3 @@
-import type { OpenAPIHono } from '@hono/zod-openapi'
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
@@ -111,17 +110,6 @@ export function validationHook(
       { issues },
     ),
   )
-}
-
-/** Answers 405 for every method but those a path serves (registered after the real routes). */
-export function methodNotAllowed(app: OpenAPIHono<AppEnv>, path: string, allowed: string): void {
-  app.all(path, (c) => {
-    c.header('Allow', allowed)
-    return sendError(
-      c,
-      new ServerError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here; use ${allowed}`),
-    )
-  })
 }
 
 /** The `security` entry of a route that needs a token. */
