@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { withSubprocess } from '../conformance/trees.js'
 import request from '../fixtures/seed-004-request.json' with { type: 'json' }
 import { DATABASES } from './harness.js'
 import { startTaskServer, type TaskServer } from './tasks-kit.js'
@@ -215,6 +216,59 @@ for (const database of DATABASES) {
       expect((await operate(task.path, { node_id: sleeping, action: 'skip' })).status).toBe(200)
       await t.settle()
       expect((await status(task.path)).state).toBe('FINISHED')
+    })
+
+    it('starts a task once when two starts race', async () => {
+      const created = await t.gw('POST', `/apigw/fast_create_task/${t.projectA.bk_biz_id}/`, {
+        name: 'raced',
+        pipeline_tree: sequence(act('callback_node')),
+      })
+      const path = `${created.body.data.task_id}/${t.projectA.bk_biz_id}`
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => t.gw('POST', `/apigw/start_task/${path}/`)),
+      )
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409])
+      await t.settle()
+      expect((await status(path)).state).toBe('RUNNING')
+      const log = await t.gw('GET', `/apigw/get_operation_log/${t.projectA.bk_biz_id}/`, {
+        task_id: created.body.data.task_id,
+      })
+      expect(log.body.data.map((o: Json) => o.operation)).toEqual(['create', 'start'])
+      expect(
+        (await t.gw('POST', `/apigw/operate_task/${path}/`, { action: 'revoke' })).status,
+      ).toBe(200)
+      await t.settle()
+    })
+
+    it('shows a subprocess with its own nodes, each by name', async () => {
+      const { tree, sub, inner, after } = withSubprocess('hello')
+      const built = tree as Json
+      built.activities[sub.id].name = 'the subprocess'
+      built.activities[sub.id].pipeline.activities[inner.id].name = 'inner echo'
+      built.activities[after.id].name = 'after'
+      const task = await run(tree)
+      expect((await status(task.path)).state).toBe('FINISHED')
+      const root = await status(task.path)
+      const subId = Object.values(task.tree.activities as Record<string, Json>).find(
+        (a) => a.type === 'SubProcess',
+      ).id
+      const subEntry = root.children[subId]
+      expect(subEntry).toMatchObject({
+        name: 'the subprocess',
+        type: 'SubProcess',
+        state: 'FINISHED',
+      })
+      const innerEntries = Object.values(subEntry.children as Record<string, Json>)
+      expect(innerEntries.map((c) => c.name)).toContain('inner echo')
+      expect(Object.values(root.children as Record<string, Json>).map((c) => c.name)).toContain(
+        'after',
+      )
+      const innerId = innerEntries.find((c) => c.name === 'inner echo').id
+      const detail = await t.gw('GET', `/apigw/get_task_node_detail/${task.path}/`, {
+        node_id: innerId,
+      })
+      expect(detail.body.data).toMatchObject({ name: 'inner echo', state: 'FINISHED' })
+      expect(detail.body.data.outputs.echo).toBe('hello')
     })
 
     it('runs a pipeline_engine task, which engine admin serves as pipeline_engine only', async () => {

@@ -375,6 +375,48 @@ for (const database of DATABASES) {
       expect((await t.gw('GET', '/apigw/get_task_status/1/424242/')).status).toBe(404)
     })
 
+    it('lets admins alone manage apps, projects and members, and a removed member lose access', async () => {
+      expect(
+        (await t.post('/api/projects', { name: 'C', bk_biz_id: 99 }, t.alice.token)).status,
+      ).toBe(403)
+      expect((await t.post('/api/apps', { code: 'mine' }, t.alice.token)).status).toBe(403)
+      expect((await t.request('GET', '/api/apps', { token: t.alice.token })).status).toBe(403)
+      expect(
+        (await t.post('/api/projects', { name: 'again', bk_biz_id: t.projectA.bk_biz_id })).status,
+      ).toBe(409)
+      expect((await t.post('/api/apps', { code: APP.bk_app_code })).status).toBe(409)
+      const mine = await t.request('GET', '/api/projects', { token: t.alice.token })
+      expect(mine.body.map((p: Tree) => p.id)).toEqual([t.projectA.id])
+      expect((await t.request('GET', '/api/projects', {})).body).toHaveLength(2)
+      expect(
+        (await t.request('GET', `/api/projects/${t.projectB.id}`, { token: t.alice.token })).status,
+      ).toBe(403)
+      const apps = await t.request('GET', '/api/apps')
+      expect(apps.body.map((a: Tree) => [a.code, a.whitelisted])).toEqual([
+        ['esb_test', false],
+        ['esb_trusted', true],
+      ])
+      const carol = (await t.post('/api/users', { name: 'carol' }, undefined)).body
+      const joined = await t.post(`/api/projects/${t.projectA.id}/members`, { username: 'carol' })
+      expect(joined.body.members.map((m: Tree) => m.name)).toEqual(['alice', 'carol'])
+      const asCarol = { ...APP, bk_token: carol.token as string }
+      const path = `/apigw/get_tasks/${t.projectA.bk_biz_id}/`
+      expect((await t.gw('GET', path, {}, asCarol)).status).toBe(200)
+      const left = await t.request(
+        'DELETE',
+        `/api/projects/${t.projectA.id}/members/${carol.user.id}`,
+      )
+      expect(left.body.members.map((m: Tree) => m.name)).toEqual(['alice'])
+      expect((await t.gw('GET', path, {}, asCarol)).status).toBe(403)
+      expect(
+        (await t.request('DELETE', `/api/projects/${t.projectA.id}/members/${carol.user.id}`))
+          .status,
+      ).toBe(404)
+      expect(
+        (await t.post(`/api/projects/${t.projectA.id}/members`, { username: 'nobody' })).status,
+      ).toBe(404)
+    })
+
     it('answers 401 or 403 to wrong, missing or unlisted credentials', async () => {
       const path = `/apigw/get_tasks/${t.projectA.bk_biz_id}/`
       const cases: Array<[Record<string, string> | null, number, string]> = [
