@@ -138,6 +138,12 @@ function generateCases(document: {
           path,
           body: JSON.stringify({ ...base, unexpected_field: 1 }),
         })
+        cases.push({
+          name: `${verb} ${path} nested 5000 levels deep`,
+          method: verb,
+          path,
+          body: `{"${Object.keys(schema.properties ?? { data: {} })[0]}":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+        })
         for (const [key, property] of Object.entries(schema.properties ?? {})) {
           for (const value of wrongValues(property)) {
             cases.push({

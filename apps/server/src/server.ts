@@ -24,6 +24,7 @@ import { migrateServer } from './db/migrate.js'
 import type { ServerDatabase } from './db/schema.js'
 import { codeOf, ServerError } from './errors.js'
 import { type AppEnv, sendError, validationHook } from './http.js'
+import { limitJsonDepth } from './json-depth.js'
 import { LegacyEngine } from './legacy/adapter.js'
 import { registerLegacyRoutes } from './legacy/routes.js'
 import { PipelineRegistry } from './pipelines.js'
@@ -137,6 +138,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
         ),
     }),
   )
+  app.use(limitJsonDepth())
   registerTaskApi(app, options, { engine, legacy, pipelines, users, now })
   app.use(requireToken(users))
   registerSystemRoutes(app, {

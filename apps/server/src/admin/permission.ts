@@ -5,7 +5,7 @@ import { ServerError } from '../errors.js'
 
 /** What the engine admin permission function is asked about. */
 export interface AdminRequest {
-  /** The HTTP request (a copy: reading its body does not disturb the server). */
+  /** The HTTP request's method, URL and headers (without its body). */
   request: Request
   /** The authenticated caller. */
   user: User

@@ -116,7 +116,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, options: AdminRout
     let allowed: boolean
     try {
       allowed = await permission({
-        request: c.req.raw.clone(),
+        request: new Request(c.req.url, { method: c.req.method, headers: c.req.raw.headers }),
         user: c.get('user'),
         engineType,
         action,

@@ -1,0 +1,50 @@
+import type { MiddlewareHandler } from 'hono'
+import { ServerError } from './errors.js'
+import { type AppEnv, sendError } from './http.js'
+
+/** How deeply a JSON body may nest; deeper values would overflow the stack of recursive code. */
+export const MAX_JSON_DEPTH = 200
+
+/** The path of the first value nested deeper than `max` levels, or null (walked without recursion). */
+export function tooDeep(value: unknown, max: number = MAX_JSON_DEPTH): string | null {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [
+    { value, depth: 0, path: '' },
+  ]
+  while (stack.length > 0) {
+    const { value: current, depth, path } = stack.pop()!
+    if (typeof current !== 'object' || current === null) continue
+    if (depth >= max) return path || 'body'
+    for (const [key, item] of Object.entries(current)) {
+      stack.push({ value: item, depth: depth + 1, path: path ? `${path}.${key}` : key })
+    }
+  }
+  return null
+}
+
+/**
+ * Refuses (400) a JSON body nested deeper than `MAX_JSON_DEPTH`. The body is parsed once here and
+ * cached by Hono for the route's validator; a body that is not JSON is left to the validator.
+ */
+export function limitJsonDepth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const type = c.req.header('content-type') ?? ''
+    if (c.req.method === 'GET' || !/^application\/(?:[\w.+-]*\+)?json\b/i.test(type)) return next()
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch {
+      return next()
+    }
+    const path = tooDeep(body)
+    if (path !== null) {
+      const message = `nested deeper than ${MAX_JSON_DEPTH} levels`
+      return sendError(
+        c,
+        new ServerError('VALIDATION', `invalid ${path}: ${message}`, {
+          issues: [{ field: path, message }],
+        }),
+      )
+    }
+    return next()
+  }
+}
