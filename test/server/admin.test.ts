@@ -52,7 +52,14 @@ for (const database of DATABASES) {
           expectShape(paused)
           expect(paused.body).toMatchObject({ result: true, message: 'success', data: null })
           expect((await states(id))[id]!.state).toBe('SUSPENDED')
-          expect((await admin('task_resume', id)).status).toBe(200)
+          const resumed = await t.request(
+            'POST',
+            `/engine-admin/api/v1/${engineType}/task_resume/${id}`,
+            {
+              headers: { 'content-type': 'application/json' },
+            },
+          )
+          expect(resumed.status).toBe(200)
           expect((await states(id))[id]!.state).toBe('RUNNING')
           expect((await admin('task_revoke', id)).status).toBe(200)
           expect((await states(id))[id]!.state).toBe('REVOKED')

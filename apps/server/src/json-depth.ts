@@ -22,16 +22,23 @@ export function tooDeep(value: unknown, max: number = MAX_JSON_DEPTH): string | 
 }
 
 /**
- * Refuses (400) a JSON body nested deeper than `MAX_JSON_DEPTH`. The body is parsed once here and
- * cached by Hono for the route's validator; a body that is not JSON is left to the validator.
+ * Reads a JSON body once before the routes: an empty body counts as `{}` (so that actions without
+ * parameters need none), and a body nested deeper than `MAX_JSON_DEPTH` is refused (400). Hono
+ * caches the text for the route's validator, which answers a body that is not JSON.
  */
 export function limitJsonDepth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const type = c.req.header('content-type') ?? ''
     if (c.req.method === 'GET' || !/^application\/(?:[\w.+-]*\+)?json\b/i.test(type)) return next()
+    const text = await c.req.text()
+    if (text.trim() === '') {
+      // Hono keeps the body's promise per reader in bodyCache; the validator reads this one.
+      ;(c.req.bodyCache as Record<string, unknown>).text = Promise.resolve('{}')
+      return next()
+    }
     let body: unknown
     try {
-      body = await c.req.json()
+      body = JSON.parse(text)
     } catch {
       return next()
     }
