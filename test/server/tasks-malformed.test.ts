@@ -269,6 +269,44 @@ for (const database of DATABASES) {
           params: { name: 'bad constants', pipeline_tree: seed.pipeline_tree, constants },
         })
       }
+      // Values nested deeper than recursive code can follow, written as text.
+      const deep = `${'['.repeat(20_000)}"bottom"${']'.repeat(20_000)}`
+      const header = {
+        'X-Bkapi-Authorization': JSON.stringify({ ...APP, bk_token: t.alice.token }),
+      }
+      const seedText = JSON.stringify(seed.pipeline_tree)
+      for (const [path, text] of [
+        [
+          `/apigw/fast_create_task/${biz}/`,
+          `{"name":"deep","pipeline_tree":${seedText.replace('"value":"1"', `"value":${deep}`)}}`,
+        ],
+        [
+          `/apigw/fast_create_task/${biz}/`,
+          `{"name":"deep","pipeline_tree":{"activities":${deep}}}`,
+        ],
+        [
+          `/apigw/fast_create_task/${biz}/`,
+          `{"name":"deep","pipeline_tree":${seedText},"constants":{"bk_timing":${deep}}}`,
+        ],
+        [
+          `/apigw/node_callback/${waiting.id}/${biz}/`,
+          `{"node_id":"${waitingNode}","callback_data":${deep}}`,
+        ],
+        [
+          `/apigw/operate_node/${waiting.id}/${biz}/`,
+          `{"node_id":"${waitingNode}","action":"callback","data":${deep}}`,
+        ],
+      ] as const) {
+        expect(text).toContain(deep)
+        cases.push({
+          name: `deep ${path}`,
+          method: 'POST',
+          path,
+          params: text,
+          credentials: null,
+          headers: header,
+        })
+      }
       cases.push({
         name: 'fast_create_task project ids that differ',
         method: 'POST',
