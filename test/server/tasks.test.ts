@@ -300,6 +300,25 @@ for (const database of DATABASES) {
         app_code: APP.bk_app_code,
         operate_time: expect.stringMatching(/Z$/),
       })
+
+      const viaConsole = await t.request(
+        'GET',
+        `/api/projects/${t.projectA.id}/operations?task_id=${task.id}`,
+        { token: t.alice.token },
+      )
+      expect(viaConsole.status).toBe(200)
+      expect(viaConsole.body.count).toBe(5)
+      expect(viaConsole.body.data).toEqual(log.body.data)
+      const revoked = await t.request('GET', `/api/projects/${t.projectA.id}/tasks?state=REVOKED`, {
+        token: t.alice.token,
+      })
+      expect(revoked.body.data.map((x: Tree) => x.id)).toEqual([task.id])
+      for (const path of ['operations', 'tasks']) {
+        const denied = await t.request('GET', `/api/projects/${t.projectA.id}/${path}`, {
+          token: t.bob.token,
+        })
+        expect(denied.status).toBe(403)
+      }
     })
 
     it('lists tasks by category, creator, state and name, a page at a time', async () => {

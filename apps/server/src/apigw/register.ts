@@ -54,7 +54,7 @@ export function registerTaskApi(
   for (const path of ['/api/apps', '/api/apps/*', '/api/projects', '/api/projects/*']) {
     management.use(path, requireToken(deps.users))
   }
-  registerProjectRoutes(management, { apps, projects, users: deps.users })
+  registerProjectRoutes(management, { apps, projects, users: deps.users, service })
   app.route('/', management)
 
   const gateway = new OpenAPIHono<ApigwEnv>({ strict: false, defaultHook: validationHook as never })

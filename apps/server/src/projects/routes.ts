@@ -4,6 +4,9 @@ import type { AppStore } from '../apigw/apps.js'
 import type { UserStore } from '../auth/users.js'
 import { ServerError } from '../errors.js'
 import { type AppEnv, BEARER, errorSchema } from '../http.js'
+import { ENGINE_TYPES } from '../pipelines.js'
+import type { TaskService } from '../tasks/task-service.js'
+import { FLOW_TYPES, TASK_CATEGORIES } from '../tasks/task-store.js'
 import type { Project, ProjectStore } from './projects.js'
 
 const fail = (description: string) => ({
@@ -34,7 +37,7 @@ function requireAdmin(c: Context<AppEnv>, what: string): void {
   if (!c.get('user').isAdmin) throw new ServerError('FORBIDDEN', `only an admin may ${what}`)
 }
 
-function valid<T>(c: Context<AppEnv>, target: 'json' | 'param'): T {
+function valid<T>(c: Context<AppEnv>, target: 'json' | 'param' | 'query'): T {
   return (c.req as unknown as { valid(t: string): T }).valid(target)
 }
 
@@ -49,9 +52,9 @@ function projectJson(p: Project) {
  */
 export function registerProjectRoutes(
   app: OpenAPIHono<AppEnv>,
-  deps: { apps: AppStore; projects: ProjectStore; users: UserStore },
+  deps: { apps: AppStore; projects: ProjectStore; users: UserStore; service: TaskService },
 ): void {
-  const { apps, projects, users } = deps
+  const { apps, projects, users, service } = deps
   const route = (
     config: Parameters<typeof createRoute>[0],
     handler: (c: Context<AppEnv>) => Promise<Response>,
@@ -302,6 +305,82 @@ export function registerProjectRoutes(
         )
       }
       return c.json(await withMembers(project), 200)
+    },
+  )
+  const page = {
+    offset: z.coerce.number().int().min(0).max(1_000_000_000).optional(),
+    limit: z.coerce.number().int().min(1).max(200).optional(),
+  }
+  const list = z.object({
+    count: z.number().int(),
+    data: z.array(z.record(z.string(), z.unknown())),
+  })
+  route(
+    {
+      method: 'get',
+      path: '/api/projects/{id}/tasks',
+      summary: 'A page of the tasks of a project, newest first, filtered (admins and members)',
+      request: {
+        params: idParam,
+        query: z.object({
+          category: z.enum(TASK_CATEGORIES).optional(),
+          creator: z.string().min(1).max(128).optional(),
+          state: z.string().min(1).max(32).optional(),
+          name: z.string().min(1).max(128).optional(),
+          flow_type: z.enum(FLOW_TYPES).optional(),
+          engine_type: z.enum(ENGINE_TYPES).optional(),
+          ...page,
+        }),
+      },
+      responses: {
+        200: { description: 'The tasks', content: { 'application/json': { schema: list } } },
+        400: fail('A malformed id or filter'),
+        403: fail('Not a member'),
+        404: fail('No such project'),
+      },
+    },
+    async (c) => {
+      const project = await found(c)
+      await projects.assertAccess(project, c.get('user'))
+      const q = valid<Record<string, string | undefined> & { offset?: number; limit?: number }>(
+        c,
+        'query',
+      )
+      const { count, tasks } = await service.list(
+        project,
+        { ...q, offset: q.offset ?? 0, limit: q.limit ?? 100 },
+        new URL(c.req.url).origin,
+      )
+      return c.json({ count, data: tasks }, 200)
+    },
+  )
+  route(
+    {
+      method: 'get',
+      path: '/api/projects/{id}/operations',
+      summary: 'The operation log of a project or one of its tasks (admins and members)',
+      request: {
+        params: idParam,
+        query: z.object({ task_id: z.coerce.number().int().positive().optional(), ...page }),
+      },
+      responses: {
+        200: { description: 'The operations', content: { 'application/json': { schema: list } } },
+        400: fail('A malformed id'),
+        403: fail('Not a member'),
+        404: fail('No such project or task'),
+      },
+    },
+    async (c) => {
+      const project = await found(c)
+      await projects.assertAccess(project, c.get('user'))
+      const q = valid<{ task_id?: number; offset?: number; limit?: number }>(c, 'query')
+      if (q.task_id !== undefined) await service.task(project, q.task_id)
+      const { count, operations } = await service.operations(project, {
+        ...(q.task_id !== undefined ? { taskId: q.task_id } : {}),
+        offset: q.offset ?? 0,
+        limit: q.limit ?? 100,
+      })
+      return c.json({ count, data: operations }, 200)
     },
   )
 }
