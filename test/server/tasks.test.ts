@@ -343,6 +343,10 @@ for (const database of DATABASES) {
       ])
       expect((await list({ category: 'OpsTools' })).body.count).toBe(2)
       expect((await list({ name: 'DEPLOY' })).body.count).toBe(2)
+      expect((await list({ name: 'y w' })).body.data.map((x: Tree) => x.name)).toEqual([
+        'deploy web',
+      ])
+      expect((await list({ name: '%' })).body.count).toBe(0)
       expect((await list({ creator: 'bob' })).body.count).toBe(3)
       expect((await list({ creator: 'alice' })).body.count).toBe(0)
       const page = await list({ offset: 1, limit: 1 })

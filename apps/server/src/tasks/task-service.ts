@@ -8,7 +8,7 @@ import type { ActionResult, LegacyEngine } from '../legacy/adapter.js'
 import type { EngineType, PipelineRegistry } from '../pipelines.js'
 import type { Project } from '../projects/projects.js'
 import { overrideConstants } from './constants.js'
-import type { FlowType, Task, TaskCategory, TaskStore } from './task-store.js'
+import type { FlowType, Task, TaskCategory, TaskFilter, TaskInfo, TaskStore } from './task-store.js'
 
 /** Who calls: the user and the app. */
 export interface Caller {
@@ -438,12 +438,12 @@ export class TaskService {
     return rootEntry
   }
 
-  async #stateOf(task: Task): Promise<StateRecord | undefined> {
+  async #stateOf(task: TaskInfo): Promise<StateRecord | undefined> {
     return task.startedAt === null ? undefined : this.#engine.runtime.getState(task.pipelineId)
   }
 
   /** One task as lists show it. */
-  async summary(task: Task, baseUrl: string, names: Map<number, string>) {
+  async summary(task: TaskInfo, baseUrl: string, names: Map<number, string>) {
     const state = await this.#stateOf(task)
     return {
       id: task.id,
@@ -533,28 +533,36 @@ export class TaskService {
       if (!creator) return { count: 0, tasks: [] }
       creatorId = creator.id
     }
-    const tasks = await this.#tasks.list({
+    const where: TaskFilter = {
       projectId: project.id,
       ...(filter.category !== undefined ? { category: filter.category } : {}),
       ...(creatorId !== undefined ? { creatorId } : {}),
       ...(filter.name !== undefined ? { name: filter.name } : {}),
       ...(filter.flow_type !== undefined ? { flowType: filter.flow_type } : {}),
       ...(filter.engine_type !== undefined ? { engineType: filter.engine_type } : {}),
-    })
-    const names = await this.userNames()
-    if (filter.state === undefined) {
-      const page = tasks.slice(filter.offset, filter.offset + filter.limit)
+    }
+    if (filter.state !== undefined && filter.state !== CREATED) {
+      // The state lives with the engine: read it for each started task that passes the rest.
+      const started = await this.#tasks.pipelines({ ...where, started: true })
+      const states = await Promise.all(
+        started.map((t) => this.#engine.runtime.getState(t.pipelineId)),
+      )
+      const ids = started.filter((_, i) => states[i]?.name === filter.state).map((t) => t.id)
+      where.ids = ids.slice(filter.offset, filter.offset + filter.limit)
+      const names = await this.userNames()
+      const page = await this.#tasks.page(where, 0, filter.limit)
       return {
-        count: tasks.length,
+        count: ids.length,
         tasks: await Promise.all(page.map((t) => this.summary(t, baseUrl, names))),
       }
     }
-    const all = await Promise.all(tasks.map((t) => this.summary(t, baseUrl, names)))
-    const matching = all.filter((t) => t.state === filter.state)
-    return {
-      count: matching.length,
-      tasks: matching.slice(filter.offset, filter.offset + filter.limit),
-    }
+    if (filter.state === CREATED) where.started = false
+    const [count, page, names] = await Promise.all([
+      this.#tasks.count(where),
+      this.#tasks.page(where, filter.offset, filter.limit),
+      this.userNames(),
+    ])
+    return { count, tasks: await Promise.all(page.map((t) => this.summary(t, baseUrl, names))) }
   }
 
   /** The operation log of a project or of one task, oldest first. */
@@ -582,6 +590,6 @@ export class TaskService {
 }
 
 /** Where the console shows a task. */
-export function taskUrl(baseUrl: string, task: Task): string {
+export function taskUrl(baseUrl: string, task: TaskInfo): string {
   return `${baseUrl}/taskflow/execute/${task.projectId}/?instance_id=${task.id}`
 }

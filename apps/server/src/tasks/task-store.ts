@@ -1,5 +1,5 @@
 import type { PipelineTree } from '@culm/tree'
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { ServerDatabase, TaskTable } from '../db/schema.js'
 import type { EngineType } from '../pipelines.js'
 
@@ -37,17 +37,55 @@ export interface Task {
   startedAt: number | null
 }
 
-/** The filters of a task list; every one is optional. */
+/** A task without its tree, as lists read it. */
+export type TaskInfo = Omit<Task, 'tree'>
+
+/** The filters of a task list; all but the project are optional. */
 export interface TaskFilter {
   projectId: number
   category?: string
   creatorId?: number
+  /** Part of the name, in any case. */
   name?: string
   flowType?: string
   engineType?: string
+  /** Only tasks that have (true) or have not (false) started. */
+  started?: boolean
+  /** Only these tasks. */
+  ids?: number[]
 }
 
 type TaskRow = Omit<TaskTable, 'id'> & { id: number }
+
+function asInfo(row: Omit<TaskRow, 'pipeline_tree'>): TaskInfo {
+  return {
+    id: Number(row.id),
+    projectId: Number(row.project_id),
+    name: row.name,
+    description: row.description,
+    category: row.category as TaskCategory,
+    flowType: row.flow_type as FlowType,
+    engineType: row.engine_type as EngineType,
+    pipelineId: row.pipeline_id,
+    creatorId: Number(row.creator_id),
+    createdAt: Number(row.created_at),
+    startedAt: row.started_at === null ? null : Number(row.started_at),
+  }
+}
+
+const INFO_COLUMNS = [
+  'id',
+  'project_id',
+  'name',
+  'description',
+  'category',
+  'flow_type',
+  'engine_type',
+  'pipeline_id',
+  'creator_id',
+  'created_at',
+  'started_at',
+] as const
 
 function asTask(row: TaskRow): Task {
   return {
@@ -141,21 +179,51 @@ export class TaskStore {
       .execute()
   }
 
-  /** The tasks that pass `filter`, newest first. */
-  async list(filter: TaskFilter): Promise<Task[]> {
-    let query = this.#db
-      .selectFrom('culm_server_task')
-      .selectAll()
-      .where('project_id', '=', filter.projectId)
+  #filtered(filter: TaskFilter) {
+    let query = this.#db.selectFrom('culm_server_task').where('project_id', '=', filter.projectId)
     if (filter.category !== undefined) query = query.where('category', '=', filter.category)
     if (filter.creatorId !== undefined) query = query.where('creator_id', '=', filter.creatorId)
     if (filter.flowType !== undefined) query = query.where('flow_type', '=', filter.flowType)
     if (filter.engineType !== undefined) query = query.where('engine_type', '=', filter.engineType)
-    const rows = await query.orderBy('id', 'desc').execute()
-    const tasks = rows.map(asTask)
-    // Matched here rather than with LIKE, whose case rules differ between MySQL and SQLite.
-    const name = filter.name?.toLowerCase()
-    return name === undefined ? tasks : tasks.filter((t) => t.name.toLowerCase().includes(name))
+    if (filter.started !== undefined) {
+      query = query.where('started_at', filter.started ? 'is not' : 'is', null)
+    }
+    if (filter.ids !== undefined) {
+      query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1])
+    }
+    if (filter.name !== undefined) {
+      // lower() on both sides: LIKE and INSTR follow the collation, which differs by database.
+      query = query.where(sql<boolean>`instr(lower(name), ${filter.name.toLowerCase()}) > 0`)
+    }
+    return query
+  }
+
+  /** How many tasks pass `filter`. */
+  async count(filter: TaskFilter): Promise<number> {
+    const row = await this.#filtered(filter)
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow()
+    return Number(row.n)
+  }
+
+  /** A page of the tasks that pass `filter`, newest first, without their trees. */
+  async page(filter: TaskFilter, offset: number, limit: number): Promise<TaskInfo[]> {
+    const rows = await this.#filtered(filter)
+      .select(INFO_COLUMNS)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .offset(offset)
+      .execute()
+    return rows.map(asInfo)
+  }
+
+  /** Every task that passes `filter`, newest first: its id and pipeline only. */
+  async pipelines(filter: TaskFilter): Promise<Array<{ id: number; pipelineId: string }>> {
+    const rows = await this.#filtered(filter)
+      .select(['id', 'pipeline_id'])
+      .orderBy('id', 'desc')
+      .execute()
+    return rows.map((r) => ({ id: Number(r.id), pipelineId: r.pipeline_id }))
   }
 
   async log(entry: Omit<Operation, 'id'>): Promise<void> {
