@@ -438,6 +438,23 @@ for (const database of DATABASES) {
       expect(
         (await t.post(`/api/projects/${t.projectA.id}/members`, { username: 'nobody' })).status,
       ).toBe(404)
+      const log = await t.request('GET', `/api/projects/${t.projectA.id}/operations?limit=200`, {
+        token: t.alice.token,
+      })
+      const changes = log.body.data
+        .filter((o: Tree) => o.task_id === null)
+        .map((o: Tree) => [
+          o.operation,
+          o.operator,
+          o.app_code,
+          o.detail.username ?? o.detail.user_id,
+        ])
+      expect(changes).toEqual([
+        ['project_create', 'admin', '', undefined],
+        ['member_add', 'admin', '', 'alice'],
+        ['member_add', 'admin', '', 'carol'],
+        ['member_remove', 'admin', '', carol.user.id],
+      ])
     })
 
     it('answers 401 or 403 to wrong, missing or unlisted credentials', async () => {

@@ -188,7 +188,9 @@ export function registerProjectRoutes(
     async (c) => {
       requireAdmin(c, 'create projects')
       const body = valid<{ name: string; description?: string; bk_biz_id: number }>(c, 'json')
-      return c.json(projectJson(await projects.create(body)), 201)
+      const project = await projects.create(body)
+      await service.logProjectChange(c.get('user'), project, 'project_create', body)
+      return c.json(projectJson(project), 201)
     },
   )
   const found = async (c: Context<AppEnv>): Promise<Project> => {
@@ -270,7 +272,12 @@ export function registerProjectRoutes(
       if (!user) {
         throw new ServerError('NOT_FOUND', `user ${body.user_id ?? body.username} does not exist`)
       }
-      await projects.addMember(project.id, user.id)
+      if (await projects.addMember(project.id, user.id)) {
+        await service.logProjectChange(c.get('user'), project, 'member_add', {
+          user_id: user.id,
+          username: user.name,
+        })
+      }
       return c.json(await withMembers(project), 200)
     },
   )
@@ -304,6 +311,7 @@ export function registerProjectRoutes(
           `user ${userId} is not a member of project ${project.id}`,
         )
       }
+      await service.logProjectChange(c.get('user'), project, 'member_remove', { user_id: userId })
       return c.json(await withMembers(project), 200)
     },
   )

@@ -147,6 +147,25 @@ export class TaskService {
     })
   }
 
+  /** Records a change made to a project itself (no app: through the bearer-token API). */
+  logProjectChange(
+    user: User,
+    project: Project,
+    operation: 'project_create' | 'member_add' | 'member_remove',
+    detail: unknown,
+  ): Promise<void> {
+    return this.#tasks.log({
+      projectId: project.id,
+      taskId: null,
+      nodeId: null,
+      userId: user.id,
+      appCode: '',
+      operation,
+      detail,
+      createdAt: this.#now(),
+    })
+  }
+
   /** `fast_create_task`: validates the tree, gives it new ids, sets constants, stores the task. */
   async create(
     project: Project,
