@@ -19,4 +19,10 @@ describe('readConfig', () => {
     expect(() => readConfig({ PORT: 'eighty' })).toThrow(/port must be an integer/)
     expect(() => readConfig({ CULM_ADMIN_PREFIX: 'ops' })).toThrow(/must start with \//)
   })
+
+  it('runs 8 engine steps at once unless CULM_ENGINE_CONCURRENCY says otherwise', () => {
+    expect(readConfig({}).concurrency).toBe(8)
+    expect(readConfig({ CULM_ENGINE_CONCURRENCY: '2' }).concurrency).toBe(2)
+    expect(() => readConfig({ CULM_ENGINE_CONCURRENCY: '0' })).toThrow(/positive integer/)
+  })
 })

@@ -18,6 +18,8 @@ export interface ServerConfig {
   pluginConfig: string | undefined
   /** The largest request body accepted, in bytes. */
   bodyLimit: number
+  /** How many engine steps run at once (`CULM_ENGINE_CONCURRENCY`). */
+  concurrency: number
   logLevel: string
 }
 
@@ -45,6 +47,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) {
     throw new ServerError('CONFIGURATION', `CULM_BODY_LIMIT must be a positive number of bytes`)
   }
+  const concurrency = Number(env.CULM_ENGINE_CONCURRENCY ?? 8)
+  if (!Number.isInteger(concurrency) || concurrency <= 0) {
+    throw new ServerError('CONFIGURATION', 'CULM_ENGINE_CONCURRENCY must be a positive integer')
+  }
   return {
     databaseUrl: env.CULM_DATABASE_URL || DEFAULT_DATABASE_URL,
     host: env.CULM_HOST || '127.0.0.1',
@@ -55,6 +61,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     plugins: env.CULM_PLUGINS || undefined,
     pluginConfig: env.CULM_PLUGIN_CONFIG || undefined,
     bodyLimit,
+    concurrency,
     logLevel: env.CULM_LOG_LEVEL || 'info',
   }
 }

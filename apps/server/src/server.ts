@@ -47,7 +47,7 @@ export interface ServerOptions {
   adminPermission?: AdminPermission | string
   /** The largest request body accepted, in bytes (10 MiB). */
   bodyLimit?: number
-  /** How many engine steps run at once (16). */
+  /** How many engine steps run at once (8). */
   concurrency?: number
   logger?: Logger
 }
@@ -84,7 +84,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
 
   const dispatcher = new InlineDispatcher({
     clock,
-    concurrency: options.concurrency ?? 16,
+    concurrency: options.concurrency ?? 8,
     onError: (error, task) => logger.error({ err: error, task }, 'engine step failed'),
   })
   const engine = createEngine({

@@ -40,6 +40,7 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
       adminPrefix: config.adminPrefix,
       ...(permission ? { adminPermission: permission } : {}),
       bodyLimit: config.bodyLimit,
+      concurrency: config.concurrency,
       logger,
     })
     const adminToken = await ensureAdmin(server.users, config.adminToken)
