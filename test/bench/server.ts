@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { createScratchDatabase } from '@culm/store/testing'
 import { replaceIds } from '@culm/tree'
@@ -59,6 +60,31 @@ function printResult(name: string, result: autocannon.Result): void {
   })
 }
 
+/** Waits (polling, at most a minute) until every started pipeline has FINISHED, so that the next run reads an idle engine. */
+async function waitFinished(
+  server: ServerProcess,
+  headers: Record<string, string>,
+  ids: string[],
+): Promise<{ ms: number; finished: boolean }> {
+  const started = performance.now()
+  let pending = [...ids]
+  while (pending.length > 0 && performance.now() - started < 60_000) {
+    const still: string[] = []
+    for (const id of pending) {
+      const answer = await fetch(`${server.url}/api/bamboo/get_pipeline_states`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ root_id: id }),
+      })
+      const body = (await answer.json()) as { data: Record<string, { state: string }> }
+      if (body.data[id]?.state !== 'FINISHED') still.push(id)
+    }
+    pending = still
+    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return { ms: performance.now() - started, finished: pending.length === 0 }
+}
+
 /** Runs the load runs and prints requests per second and latencies. */
 export async function benchServer(): Promise<void> {
   console.log(
@@ -90,6 +116,12 @@ export async function benchServer(): Promise<void> {
       ],
     })
     printResult('run_pipeline (3 nodes)', runs)
+    const drained = await waitFinished(server, headers, started)
+    report('  engine catching up after the run', {
+      ms: drained.ms,
+      finished: drained.finished ? 'all' : 'not all',
+      pipelines: started.length,
+    })
 
     let next = 0
     const reads = await autocannon({
@@ -135,14 +167,6 @@ export async function benchServer(): Promise<void> {
       ],
     })
     printResult('run_pipeline + get_pipeline_states in turn', mixed)
-
-    const check = await fetch(`${server.url}/api/bamboo/get_pipeline_states`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ root_id: started[0] }),
-    })
-    const states = (await check.json()) as { data: Record<string, { state: string }> }
-    report('first pipeline started', { state: states.data[started[0]!]?.state ?? 'missing' })
   } finally {
     server?.child.kill('SIGTERM')
     await server?.exit
