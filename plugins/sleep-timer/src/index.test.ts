@@ -7,7 +7,7 @@ describe('sleep_timer', () => {
     const executed = await runComponent(sleepTimer, { inputs: { bk_timing: 3 } })
     expect(executed).toMatchObject({ success: true, outputs: { bk_timing: 3 } })
     const polls = []
-    for (let times = 0; times < 3; times++) {
+    for (let times = 0; times <= 3; times++) {
       polls.push(
         await runComponent(sleepTimer, {
           phase: 'schedule',
@@ -18,6 +18,7 @@ describe('sleep_timer', () => {
       )
     }
     expect(polls.map((p) => [p.finished, p.pollAfterSeconds])).toEqual([
+      [false, 1],
       [false, 1],
       [false, 1],
       [true, 1],

@@ -9,8 +9,8 @@ interface Outputs {
 }
 
 /**
- * Waits `bk_timing` seconds without blocking: it polls once a second and finishes on the poll
- * that completes the time, so the engine's clock (and a paused pipeline) governs the wait.
+ * Waits `bk_timing` seconds without blocking: it polls at once, then once a second, and finishes
+ * on the poll that completes the time, so the engine's clock (and a paused pipeline) governs the wait.
  */
 export const sleepTimer = defineComponent<Inputs, Outputs>({
   code: 'sleep_timer',
@@ -43,6 +43,8 @@ export const sleepTimer = defineComponent<Inputs, Outputs>({
     return true
   },
   schedule(ctx) {
-    if (ctx.scheduleTimes + 1 >= Number(ctx.data.bk_timing)) ctx.finish()
+    // The first poll comes right after execute, then one a second: the poll that has seen
+    // bk_timing earlier ones is bk_timing seconds in.
+    if (ctx.scheduleTimes >= Number(ctx.data.bk_timing)) ctx.finish()
   },
 })

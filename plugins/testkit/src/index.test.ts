@@ -70,17 +70,17 @@ describe('the test kit', () => {
     expect(zero.success).toBe(false)
   })
 
-  it('sleep_timer polls once a second until bk_timing polls have run, and refuses a bad timing', async () => {
+  it('sleep_timer polls at once, then once a second until bk_timing seconds have passed, and refuses a bad timing', async () => {
     const early = await registry.run(
       ref('sleep_timer'),
       'schedule',
-      call({ bk_timing: 3 }, { scheduleTimes: 1 }),
+      call({ bk_timing: 3 }, { scheduleTimes: 2 }),
     )
     expect(early).toMatchObject({ finished: false, pollAfterSeconds: 1 })
     const done = await registry.run(
       ref('sleep_timer'),
       'schedule',
-      call({ bk_timing: 3 }, { scheduleTimes: 2 }),
+      call({ bk_timing: 3 }, { scheduleTimes: 3 }),
     )
     expect(done.finished).toBe(true)
     const bad = await registry.run(ref('sleep_timer'), 'execute', call({ bk_timing: 'soon' }))

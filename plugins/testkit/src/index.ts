@@ -136,7 +136,8 @@ export const sleepTimer: Component = {
   },
   schedule(data, _parent, _callback, controls) {
     const timing = Number(data.getInput('bk_timing'))
-    if (controls.scheduleTimes + 1 >= timing) controls.finishSchedule()
+    // The first poll comes right after execute, then one a second (the clock's seconds).
+    if (controls.scheduleTimes >= timing) controls.finishSchedule()
   },
 }
 
