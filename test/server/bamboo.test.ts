@@ -302,6 +302,11 @@ for (const database of DATABASES) {
       })
       expect(wrong.status).toBe(401)
       expect((await t.post('/api/users', { name: 'x' }, userToken)).status).toBe(403)
+      const twice = await Promise.all([
+        t.post('/api/users', { name: `twin-${database}` }),
+        t.post('/api/users', { name: `twin-${database}` }),
+      ])
+      expect(twice.map((a) => a.status).sort()).toEqual([201, 409])
     })
   })
 }

@@ -84,14 +84,20 @@ export class UserStore {
         issues: [{ field: 'name', message: `user ${name} already exists` }],
       })
     }
-    const inserted = await this.#db
-      .insertInto('culm_server_user')
-      .values({ name, is_admin: isAdmin ? 1 : 0, created_at: this.#now() })
-      .executeTakeFirstOrThrow()
-    const user = await this.getByName(name)
-    if (!user || inserted.numInsertedOrUpdatedRows === 0n) {
-      throw new ServerError('INTERNAL', `user ${name} was not created`)
+    try {
+      await this.#db
+        .insertInto('culm_server_user')
+        .values({ name, is_admin: isAdmin ? 1 : 0, created_at: this.#now() })
+        .execute()
+    } catch (error) {
+      // Two requests creating the same name at once: the unique index lets one through.
+      if (await this.getByName(name)) {
+        throw new ServerError('CONFLICT', `user ${name} already exists`, { cause: error })
+      }
+      throw error
     }
+    const user = await this.getByName(name)
+    if (!user) throw new ServerError('INTERNAL', `user ${name} was not created`)
     return { user, token: await this.addToken(user.id, token) }
   }
 
