@@ -3,23 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { StoreError } from './errors.js'
 import { KyselyRuntime } from './kysely-runtime.js'
 import type { OpenedRuntime } from './open-runtime.js'
-import { DATABASES, openTestStore, stateRecord, tempFolder, uniqueId } from './test-databases.js'
-
-const processRecord = (id: string, overrides: Partial<ProcessRecord> = {}): ProcessRecord => ({
-  id,
-  rootPipelineId: 'root',
-  parentId: null,
-  destinationId: null,
-  currentNodeId: 'start',
-  pipelineStack: ['root'],
-  asleep: false,
-  suspended: false,
-  suspendedBy: null,
-  dead: false,
-  ackNum: 0,
-  needAck: 0,
-  ...overrides,
-})
+import {
+  DATABASES,
+  openTestStore,
+  processRecord,
+  stateRecord,
+  tempFolder,
+  uniqueId,
+} from './test-databases.js'
 
 const scheduleRecord = (overrides: Partial<ScheduleRecord> & { id: string }): ScheduleRecord => ({
   type: 'callback',

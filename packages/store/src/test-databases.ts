@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { StateRecord } from '@culm/engine'
+import type { ProcessRecord, StateRecord } from '@culm/engine'
 import { inject } from 'vitest'
 import { type OpenedRuntime, openRuntime } from './open-runtime.js'
 
@@ -46,6 +46,25 @@ export function stateRecord(overrides: Partial<StateRecord> & { nodeId: string }
     createdTime: 1_700_000_000_000,
     startedTime: 1_700_000_000_500,
     archivedTime: null,
+    ...overrides,
+  }
+}
+
+/** A process record with sensible defaults. */
+export function processRecord(id: string, overrides: Partial<ProcessRecord> = {}): ProcessRecord {
+  return {
+    id,
+    rootPipelineId: 'root',
+    parentId: null,
+    destinationId: null,
+    currentNodeId: 'start',
+    pipelineStack: ['root'],
+    asleep: false,
+    suspended: false,
+    suspendedBy: null,
+    dead: false,
+    ackNum: 0,
+    needAck: 0,
     ...overrides,
   }
 }

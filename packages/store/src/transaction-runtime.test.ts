@@ -1,10 +1,17 @@
-import type { ProcessRecord, Runtime, ScheduleRecord } from '@culm/engine'
+import type { Runtime, ScheduleRecord } from '@culm/engine'
 import type { KyselyPlugin, RootOperationNode } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { StoreError } from './errors.js'
 import { KyselyRuntime } from './kysely-runtime.js'
 import type { OpenedRuntime } from './open-runtime.js'
-import { DATABASES, openTestStore, stateRecord, tempFolder, uniqueId } from './test-databases.js'
+import {
+  DATABASES,
+  openTestStore,
+  processRecord,
+  stateRecord,
+  tempFolder,
+  uniqueId,
+} from './test-databases.js'
 
 /** Counts the statements a Kysely instance sends, by kind. */
 class StatementCounter implements KyselyPlugin {
@@ -27,22 +34,6 @@ class StatementCounter implements KyselyPlugin {
     this.counts = { select: 0, insert: 0, update: 0, other: 0 }
   }
 }
-
-const processRecord = (id: string, overrides: Partial<ProcessRecord> = {}): ProcessRecord => ({
-  id,
-  rootPipelineId: 'root',
-  parentId: null,
-  destinationId: null,
-  currentNodeId: 'start',
-  pipelineStack: ['root'],
-  asleep: false,
-  suspended: false,
-  suspendedBy: null,
-  dead: false,
-  ackNum: 0,
-  needAck: 0,
-  ...overrides,
-})
 
 const scheduleRecord = (id: string, nodeId: string): ScheduleRecord => ({
   id,
