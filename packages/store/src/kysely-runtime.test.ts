@@ -261,12 +261,12 @@ for (const database of DATABASES) {
         errorIgnorable: false,
       })
       await runtime.createNodes([node(a), node(b)])
-      await runtime.setData(a, { inputs: { x: 1 }, outputs: {} })
+      await runtime.setData(a, { inputs: { x: { needRender: false, value: 1 } }, outputs: {} })
       const state = stateRecord({ nodeId: a, retry: 2, skip: true })
       await runtime.createState(state)
       expect(await runtime.getNodeWithData(a)).toEqual({
         node: node(a),
-        data: { inputs: { x: 1 }, outputs: {} },
+        data: { inputs: { x: { needRender: false, value: 1 } }, outputs: {} },
         state,
       })
       expect(await runtime.getNodeWithData(b)).toEqual({

@@ -1,4 +1,4 @@
-import type { Runtime, ScheduleRecord } from '@culm/engine'
+import type { DataRecord, Runtime, ScheduleRecord } from '@culm/engine'
 import type { KyselyPlugin, RootOperationNode } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { StoreError } from './errors.js'
@@ -69,7 +69,9 @@ for (const database of DATABASES) {
       const processId = uniqueId('p')
       const nodes = [uniqueId('a'), uniqueId('b'), uniqueId('c'), uniqueId('d')]
       await runtime.createProcesses([processRecord(processId)])
-      await runtime.setDataBatch(nodes.map((id) => [id, { inputs: { id }, outputs: {} }]))
+      await runtime.setDataBatch(
+        nodes.map((id) => [id, { inputs: { id: { needRender: false, value: id } }, outputs: {} }]),
+      )
       counter.reset()
       await runtime.transaction(async (tx) => {
         for (const nodeId of nodes) {
@@ -77,7 +79,9 @@ for (const database of DATABASES) {
           await tx.updateProcess(processId, { currentNodeId: nodeId })
           expect(await tx.getState(nodeId)).toBeUndefined()
           expect(await tx.createState(stateRecord({ nodeId }))).toBe(true)
-          expect((await tx.getData(nodeId))?.inputs).toEqual({ id: nodeId })
+          expect((await tx.getData(nodeId))?.inputs).toEqual({
+            id: { needRender: false, value: nodeId },
+          })
           await tx.createSchedule(scheduleRecord(`s-${nodeId}`, nodeId))
           expect(await tx.lockSchedule(`s-${nodeId}`)).toBe(true)
           expect(await tx.lockSchedule(`s-${nodeId}`)).toBe(false)
