@@ -1,4 +1,4 @@
-import type { DataRecord, Runtime, ScheduleRecord } from '@culm/engine'
+import type { Runtime, ScheduleRecord } from '@culm/engine'
 import type { KyselyPlugin, RootOperationNode } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { StoreError } from './errors.js'
