@@ -51,6 +51,30 @@ function assignDefined<T extends object>(target: T, patch: Partial<T>): void {
   }
 }
 
+/** What `map` holds for `id` (null: known to be missing), read through `load` the first time. */
+async function readThrough<T>(
+  map: Map<string, T | null>,
+  id: string,
+  load: () => Promise<T | undefined>,
+): Promise<T | null> {
+  let value = map.get(id)
+  if (value === undefined) {
+    value = (await load()) ?? null
+    map.set(id, value)
+  }
+  return value
+}
+
+/** Adds a patch to the one buffered for `id`, keeping only defined fields. */
+function mergePatch<T extends object>(patches: Map<string, T>, id: string, patch: T): void {
+  let pending = patches.get(id)
+  if (!pending) {
+    pending = {} as T
+    patches.set(id, pending)
+  }
+  assignDefined(pending, patch)
+}
+
 const copyState = (state: StateRecord): StateRecord => ({ ...state })
 const copyProcess = (process: ProcessRecord): ProcessRecord => ({
   ...process,
@@ -121,12 +145,7 @@ export class TransactionRuntime implements Runtime {
   }
 
   async getPipeline(id: string): Promise<PipelineRecord | undefined> {
-    let pipeline = this.#pipelines.get(id)
-    if (pipeline === undefined) {
-      pipeline = (await this.#base.getPipeline(id)) ?? null
-      this.#pipelines.set(id, pipeline)
-    }
-    return pipeline ?? undefined
+    return (await readThrough(this.#pipelines, id, () => this.#base.getPipeline(id))) ?? undefined
   }
 
   // ---- processes ----
@@ -157,13 +176,7 @@ export class TransactionRuntime implements Runtime {
     const process = this.#processes.get(id)
     if (process) assignDefined(process, patch)
     if (this.#newProcesses.has(id)) return
-    const pending = this.#processPatches.get(id)
-    if (pending) assignDefined(pending, patch)
-    else {
-      const copy: ProcessPatch = {}
-      assignDefined(copy, patch)
-      this.#processPatches.set(id, copy)
-    }
+    mergePatch(this.#processPatches, id, patch)
   }
 
   async findProcesses(where: Partial<Omit<ProcessRecord, 'pipelineStack'>>) {
@@ -184,11 +197,7 @@ export class TransactionRuntime implements Runtime {
   // ---- states ----
 
   async getState(nodeId: string): Promise<StateRecord | undefined> {
-    let state = this.#states.get(nodeId)
-    if (state === undefined) {
-      state = (await this.#base.getState(nodeId)) ?? null
-      this.#states.set(nodeId, state)
-    }
+    const state = await this.#cachedState(nodeId)
     return state ? copyState(state) : undefined
   }
 
@@ -267,13 +276,8 @@ export class TransactionRuntime implements Runtime {
     return true
   }
 
-  async #cachedState(nodeId: string): Promise<StateRecord | null> {
-    let state = this.#states.get(nodeId)
-    if (state === undefined) {
-      state = (await this.#base.getState(nodeId)) ?? null
-      this.#states.set(nodeId, state)
-    }
-    return state
+  #cachedState(nodeId: string): Promise<StateRecord | null> {
+    return readThrough(this.#states, nodeId, () => this.#base.getState(nodeId))
   }
 
   // ---- nodes ----
@@ -318,12 +322,7 @@ export class TransactionRuntime implements Runtime {
   }
 
   async getData(nodeId: string): Promise<DataRecord | undefined> {
-    let data = this.#data.get(nodeId)
-    if (data === undefined) {
-      data = (await this.#base.getData(nodeId)) ?? null
-      this.#data.set(nodeId, data)
-    }
-    return data ?? undefined
+    return (await readThrough(this.#data, nodeId, () => this.#base.getData(nodeId))) ?? undefined
   }
 
   async setExecutionData(nodeId: string, data: ExecutionDataRecord): Promise<void> {
@@ -332,12 +331,8 @@ export class TransactionRuntime implements Runtime {
   }
 
   async getExecutionData(nodeId: string): Promise<ExecutionDataRecord | undefined> {
-    let data = this.#executionData.get(nodeId)
-    if (data === undefined) {
-      data = (await this.#base.getExecutionData(nodeId)) ?? null
-      this.#executionData.set(nodeId, data)
-    }
-    return data ?? undefined
+    const load = () => this.#base.getExecutionData(nodeId)
+    return (await readThrough(this.#executionData, nodeId, load)) ?? undefined
   }
 
   // ---- context ----
@@ -393,13 +388,7 @@ export class TransactionRuntime implements Runtime {
     const schedule = this.#schedules.get(id)
     if (schedule) assignDefined(schedule, patch)
     if (this.#newSchedules.has(id)) return
-    const pending = this.#schedulePatches.get(id)
-    if (pending) assignDefined(pending, patch)
-    else {
-      const copy: SchedulePatch = {}
-      assignDefined(copy, patch)
-      this.#schedulePatches.set(id, copy)
-    }
+    mergePatch(this.#schedulePatches, id, patch)
   }
 
   async lockSchedule(id: string): Promise<boolean> {
