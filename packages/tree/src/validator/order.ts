@@ -5,6 +5,8 @@ export interface Order {
   reachable: Set<string>
   /** Longest path length from the start event, ignoring flows that close a loop. */
   distance: Map<string, number>
+  /** Flows that close a loop (back edges of the walk); none means the reachable part has no cycle. */
+  loopFlows: number
 }
 
 /**
@@ -48,13 +50,15 @@ export function orderFromStart(graph: Graph): Order {
     const id = postOrder[i]!
     const from = distance.get(id)
     if (from === undefined) continue
-    const node = graph.nodes.get(id)!
-    for (const [index, target] of node.targets.entries()) {
-      if (backEdges.has(`${id}\u0000${index}`)) continue
+    const targets = graph.nodes.get(id)!.targets
+    for (let index = 0; index < targets.length; index++) {
+      // Most trees have no loop: their flows are never looked up as back edges.
+      if (backEdges.size > 0 && backEdges.has(`${id}\u0000${index}`)) continue
+      const target = targets[index]!
       if ((distance.get(target) ?? -1) < from + 1) distance.set(target, from + 1)
     }
   }
-  return { reachable: new Set(postOrder), distance }
+  return { reachable: new Set(postOrder), distance, loopFlows: backEdges.size }
 }
 
 /**

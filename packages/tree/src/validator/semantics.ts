@@ -1,4 +1,4 @@
-import type { Graph } from '../graph.js'
+import { type Graph, recordValues } from '../graph.js'
 import { templateReferences, valueReferences } from '../template-refs.js'
 import type { ConditionalGateway, PipelineTree } from '../types.js'
 import type { ProblemList } from './problems.js'
@@ -20,7 +20,7 @@ export function declaredKeys(tree: PipelineTree): Set<string> {
   const keys = new Set<string>()
   for (const key of Object.keys(tree.data?.inputs ?? {})) keys.add(bare(key))
   for (const key of Object.keys(tree.constants ?? {})) keys.add(bare(key))
-  for (const activity of Object.values(tree.activities)) {
+  for (const activity of recordValues(tree.activities)) {
     if (activity.type === 'ServiceActivity' && activity.loop_config?.enable) {
       keys.add(bare(activity.loop_config.outputs_key ?? 'outputs'))
     }
@@ -95,7 +95,7 @@ export function checkComponents(
   components: ComponentLookup,
   problems: ProblemList,
 ): void {
-  for (const activity of Object.values(tree.activities)) {
+  for (const activity of recordValues(tree.activities)) {
     if (activity.type !== 'ServiceActivity') continue
     const { code, version } = activity.component
     if (!components.has(code, version)) {
@@ -142,7 +142,7 @@ export function checkReferences(
     report(valueReferences(constant.value), `constant ${key}`, {})
   }
 
-  for (const activity of Object.values(tree.activities)) {
+  for (const activity of recordValues(tree.activities)) {
     if (activity.type === 'SubProcess') {
       for (const [key, param] of Object.entries(activity.params ?? {})) {
         const value = isVariable(param) ? (param.type === 'plain' ? undefined : param.value) : param
@@ -165,7 +165,7 @@ export function checkReferences(
     }
   }
 
-  for (const gateway of Object.values(tree.gateways ?? {})) {
+  for (const gateway of recordValues(tree.gateways ?? {})) {
     if (gateway.type !== 'ExclusiveGateway' && gateway.type !== 'ConditionalParallelGateway')
       continue
     for (const [flowId, condition] of Object.entries(gateway.conditions ?? {})) {

@@ -1,4 +1,4 @@
-import { flowList, treeNodes } from '../graph.js'
+import { flowList, recordValues, treeNodes } from '../graph.js'
 import type { FlowRefs, PipelineTree } from '../types.js'
 import type { ProblemList } from './problems.js'
 
@@ -17,7 +17,8 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
     ['flows', tree.flows],
   ] as const
   for (const [section, record] of sections) {
-    for (const [key, item] of Object.entries(record)) {
+    for (const key of Object.keys(record)) {
+      const item = record[key]!
       if (key !== item.id) {
         problems.add(
           'TreeInvalidException',
@@ -97,7 +98,8 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
     }
   }
 
-  for (const [flowId, flow] of Object.entries(tree.flows)) {
+  for (const flowId of Object.keys(tree.flows)) {
+    const flow = tree.flows[flowId]!
     const source = byId.get(flow.source)
     const target = byId.get(flow.target)
     if (!source) {
@@ -132,7 +134,7 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
     }
   }
 
-  for (const activity of Object.values(tree.activities)) {
+  for (const activity of recordValues(tree.activities)) {
     if (activity.type !== 'SubProcess') continue
     const innerId = activity.pipeline.id
     if (innerId !== undefined && innerId !== activity.id) {
@@ -171,7 +173,7 @@ export function checkUniqueIds(tree: PipelineTree, problems: ProblemList): void 
     for (const key of Object.keys(current.gateways ?? {}))
       use(key, `${where}gateways.${key}`, false)
     for (const key of Object.keys(current.flows)) use(key, `${where}flows.${key}`, true)
-    for (const activity of Object.values(current.activities)) {
+    for (const activity of recordValues(current.activities)) {
       if (activity.type === 'SubProcess') {
         visit(activity.pipeline, `${where}activities.${activity.id}.pipeline.`)
       }

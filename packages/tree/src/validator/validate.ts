@@ -1,5 +1,5 @@
 import type { Problem } from '../errors.js'
-import { buildGraph, type Graph } from '../graph.js'
+import { buildGraph, type Graph, recordValues } from '../graph.js'
 import { pipelineTreeSchema } from '../schema.js'
 import type { ConditionalGateway, ParallelGatewayNode, PipelineTree } from '../types.js'
 import { isWellFormed } from '../well-formed.js'
@@ -120,9 +120,11 @@ export function runValidation(
  */
 function ownedCopy(tree: PipelineTree): PipelineTree {
   const gateways: PipelineTree['gateways'] = {}
-  for (const [id, gateway] of Object.entries(tree.gateways ?? {})) gateways[id] = { ...gateway }
+  const source = tree.gateways ?? {}
+  for (const id of Object.keys(source)) gateways[id] = { ...source[id]! }
   const activities: PipelineTree['activities'] = {}
-  for (const [id, activity] of Object.entries(tree.activities)) {
+  for (const id of Object.keys(tree.activities)) {
+    const activity = tree.activities[id]!
     activities[id] =
       activity.type === 'SubProcess'
         ? { ...activity, pipeline: ownedCopy(activity.pipeline) }
@@ -144,7 +146,7 @@ export function validatePipeline(
   context: ValidationContext,
   extraKeys: readonly string[],
 ): PipelineCheck {
-  for (const activity of Object.values(tree.activities)) {
+  for (const activity of recordValues(tree.activities)) {
     if (activity.type !== 'SubProcess') continue
     const paramKeys = Object.keys(activity.params ?? {}).map((key) =>
       key.startsWith('${') && key.endsWith('}') ? key.slice(2, -1) : key,
@@ -186,7 +188,9 @@ export function validatePipeline(
   }
 
   let acyclic = true
-  if (!context.options.cycleTolerate) {
+  // A walk from the start that meets no loop flow proves the reachable nodes acyclic.
+  const mayLoop = order.loopFlows > 0 || order.reachable.size < graph.nodes.size
+  if (!context.options.cycleTolerate && mayLoop) {
     for (const cycle of findCycles(graph)) {
       acyclic = false
       problems.add(
