@@ -1,6 +1,4 @@
 import { performance } from 'node:perf_hooks'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 
 /**
  * The pipeline shapes the engine benchmark runs on Culm and on bpmn-engine, and the async timing
@@ -109,11 +107,16 @@ export interface RunResult {
   transitions: number
 }
 
-/** The median run of a shape (by wall time) and the best time. */
+/** The runs of a shape: the median and best run, and the mean over all of them. */
 export interface ShapeMeasurement {
   runs: number
   medianMs: number
   minMs: number
+  /**
+   * Total time of the timed runs over their number. The runs go back to back, so this is the
+   * sustained figure: every garbage collection a run leaves behind is paid by a later one.
+   */
+  meanMs: number
   /** Submit time of the median run, when the side reports it. */
   submitMs: number | undefined
   /** Untimed preparation of the median run, when the side reports it. */
@@ -121,20 +124,16 @@ export interface ShapeMeasurement {
   transitions: number
 }
 
-/** A full garbage collection (`--expose-gc` switched on at run time when node was not started with it). */
-const collectGarbage: () => void = (() => {
-  const exposed = (globalThis as { gc?: () => void }).gc
-  if (exposed) return exposed
-  setFlagsFromString('--expose-gc')
-  return runInNewContext('gc') as () => void
-})()
-
 /**
  * Runs a shape `warmup` times unmeasured (and for at least `minWarmupMs`: a small shape takes a
- * dozen runs before its code is hot), then `runs` times, and reports the median run. Each run
- * is `prepare` (trees, engines, parsing: untimed), a full garbage collection, so that no run pays
- * for the garbage of the one before (or of the other engine), and `timed`, which returns the time
- * of its own timed section.
+ * dozen runs before its code is hot), then `runs` times back to back, and reports the median
+ * run and the mean. Each run is `prepare` (trees, engines, parsing: untimed), then `timed`, which
+ * returns the time of its own timed section.
+ *
+ * No garbage collection is forced between runs, on purpose: a forced full collection frees the
+ * hidden classes of the run before, which throws away the optimised code built on them and makes
+ * every run compile it again, a cost a long-running engine never pays. Garbage a run leaves is
+ * collected during the runs that follow, and the mean includes it.
  */
 export async function measureRuns<T>(
   prepare: () => T | Promise<T>,
@@ -143,22 +142,20 @@ export async function measureRuns<T>(
   warmup: number,
   minWarmupMs = 0,
 ): Promise<ShapeMeasurement> {
-  const once = async (): Promise<RunResult> => {
-    const prepared = await prepare()
-    collectGarbage()
-    return timed(prepared)
-  }
+  const once = async (): Promise<RunResult> => timed(await prepare())
   const warming = performance.now()
   const warm = (i: number): boolean => i < warmup || performance.now() - warming < minWarmupMs
   for (let i = 0; warm(i); i++) await once()
   const results: RunResult[] = []
   for (let i = 0; i < runs; i++) results.push(await once())
+  const meanMs = results.reduce((sum, result) => sum + result.ms, 0) / results.length
   results.sort((a, b) => a.ms - b.ms)
   const median = results[Math.floor(results.length / 2)]!
   return {
     runs,
     medianMs: median.ms,
     minMs: results[0]!.ms,
+    meanMs,
     submitMs: median.submitMs,
     loadMs: median.loadMs,
     transitions: median.transitions,
