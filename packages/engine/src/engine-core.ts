@@ -123,6 +123,8 @@ export class Core implements StepHandler {
         )
         continue
       }
+      // Committed: the held component results of this step are written down, drop them.
+      for (const key of keys) this.#held.delete(key)
       for (const action of after) await action()
       return result
     }
@@ -159,9 +161,6 @@ export class Core implements StepHandler {
       if (this.#held.size > 10_000) this.#held.clear()
       this.#held.set(key, result)
     }
-    after.push(() => {
-      this.#held.delete(key)
-    })
     return result
   }
 

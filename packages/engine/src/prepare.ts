@@ -5,6 +5,7 @@ import {
   flowList,
   type NodeOutputVariable,
   type PipelineTree,
+  recordValues,
   type ServiceActivityNode as ServiceActivity,
   type SubProcessNode as SubProcess,
   type Variable,
@@ -84,6 +85,33 @@ function contextOf(
   return context
 }
 
+/** The node record of one node of `pipeline`, its outgoing flows resolved to their targets. */
+function nodeRecord(
+  pipeline: PipelineTree,
+  pipelineId: string,
+  rootPipelineId: string,
+  source: { id: string; type: string; name?: string | undefined },
+  outgoing: string | string[],
+): NodeRecord {
+  const flowIds = flowList(outgoing)
+  const targets = new Array<NodeRecord['targets'][number]>(flowIds.length)
+  for (let i = 0; i < flowIds.length; i++) {
+    const flowId = flowIds[i]!
+    targets[i] = { flowId, targetId: pipeline.flows[flowId]?.target ?? '' }
+  }
+  return {
+    id: source.id,
+    type: source.type,
+    name: source.name ?? '',
+    pipelineId,
+    rootPipelineId,
+    targets,
+    canSkip: true,
+    canRetry: true,
+    errorIgnorable: false,
+  }
+}
+
 /**
  * Compiles a validated engine-format tree (with its subprocess trees) into the node definitions,
  * configured data and initial contexts the engine runs from.
@@ -96,25 +124,10 @@ export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}):
       depth === 0 ? (options.rootPipelineContext ?? {}) : (options.subprocessContext ?? {})
     prepared.contexts.push([pipelineId, contextOf(pipeline, presets)])
     const outputs = outputMaps(pipeline)
-    const targetsOf = (outgoing: string | string[]) =>
-      flowList(outgoing).map((flowId) => ({
-        flowId,
-        targetId: pipeline.flows[flowId]?.target ?? '',
-      }))
     const makeNode = (
       source: { id: string; type: string; name?: string | undefined },
       outgoing: string | string[],
-    ): NodeRecord => ({
-      id: source.id,
-      type: source.type,
-      name: source.name ?? '',
-      pipelineId,
-      rootPipelineId: rootId,
-      targets: targetsOf(outgoing),
-      canSkip: true,
-      canRetry: true,
-      errorIgnorable: false,
-    })
+    ): NodeRecord => nodeRecord(pipeline, pipelineId, rootId, source, outgoing)
 
     const start = pipeline.start_event
     const startNode = makeNode(start, start.outgoing)
@@ -127,7 +140,7 @@ export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}):
     endNode.pipelineOutputs = pipeline.data?.outputs ?? []
     prepared.nodes.push(endNode)
 
-    for (const activity of Object.values(pipeline.activities)) {
+    for (const activity of recordValues(pipeline.activities)) {
       if (activity.type === 'SubProcess') {
         const sub = activity as SubProcess
         const subNode = makeNode(sub, sub.outgoing)
@@ -173,7 +186,7 @@ export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}):
       prepared.data.push([act.id, { inputs, outputs: outputs.get(act.id) ?? {} }])
     }
 
-    for (const gateway of Object.values(pipeline.gateways)) {
+    for (const gateway of recordValues(pipeline.gateways)) {
       const node = makeNode(gateway, gateway.outgoing)
       if (gateway.type === 'ExclusiveGateway' || gateway.type === 'ConditionalParallelGateway') {
         const conditional = gateway as ConditionalGateway

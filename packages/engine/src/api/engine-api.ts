@@ -35,8 +35,8 @@ function executableEndTypes(tree: unknown, components: ComponentRunner): string[
       found.push(type)
     }
     if (typeof activities === 'object' && activities !== null) {
-      for (const activity of Object.values(activities))
-        visit((activity as { pipeline?: unknown }).pipeline)
+      const record = activities as Record<string, { pipeline?: unknown }>
+      for (const key of Object.keys(record)) visit(record[key]?.pipeline)
     }
   }
   visit(tree)
