@@ -16,6 +16,7 @@ import type {
 } from '@culm/engine'
 import { type IsolationLevel, type Kysely, MysqlAdapter, type Selectable, sql } from 'kysely'
 import { StoreError } from './errors.js'
+import { NodeDetails } from './internal/node-details.js'
 import {
   callbackRow,
   columnValue,
@@ -110,6 +111,8 @@ export class KyselyRuntime implements Runtime {
   readonly flavor: SqlFlavor
   #db: Kysely<StoreDatabase>
   #options: KyselyRuntimeOptions
+  /** Node definitions its transactions have read or written (they never change). */
+  #details = new NodeDetails()
 
   constructor(db: Kysely<StoreDatabase>, options: KyselyRuntimeOptions = {}) {
     this.#db = db
@@ -132,7 +135,7 @@ export class KyselyRuntime implements Runtime {
         if (this.#options.isolationLevel)
           builder = builder.setIsolationLevel(this.#options.isolationLevel)
         return await builder.execute(async (trx) => {
-          const tx = new TransactionRuntime(new KyselyRuntime(trx, this.#options))
+          const tx = new TransactionRuntime(new KyselyRuntime(trx, this.#options), this.#details)
           const result = await fn(tx)
           await tx.flush()
           return result
@@ -378,11 +381,19 @@ export class KyselyRuntime implements Runtime {
    * before it runs a node. Data and state are left out when the node does not exist.
    */
   async getNodeWithData(id: string): Promise<NodeWithData | undefined> {
-    const row = await this.#db
+    return (await this.getNodesWithData([id])).get(id)
+  }
+
+  /** `getNodeWithData` for many nodes in one query; ids of no node are not in the answer. */
+  async getNodesWithData(ids: string[]): Promise<Map<string, NodeWithData>> {
+    const found = new Map<string, NodeWithData>()
+    if (ids.length === 0) return found
+    const rows = await this.#db
       .selectFrom('culm_nodes as n')
       .leftJoin('culm_data as d', 'd.node_id', 'n.id')
       .leftJoin('culm_states as s', 's.node_id', 'n.id')
       .select([
+        'n.id',
         'n.detail',
         'd.inputs as data_inputs',
         'd.outputs as data_outputs',
@@ -401,19 +412,21 @@ export class KyselyRuntime implements Runtime {
         's.archived_time',
         's.seq',
       ])
-      .where('n.id', '=', id)
-      .executeTakeFirst()
-    if (!row) return undefined
-    const { detail, data_inputs, data_outputs, node_id, ...state } = row
-    return {
-      node: fromJson<NodeRecord>(detail),
-      data:
-        data_inputs === null || data_outputs === null
-          ? undefined
-          : { inputs: fromJson(data_inputs), outputs: fromJson(data_outputs) },
-      state:
-        node_id === null ? undefined : toState({ ...state, node_id } as Selectable<StatesTable>),
+      .where('n.id', 'in', ids)
+      .execute()
+    for (const row of rows) {
+      const { id, detail, data_inputs, data_outputs, node_id, ...state } = row
+      found.set(id, {
+        node: fromJson<NodeRecord>(detail),
+        data:
+          data_inputs === null || data_outputs === null
+            ? undefined
+            : { inputs: fromJson(data_inputs), outputs: fromJson(data_outputs) },
+        state:
+          node_id === null ? undefined : toState({ ...state, node_id } as Selectable<StatesTable>),
+      })
     }
+    return found
   }
 
   async findNodeIds(ids: string[]): Promise<string[]> {

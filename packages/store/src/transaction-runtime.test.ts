@@ -1,4 +1,4 @@
-import type { Runtime, ScheduleRecord } from '@culm/engine'
+import type { NodeRecord, Runtime, ScheduleRecord } from '@culm/engine'
 import type { KyselyPlugin, RootOperationNode } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { StoreError } from './errors.js'
@@ -35,9 +35,13 @@ class StatementCounter implements KyselyPlugin {
   }
 }
 
-const scheduleRecord = (id: string, nodeId: string): ScheduleRecord => ({
+const scheduleRecord = (
+  id: string,
+  nodeId: string,
+  type: ScheduleRecord['type'] = 'callback',
+): ScheduleRecord => ({
   id,
-  type: 'poll',
+  type,
   processId: 'p',
   nodeId,
   version: 'v1',
@@ -47,6 +51,20 @@ const scheduleRecord = (id: string, nodeId: string): ScheduleRecord => ({
   times: 0,
   dueAt: null,
 })
+
+/** Node definitions of a sequence: each node's one target is the next id. */
+const chainOf = (ids: string[]): NodeRecord[] =>
+  ids.map((id, i) => ({
+    id,
+    type: 'ServiceActivity',
+    name: '',
+    pipelineId: 'root',
+    rootPipelineId: 'root',
+    targets: ids[i + 1] ? [{ flowId: `f-${id}`, targetId: ids[i + 1]! }] : [],
+    canSkip: true,
+    canRetry: true,
+    errorIgnorable: false,
+  }))
 
 for (const database of DATABASES) {
   describe(`a transaction of KyselyRuntime on ${database}`, () => {
@@ -112,6 +130,50 @@ for (const database of DATABASES) {
         })
         expect((await runtime.getExecutionData(nodeId))?.outputs).toEqual({ done: nodeId })
       }
+    })
+
+    it('does not write a poll it created and finished, and writes one that is still due', async () => {
+      const [done, due, waiting] = [uniqueId('done'), uniqueId('due'), uniqueId('waiting')]
+      await runtime.transaction(async (tx) => {
+        await tx.createSchedule(scheduleRecord(`s-${done}`, done, 'poll'))
+        await tx.updateSchedule(`s-${done}`, { finished: true, times: 1 })
+        await tx.createSchedule(scheduleRecord(`s-${due}`, due, 'poll'))
+        await tx.updateSchedule(`s-${due}`, { times: 1, dueAt: 1_700_000_001_000 })
+        await tx.createSchedule(scheduleRecord(`s-${waiting}`, waiting, 'callback'))
+        await tx.updateSchedule(`s-${waiting}`, { finished: true })
+      })
+      expect(await runtime.getSchedule(`s-${done}`)).toBeUndefined()
+      expect(await runtime.findSchedule(done, 'v1')).toBeUndefined()
+      expect(await runtime.getSchedule(`s-${due}`)).toMatchObject({ finished: false, times: 1 })
+      expect(await runtime.getSchedule(`s-${waiting}`)).toMatchObject({ finished: true })
+    })
+
+    it('reads the states and data of the nodes that follow a node in the same query', async () => {
+      const ids = [uniqueId('n1'), uniqueId('n2'), uniqueId('n3'), uniqueId('n4')]
+      const chain = chainOf(ids)
+      // Written through a transaction, so the runtime knows the definitions (they never change).
+      await runtime.transaction(async (tx) => {
+        await tx.createNodes(chain)
+        await tx.setDataBatch(ids.map((id) => [id, { inputs: {}, outputs: { [id]: [id] } }]))
+      })
+      await runtime.createState(stateRecord({ nodeId: ids[2]!, name: 'FINISHED' }))
+
+      counter.reset()
+      const seen = await runtime.transaction(async (tx) =>
+        Promise.all(
+          ids.map(async (id) => ({
+            state: (await tx.getState(id))?.name ?? null,
+            data: (await tx.getData(id))?.outputs,
+          })),
+        ),
+      )
+      expect(seen).toEqual([
+        { state: null, data: { [ids[0]!]: [ids[0]!] } },
+        { state: null, data: { [ids[1]!]: [ids[1]!] } },
+        { state: 'FINISHED', data: { [ids[2]!]: [ids[2]!] } },
+        { state: null, data: { [ids[3]!]: [ids[3]!] } },
+      ])
+      expect(counter.counts.select).toBe(1)
     })
 
     it('answers its own writes before they are written, and writes them before a search', async () => {
@@ -205,6 +267,22 @@ describe('a transaction of KyselyRuntime on mysql, with another writer', () => {
     expect(first.runtime.isInterruption(error)).toBe(true)
     expect((await first.runtime.getState(nodeId))?.name).toBe('FAILED')
     expect((await first.runtime.getProcess(processId))?.currentNodeId).toBe('start')
+  })
+
+  it('fails its commit with CONFLICT when a state it read ahead of its node changed meanwhile', async () => {
+    const ids = [uniqueId('n1'), uniqueId('n2'), uniqueId('n3')]
+    await first.runtime.transaction(async (tx) => tx.createNodes(chainOf(ids)))
+    await first.runtime.createState(stateRecord({ nodeId: ids[2]!, name: 'FINISHED' }))
+    const attempt = first.runtime.transaction(async (tx) => {
+      // Reading the first node reads the states of the ones after it too.
+      expect(await tx.getState(ids[0]!)).toBeUndefined()
+      // Another worker changes the third node's state, then this transaction reaches it.
+      expect(await second.runtime.updateState(ids[2]!, 'v1', { name: 'RUNNING' })).toBe(true)
+      expect((await tx.getState(ids[2]!))?.name).toBe('FINISHED')
+      expect(await tx.updateState(ids[2]!, 'v1', { name: 'FAILED' }, 'FINISHED')).toBe(true)
+    })
+    await expect(attempt).rejects.toMatchObject({ code: 'CONFLICT' })
+    expect((await first.runtime.getState(ids[2]!))?.name).toBe('RUNNING')
   })
 
   it('checks a guard against the database, not against what it read before', async () => {

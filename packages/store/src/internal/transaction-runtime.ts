@@ -17,6 +17,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { StoreError } from '../errors.js'
 import type { NodeWithData } from '../kysely-runtime.js'
 import type { StoreDatabase } from '../schema.js'
+import type { NodeDetails } from './node-details.js'
 import { statePatch } from './rows.js'
 
 /**
@@ -25,7 +26,7 @@ import { statePatch } from './rows.js'
  */
 export interface TransactionBase extends Runtime {
   readonly db: Kysely<StoreDatabase>
-  getNodeWithData(id: string): Promise<NodeWithData | undefined>
+  getNodesWithData(ids: string[]): Promise<Map<string, NodeWithData>>
   lockProcess(id: string): Promise<ProcessRecord | undefined>
   insertStates(states: StateRecord[]): Promise<void>
   setExecutionDataBatch(entries: Array<[string, ExecutionDataRecord]>): Promise<void>
@@ -44,6 +45,8 @@ interface PendingStateUpdate {
 }
 
 const STATE_UPDATE_BATCH = 100
+/** Nodes after the one a step needs whose states and data the same query reads. */
+const PREFETCH_NODES = 32
 
 function assignDefined<T extends object>(target: T, patch: Partial<T>): void {
   for (const [key, value] of Object.entries(patch)) {
@@ -86,6 +89,11 @@ const copyProcess = (process: ProcessRecord): ProcessRecord => ({
  * transaction has read and buffers what it writes, so that a group of engine steps reads each
  * record once and sends its writes as a few batched statements when it commits.
  *
+ * A node is read with its state and data, and with those of up to `PREFETCH_NODES` nodes that
+ * follow it (as far as the definitions known to the runtime tell): a chain of steps then reads
+ * its nodes in one query. Those states are as fresh as any other read of the transaction; a
+ * change committed by someone else after the read fails the commit like any stale state.
+ *
  * What stays exact:
  * - a process read in the transaction is held (`lockProcess`: a locking read on MySQL), so a
  *   second worker handed the same process waits; the states its nodes get are then inserted at
@@ -100,6 +108,7 @@ const copyProcess = (process: ProcessRecord): ProcessRecord => ({
  */
 export class TransactionRuntime implements Runtime {
   #base: TransactionBase
+  #details: NodeDetails
 
   #pipelines = new Map<string, PipelineRecord | null>()
   #nodes = new Map<string, NodeRecord | null>()
@@ -109,6 +118,8 @@ export class TransactionRuntime implements Runtime {
   #executionData = new Map<string, ExecutionDataRecord | null>()
   #contexts = new Map<string, Record<string, ContextValue>>()
   #schedules = new Map<string, ScheduleRecord | null>()
+  /** The node read under way, if any. */
+  #nodeRead: Promise<void> | undefined
 
   #newPipelines = new Map<string, PipelineRecord>()
   #newNodes = new Map<string, NodeRecord>()
@@ -125,8 +136,9 @@ export class TransactionRuntime implements Runtime {
   #schedulePatches = new Map<string, SchedulePatch>()
   #histories: Array<Omit<HistoryRecord, 'id'>> = []
 
-  constructor(base: TransactionBase) {
+  constructor(base: TransactionBase, details: NodeDetails) {
     this.#base = base
+    this.#details = details
   }
 
   transaction<T>(fn: (tx: Runtime) => Promise<T>): Promise<T> {
@@ -185,9 +197,10 @@ export class TransactionRuntime implements Runtime {
   }
 
   async addAck(id: string): Promise<number> {
-    // An atomic increment of one column: only a buffered write of that column comes first.
-    if (this.#newProcesses.has(id) || this.#processPatches.get(id)?.ackNum !== undefined)
-      await this.flush()
+    // The increment holds the parent's row until the commit, and every branch of a fork ends
+    // with one: the buffered writes go out first, so that the row is held for as short a time
+    // as possible (the rest of the step is a read of the parent and the commit).
+    await this.flush()
     const acks = await this.#base.addAck(id)
     const process = this.#processes.get(id)
     if (process) process.ackNum = acks
@@ -276,7 +289,8 @@ export class TransactionRuntime implements Runtime {
     return true
   }
 
-  #cachedState(nodeId: string): Promise<StateRecord | null> {
+  async #cachedState(nodeId: string): Promise<StateRecord | null> {
+    if (!this.#states.has(nodeId) && this.#details.has(nodeId)) await this.#readNodes(nodeId)
     return readThrough(this.#states, nodeId, () => this.#base.getState(nodeId))
   }
 
@@ -290,18 +304,37 @@ export class TransactionRuntime implements Runtime {
   }
 
   async getNode(id: string): Promise<NodeRecord | undefined> {
-    let node = this.#nodes.get(id)
-    if (node === undefined) {
-      // A step reads a node's definition, then its state and data: one query for the three.
-      const found = await this.#base.getNodeWithData(id)
-      node = found?.node ?? null
-      this.#nodes.set(id, node)
-      if (found) {
-        if (!this.#states.has(id)) this.#states.set(id, found.state ?? null)
-        if (!this.#data.has(id)) this.#data.set(id, found.data ?? null)
-      }
+    if (!this.#nodes.has(id)) await this.#readNodes(id)
+    return this.#nodes.get(id) ?? undefined
+  }
+
+  /**
+   * Reads a node's definition, state and data, and those of the nodes that follow it, in one
+   * query. What this transaction already holds (read or written) is kept.
+   */
+  async #readNodes(id: string): Promise<void> {
+    // Reads made at once (a step may ask for a node and its state together) share one query.
+    while (this.#nodeRead) await this.#nodeRead
+    if (this.#nodes.has(id)) return
+    this.#nodeRead = this.#queryNodes(id)
+    try {
+      await this.#nodeRead
+    } finally {
+      this.#nodeRead = undefined
     }
-    return node ?? undefined
+  }
+
+  async #queryNodes(id: string): Promise<void> {
+    const known = (nodeId: string) => this.#states.has(nodeId) && this.#data.has(nodeId)
+    const ids = [id, ...this.#details.following(id, PREFETCH_NODES, known)]
+    const found = await this.#base.getNodesWithData(ids)
+    for (const [nodeId, { node, state, data }] of found) {
+      this.#details.remember(node)
+      if (!this.#nodes.has(nodeId)) this.#nodes.set(nodeId, node)
+      if (!this.#states.has(nodeId)) this.#states.set(nodeId, state ?? null)
+      if (!this.#data.has(nodeId)) this.#data.set(nodeId, data ?? null)
+    }
+    if (!this.#nodes.has(id)) this.#nodes.set(id, null)
   }
 
   async findNodeIds(ids: string[]): Promise<string[]> {
@@ -322,6 +355,7 @@ export class TransactionRuntime implements Runtime {
   }
 
   async getData(nodeId: string): Promise<DataRecord | undefined> {
+    if (!this.#data.has(nodeId) && this.#details.has(nodeId)) await this.#readNodes(nodeId)
     return (await readThrough(this.#data, nodeId, () => this.#base.getData(nodeId))) ?? undefined
   }
 
@@ -448,6 +482,7 @@ export class TransactionRuntime implements Runtime {
       const nodes = [...this.#newNodes.values()]
       this.#newNodes.clear()
       await base.createNodes(nodes)
+      for (const node of nodes) this.#details.remember(node)
     }
     if (this.#newProcesses.size > 0) {
       const processes = [...this.#newProcesses].map((id) => this.#processes.get(id)!)
@@ -493,9 +528,13 @@ export class TransactionRuntime implements Runtime {
         await base.upsertContext(pipelineId, Object.fromEntries(values))
     }
     if (this.#newSchedules.size > 0) {
-      const schedules = [...this.#newSchedules].map((id) => this.#schedules.get(id)!)
+      // A poll that was created and finished in this transaction has nothing left to tell: the
+      // node's state and execution data hold its outcome, and nobody else ever saw it.
+      const schedules = [...this.#newSchedules]
+        .map((id) => this.#schedules.get(id)!)
+        .filter((schedule) => !(schedule.type === 'poll' && schedule.finished))
       this.#newSchedules.clear()
-      await base.createSchedules(schedules)
+      if (schedules.length > 0) await base.createSchedules(schedules)
     }
     if (this.#schedulePatches.size > 0) {
       const patches = [...this.#schedulePatches]
