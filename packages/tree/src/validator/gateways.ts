@@ -80,17 +80,23 @@ export function matchGateways(
   const endId = graph.endId
   const converged = new Map<string, string[]>()
   const blockNodes = new Map<string, Set<string>>()
+  /** The blocks each node was matched in, so that a look-up does not walk every block. */
+  const blocksOf = new Map<string, string[]>()
+  const addToBlock = (blockStart: string, id: string): void => {
+    const block = blockNodes.get(blockStart)!
+    if (block.has(id)) return
+    block.add(id)
+    const blocks = blocksOf.get(id)
+    if (blocks) blocks.push(blockStart)
+    else blocksOf.set(id, [blockStart])
+  }
 
   const notInParallel = (stack: GatewayInfo[], startFrom?: string): boolean => {
     const from = startFrom === undefined ? 0 : stack.findIndex((g) => g.id === startFrom)
     return !stack.slice(Math.max(from, 0)).some((g) => PARALLEL_TYPES.has(g.type))
   }
-  const matchedInOtherBlock = (id: string | null, blockStart: string): boolean => {
-    for (const [start, nodes] of blockNodes) {
-      if (start !== blockStart && id !== null && nodes.has(id)) return true
-    }
-    return false
-  }
+  const matchedInOtherBlock = (id: string | null, blockStart: string): boolean =>
+    id !== null && (blocksOf.get(id)?.some((start) => start !== blockStart) ?? false)
   const canShare = (gatewayId: string, convergeId: string): boolean => {
     if (!PARALLEL_TYPES.has(gateways.get(gatewayId)!.type)) return true
     return !(converged.get(convergeId) ?? []).some(
@@ -110,14 +116,13 @@ export function matchGateways(
     const targets = current.targets
     stack.push(current)
     const onStack = new Set(stack.map((g) => g.id))
-    const block = blockNodes.get(blockStart)!
 
     for (let i = 0; i < targets.length; i++) {
       if (matchedInOtherBlock(targets[i]!, blockStart)) {
         targets[i] = null
         continue
       }
-      if (targets[i] !== null) block.add(targets[i]!)
+      if (targets[i] !== null) addToBlock(blockStart, targets[i]!)
       let hops = 0
       while (targets[i] !== null && gateways.has(targets[i]!) && targets[i] !== current.id) {
         const inner = targets[i]!
@@ -223,7 +228,7 @@ export function matchGateways(
       list.push(id)
       converged.set(convergeId, list)
     }
-    block.add(id)
+    addToBlock(blockStart, id)
     return { converge: convergeId, shared }
   }
 
