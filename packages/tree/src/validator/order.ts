@@ -13,52 +13,70 @@ export interface Order {
  * Walks the graph from the start event without recursion (trees of 10,000 nodes and more), finds
  * the flows that close a loop (back edges of the walk) and measures every reachable node's longest
  * distance from the start along the remaining flows, which is how the Python engine orders gateways.
+ * The walk works on node positions (`Graph.list`), not ids.
  */
 export function orderFromStart(graph: Graph): Order {
   const WHITE = 0
   const GREY = 1
   const BLACK = 2
-  const color = new Map<string, number>()
-  const postOrder: string[] = []
-  const backEdges = new Set<string>()
-  const stack: Array<{ id: string; next: number }> = [{ id: graph.startId, next: 0 }]
-  color.set(graph.startId, GREY)
+  const list = graph.list
+  const color = new Uint8Array(list.length)
+  const postOrder: number[] = []
+  /** Back edges, as `node position * FLOW_SLOTS + flow index`; most trees have none. */
+  const backEdges = new Set<number>()
+  const slots = list.reduce((most, node) => Math.max(most, node.targetIndexes.length), 1)
+  const start = graph.nodes.get(graph.startId)
+  if (!start) return { reachable: new Set(), distance: new Map(), loopFlows: 0 }
 
-  while (stack.length > 0) {
-    const frame = stack[stack.length - 1]!
-    const node = graph.nodes.get(frame.id)
-    const targets = node?.targets ?? []
-    if (frame.next < targets.length) {
-      const index = frame.next++
+  // The walk's stack: a node's position and the index of its next flow to follow.
+  const stackNode: number[] = [start.index]
+  const stackNext: number[] = [0]
+  color[start.index] = GREY
+  while (stackNode.length > 0) {
+    const top = stackNode.length - 1
+    const at = stackNode[top]!
+    const targets = list[at]!.targetIndexes
+    const index = stackNext[top]!
+    if (index < targets.length) {
+      stackNext[top] = index + 1
       const target = targets[index]!
-      if (!graph.nodes.has(target)) continue
-      const state = color.get(target) ?? WHITE
-      if (state === GREY) backEdges.add(`${frame.id}\u0000${index}`)
-      else if (state === WHITE) {
-        color.set(target, GREY)
-        stack.push({ id: target, next: 0 })
+      if (target < 0) continue
+      if (color[target] === GREY) backEdges.add(at * slots + index)
+      else if (color[target] === WHITE) {
+        color[target] = GREY
+        stackNode.push(target)
+        stackNext.push(0)
       }
       continue
     }
-    color.set(frame.id, BLACK)
-    postOrder.push(frame.id)
-    stack.pop()
+    color[at] = BLACK
+    postOrder.push(at)
+    stackNode.pop()
+    stackNext.pop()
   }
 
-  const distance = new Map<string, number>([[graph.startId, 0]])
+  const longest = new Int32Array(list.length).fill(-1)
+  longest[start.index] = 0
   for (let i = postOrder.length - 1; i >= 0; i--) {
-    const id = postOrder[i]!
-    const from = distance.get(id)
-    if (from === undefined) continue
-    const targets = graph.nodes.get(id)!.targets
+    const at = postOrder[i]!
+    const from = longest[at]!
+    if (from < 0) continue
+    const targets = list[at]!.targetIndexes
     for (let index = 0; index < targets.length; index++) {
-      // Most trees have no loop: their flows are never looked up as back edges.
-      if (backEdges.size > 0 && backEdges.has(`${id}\u0000${index}`)) continue
       const target = targets[index]!
-      if ((distance.get(target) ?? -1) < from + 1) distance.set(target, from + 1)
+      if (target < 0 || (backEdges.size > 0 && backEdges.has(at * slots + index))) continue
+      if (longest[target]! < from + 1) longest[target] = from + 1
     }
   }
-  return { reachable: new Set(postOrder), distance, loopFlows: backEdges.size }
+
+  const reachable = new Set<string>()
+  const distance = new Map<string, number>()
+  for (const at of postOrder) {
+    const id = list[at]!.id
+    reachable.add(id)
+    if (longest[at]! >= 0) distance.set(id, longest[at]!)
+  }
+  return { reachable, distance, loopFlows: backEdges.size }
 }
 
 /**

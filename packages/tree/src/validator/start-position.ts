@@ -18,10 +18,10 @@ export function allowedStartNodeIds(tree: unknown, options: ValidateOptions = {}
   const { result, root } = runValidation(tree, options)
   if (!result.valid || !root.graph || !root.streams) throw new TreeInvalidError(result.problems)
   const allowed = [root.graph.startId]
-  for (const [id, streams] of root.streams) {
-    const node = root.graph.nodes.get(id)!
+  for (const node of root.graph.list) {
+    const streams = root.streams[node.index]!
     if (STARTABLE_TYPES.has(node.type) && streams.size === 1 && streams.has('main'))
-      allowed.push(id)
+      allowed.push(node.id)
   }
   return allowed
 }

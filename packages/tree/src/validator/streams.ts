@@ -7,24 +7,29 @@ const MAIN = 'main'
 /**
  * Stream validation: the main line and each branch of a parallel or conditional-parallel gateway
  * carry their own stream; a node reached by two streams (from two branches, or from a branch and
- * the main line) can never run correctly. Needs the converge matches of `matchGateways`.
+ * the main line) can never run correctly. Needs the converge matches of `matchGateways`. Answers
+ * each node's streams, by the node's position in `graph.list`.
  */
 export function checkStreams(
   graph: Graph,
   matches: ReadonlyMap<string, string>,
   reachable: ReadonlySet<string>,
   problems: ProblemList,
-): Map<string, Set<string>> {
-  const streams = new Map<string, Set<string>>()
-  for (const id of graph.nodes.keys()) streams.set(id, new Set())
-  streams.get(graph.startId)!.add(MAIN)
-  streams.get(graph.endId)!.add(MAIN)
+): Array<Set<string>> {
+  const list = graph.list
+  const streams = list.map(() => new Set<string>())
+  const startIndex = graph.nodes.get(graph.startId)!.index
+  streams[startIndex]!.add(MAIN)
+  streams[graph.nodes.get(graph.endId)!.index]!.add(MAIN)
 
-  const parallelOfConverge = new Map<string, Set<string>>()
-  for (const node of graph.nodes.values()) {
+  /** The branch streams of each parallel gateway, by the position of its converge gateway. */
+  const parallelOfConverge = new Map<number, Set<string>>()
+  for (const node of list) {
+    if (!PARALLEL_TYPES.has(node.type)) continue
     const convergeId = matches.get(node.id)
-    if (PARALLEL_TYPES.has(node.type) && convergeId) {
-      parallelOfConverge.set(convergeId, new Set(node.targets.map((_, i) => `${node.id}_${i}`)))
+    const converge = convergeId === undefined ? undefined : graph.nodes.get(convergeId)
+    if (converge) {
+      parallelOfConverge.set(converge.index, new Set(node.targets.map((_, i) => `${node.id}_${i}`)))
     }
   }
 
@@ -38,18 +43,22 @@ export function checkStreams(
   }
 
   const flow = (where: GraphNode): void => {
-    const own = streams.get(where.id)!
+    const own = streams[where.index]!
     const parallel = PARALLEL_TYPES.has(where.type)
-    const convergeId = matches.get(where.id)
+    // Only gateways have matches.
+    const convergeId = where.category === 'gateway' ? matches.get(where.id) : undefined
     if (parallel && convergeId) {
-      const converge = streams.get(convergeId)!
+      const converge = streams[graph.nodes.get(convergeId)!.index]!
       for (const stream of own) converge.add(stream)
       if (converge.size > 1 && own.size === 1) conflict(convergeId)
     }
-    for (const [i, targetId] of where.targets.entries()) {
-      const target = streams.get(targetId)
-      if (!target) continue
-      const branchStreams = parallelOfConverge.get(targetId)
+    const targets = where.targetIndexes
+    for (let i = 0; i < targets.length; i++) {
+      const at = targets[i]!
+      if (at < 0) continue
+      const target = streams[at]!
+      const targetId = list[at]!.id
+      const branchStreams = parallelOfConverge.get(at)
       const joinsItsConverge =
         branchStreams !== undefined && (isSubset(own, branchStreams) || convergeId === targetId)
       if (!joinsItsConverge) {
@@ -60,19 +69,21 @@ export function checkStreams(
     }
   }
 
-  const visited = new Set<string>()
-  const queue: string[] = [graph.startId]
+  // Breadth first from the start; a node flows once for every flow that reaches it.
+  const visited = new Uint8Array(list.length)
+  const queue: number[] = [startIndex]
   for (let head = 0; head < queue.length; head++) {
-    const node = graph.nodes.get(queue[head]!)!
-    if (!visited.has(node.id)) {
-      visited.add(node.id)
-      for (const target of node.targets) if (graph.nodes.has(target)) queue.push(target)
+    const at = queue[head]!
+    const node = list[at]!
+    if (visited[at] === 0) {
+      visited[at] = 1
+      for (const target of node.targetIndexes) if (target >= 0) queue.push(target)
     }
     flow(node)
   }
 
-  for (const [id, set] of streams) {
-    if (set.size === 0 && reachable.has(id)) conflict(id)
+  for (const node of list) {
+    if (streams[node.index]!.size === 0 && reachable.has(node.id)) conflict(node.id)
   }
   return streams
 }

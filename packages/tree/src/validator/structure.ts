@@ -9,7 +9,6 @@ import type { ProblemList } from './problems.js'
  */
 export function checkStructure(tree: PipelineTree, problems: ProblemList): boolean {
   const before = problems.count
-  const nodeIds = new Set<string>()
 
   const sections = [
     ['activities', tree.activities],
@@ -33,7 +32,7 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
   const nodes = treeNodes(tree)
   const byId = new Map<string, (typeof nodes)[number]>()
   for (const node of nodes) {
-    if (nodeIds.has(node.id)) {
+    if (byId.has(node.id)) {
       problems.add(
         'TreeInvalidException',
         'DUPLICATE_ID',
@@ -41,7 +40,6 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
         { nodeId: node.id },
       )
     }
-    nodeIds.add(node.id)
     byId.set(node.id, node)
   }
 

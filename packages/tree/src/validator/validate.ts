@@ -136,7 +136,8 @@ function ownedCopy(tree: PipelineTree): PipelineTree {
 /** The outcome of checking one (sub)pipeline: its graph and each node's stream, when it got that far. */
 export interface PipelineCheck {
   graph?: Graph
-  streams?: Map<string, Set<string>>
+  /** Each node's streams, by its position in `graph.list`. */
+  streams?: Array<Set<string>>
 }
 
 /** Validates one (sub)pipeline tree, its subprocesses first, as the Python engine does. */
@@ -168,7 +169,8 @@ export function validatePipeline(
   )
 
   const order = orderFromStart(graph)
-  for (const node of graph.nodes.values()) {
+  const allReachable = order.reachable.size === graph.list.length
+  for (const node of allReachable ? [] : graph.list) {
     if (order.reachable.has(node.id)) continue
     if (node.category === 'gateway') {
       problems.add(
@@ -210,7 +212,7 @@ export function validatePipeline(
     gateway.converge_gateway_id = convergeId
   }
   if (problems.count !== beforeGateways) return { graph }
-  const unmatched = [...graph.nodes.values()].some(
+  const unmatched = graph.list.some(
     (node) =>
       (node.type === 'ParallelGateway' || node.type === 'ConditionalParallelGateway') &&
       order.reachable.has(node.id) &&
