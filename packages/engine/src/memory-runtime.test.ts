@@ -95,4 +95,65 @@ describe('MemoryRuntime', () => {
     expect(await runtime.addAck('a')).toBe(2)
     expect((await runtime.findProcesses({ currentNodeId: 'n1' })).map((p) => p.id)).toEqual(['a'])
   })
+
+  it('keeps schedules, callbacks and histories apart by node and schedule', async () => {
+    const runtime = new MemoryRuntime()
+    const schedule = (id: string, nodeId: string, version: string) => ({
+      id,
+      type: 'callback' as const,
+      processId: 'p',
+      nodeId,
+      version,
+      finished: false,
+      expired: false,
+      scheduling: false,
+      times: 0,
+      dueAt: null,
+    })
+    for (let i = 0; i < 50; i++)
+      await runtime.createSchedule(schedule(`s${i}`, `n${i % 5}`, `v${i}`))
+    await runtime.createSchedule({ ...schedule('t', 'n3', 'v38'), type: 'timeout' })
+    expect((await runtime.findSchedule('n3', 'v38'))?.id).toBe('s38')
+    expect((await runtime.findSchedule('n3', 'v38', 'timeout'))?.id).toBe('t')
+    expect(await runtime.findSchedule('n4', 'v38')).toBeUndefined()
+
+    const callback = (id: string, scheduleId: string) => ({
+      id,
+      scheduleId,
+      nodeId: 'n1',
+      version: 'v1',
+      data: { id },
+      consumed: false,
+    })
+    await runtime.addCallback(callback('a1', 's1'))
+    await runtime.addCallback(callback('b1', 's2'))
+    await runtime.addCallback(callback('a2', 's1'))
+    expect((await runtime.takeCallback('s2'))?.id).toBe('b1')
+    expect(await runtime.takeCallback('s2')).toBeUndefined()
+    expect(await runtime.takeCallback('s1')).toMatchObject({ id: 'a1', consumed: true })
+    expect((await runtime.takeCallback('s1'))?.id).toBe('a2')
+
+    const history = (nodeId: string, loop: number) => ({
+      nodeId,
+      loop,
+      retry: 0,
+      skip: false,
+      version: `v${loop}`,
+      startedTime: 0,
+      archivedTime: 1,
+      inputs: {},
+      outputs: { loop },
+    })
+    await runtime.addHistory(history('x', 1))
+    await runtime.addHistory(history('y', 1))
+    await runtime.addHistory(history('x', 2))
+    const histories = await runtime.getHistories('x')
+    expect(histories.map((h) => [h.id, h.loop])).toEqual([
+      [1, 1],
+      [3, 2],
+    ])
+    histories[0]!.outputs.loop = 99
+    expect((await runtime.getHistories('x'))[0]!.outputs).toEqual({ loop: 1 })
+    expect(await runtime.getHistories('z')).toEqual([])
+  })
 })

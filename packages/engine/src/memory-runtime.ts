@@ -33,8 +33,12 @@ export class MemoryRuntime implements Runtime {
   #executionData = new Map<string, ExecutionDataRecord>()
   #contexts = new Map<string, Map<string, ContextValue>>()
   #schedules = new Map<string, ScheduleRecord>()
-  #callbacks: CallbackRecord[] = []
-  #histories: HistoryRecord[] = []
+  /** Schedule ids by node, in creation order. */
+  #schedulesByNode = new Map<string, string[]>()
+  /** Callbacks not yet taken, by schedule, oldest first. */
+  #callbacks = new Map<string, CallbackRecord[]>()
+  #historyCount = 0
+  #histories = new Map<string, HistoryRecord[]>()
 
   async transaction<T>(fn: (tx: Runtime) => Promise<T>): Promise<T> {
     return fn(this)
@@ -207,6 +211,8 @@ export class MemoryRuntime implements Runtime {
   }
 
   async createSchedule(schedule: ScheduleRecord): Promise<void> {
+    if (!this.#schedules.has(schedule.id))
+      listAt(this.#schedulesByNode, schedule.nodeId).push(schedule.id)
     this.#schedules.set(schedule.id, { ...schedule })
   }
 
@@ -220,8 +226,9 @@ export class MemoryRuntime implements Runtime {
     version: string,
     type?: ScheduleRecord['type'],
   ): Promise<ScheduleRecord | undefined> {
-    for (const schedule of this.#schedules.values()) {
-      if (schedule.nodeId !== nodeId || schedule.version !== version) continue
+    for (const id of this.#schedulesByNode.get(nodeId) ?? []) {
+      const schedule = this.#schedules.get(id)!
+      if (schedule.version !== version) continue
       if (
         type !== undefined
           ? schedule.type === type
@@ -252,21 +259,34 @@ export class MemoryRuntime implements Runtime {
   }
 
   async addCallback(callback: CallbackRecord): Promise<void> {
-    this.#callbacks.push(cloneJson(callback))
+    if (!callback.consumed) listAt(this.#callbacks, callback.scheduleId).push(cloneJson(callback))
   }
 
   async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
-    const callback = this.#callbacks.find((c) => c.scheduleId === scheduleId && !c.consumed)
+    const waiting = this.#callbacks.get(scheduleId)
+    const callback = waiting?.shift()
     if (!callback) return undefined
+    if (waiting!.length === 0) this.#callbacks.delete(scheduleId)
     callback.consumed = true
-    return cloneJson(callback)
+    return callback
   }
 
   async addHistory(history: Omit<HistoryRecord, 'id'>): Promise<void> {
-    this.#histories.push({ ...cloneJson(history), id: this.#histories.length + 1 })
+    const record = { ...cloneJson(history), id: ++this.#historyCount }
+    listAt(this.#histories, history.nodeId).push(record)
   }
 
   async getHistories(nodeId: string): Promise<HistoryRecord[]> {
-    return this.#histories.filter((h) => h.nodeId === nodeId).map((h) => cloneJson(h))
+    return (this.#histories.get(nodeId) ?? []).map((h) => cloneJson(h))
   }
+}
+
+/** The list `map` holds for `key`, made empty the first time. */
+function listAt<T>(map: Map<string, T[]>, key: string): T[] {
+  let list = map.get(key)
+  if (!list) {
+    list = []
+    map.set(key, list)
+  }
+  return list
 }
