@@ -148,31 +148,39 @@ for (const database of DATABASES) {
       expect(await runtime.getSchedule(`s-${waiting}`)).toMatchObject({ finished: true })
     })
 
-    it('reads the states and data of the nodes that follow a node in the same query', async () => {
-      const ids = [uniqueId('n1'), uniqueId('n2'), uniqueId('n3'), uniqueId('n4')]
-      const chain = chainOf(ids)
+    it('reads the nodes of a chain ahead, more of them with every read', async () => {
+      const ids = Array.from({ length: 8 }, (_, i) => uniqueId(`n${i}`))
       // Written through a transaction, so the runtime knows the definitions (they never change).
       await runtime.transaction(async (tx) => {
-        await tx.createNodes(chain)
+        await tx.createNodes(chainOf(ids))
         await tx.setDataBatch(ids.map((id) => [id, { inputs: {}, outputs: { [id]: [id] } }]))
       })
       await runtime.createState(stateRecord({ nodeId: ids[2]!, name: 'FINISHED' }))
 
       counter.reset()
-      const seen = await runtime.transaction(async (tx) =>
-        Promise.all(
-          ids.map(async (id) => ({
+      const seen = await runtime.transaction(async (tx) => {
+        const found: Array<{ state: string | null; data: unknown }> = []
+        for (const id of ids) {
+          found.push({
             state: (await tx.getState(id))?.name ?? null,
             data: (await tx.getData(id))?.outputs,
-          })),
-        ),
+          })
+        }
+        return found
+      })
+      expect(seen).toEqual(
+        ids.map((id, i) => ({ state: i === 2 ? 'FINISHED' : null, data: { [id]: [id] } })),
       )
-      expect(seen).toEqual([
-        { state: null, data: { [ids[0]!]: [ids[0]!] } },
-        { state: null, data: { [ids[1]!]: [ids[1]!] } },
-        { state: 'FINISHED', data: { [ids[2]!]: [ids[2]!] } },
-        { state: null, data: { [ids[3]!]: [ids[3]!] } },
-      ])
+      // The first node alone, then 1 + 1, 1 + 2 and 1 + 4 nodes.
+      expect(counter.counts.select).toBe(4)
+
+      // A node and its state asked for at once come from one query.
+      counter.reset()
+      await runtime.transaction(async (tx) => {
+        const [node, state] = await Promise.all([tx.getNode(ids[5]!), tx.getState(ids[5]!)])
+        expect(node?.id).toBe(ids[5])
+        expect(state).toBeUndefined()
+      })
       expect(counter.counts.select).toBe(1)
     })
 
@@ -274,8 +282,9 @@ describe('a transaction of KyselyRuntime on mysql, with another writer', () => {
     await first.runtime.transaction(async (tx) => tx.createNodes(chainOf(ids)))
     await first.runtime.createState(stateRecord({ nodeId: ids[2]!, name: 'FINISHED' }))
     const attempt = first.runtime.transaction(async (tx) => {
-      // Reading the first node reads the states of the ones after it too.
+      // The second node read brings the third along.
       expect(await tx.getState(ids[0]!)).toBeUndefined()
+      expect(await tx.getState(ids[1]!)).toBeUndefined()
       // Another worker changes the third node's state, then this transaction reaches it.
       expect(await second.runtime.updateState(ids[2]!, 'v1', { name: 'RUNNING' })).toBe(true)
       expect((await tx.getState(ids[2]!))?.name).toBe('FINISHED')

@@ -45,7 +45,7 @@ interface PendingStateUpdate {
 }
 
 const STATE_UPDATE_BATCH = 100
-/** Nodes after the one a step needs whose states and data the same query reads. */
+/** At most this many nodes after the one a step needs are read in the same query. */
 const PREFETCH_NODES = 32
 
 function assignDefined<T extends object>(target: T, patch: Partial<T>): void {
@@ -89,10 +89,12 @@ const copyProcess = (process: ProcessRecord): ProcessRecord => ({
  * transaction has read and buffers what it writes, so that a group of engine steps reads each
  * record once and sends its writes as a few batched statements when it commits.
  *
- * A node is read with its state and data, and with those of up to `PREFETCH_NODES` nodes that
- * follow it (as far as the definitions known to the runtime tell): a chain of steps then reads
- * its nodes in one query. Those states are as fresh as any other read of the transaction; a
- * change committed by someone else after the read fails the commit like any stale state.
+ * A node is read with its state and data in one query. The first node a transaction reads comes
+ * alone; each later read also brings the nodes that follow (as far as the definitions known to
+ * the runtime tell), twice as many each time up to `PREFETCH_NODES`: a chain of steps reads its
+ * nodes in a few queries, while a step that waits after one node reads no more than it needs.
+ * States read ahead are as fresh as any other read of the transaction; a change committed by
+ * someone else after the read fails the commit like any stale state.
  *
  * What stays exact:
  * - a process read in the transaction is held (`lockProcess`: a locking read on MySQL), so a
@@ -120,6 +122,8 @@ export class TransactionRuntime implements Runtime {
   #schedules = new Map<string, ScheduleRecord | null>()
   /** The node read under way, if any. */
   #nodeRead: Promise<void> | undefined
+  /** How many following nodes the next node read brings along. */
+  #readAhead = 0
 
   #newPipelines = new Map<string, PipelineRecord>()
   #newNodes = new Map<string, NodeRecord>()
@@ -326,7 +330,9 @@ export class TransactionRuntime implements Runtime {
 
   async #queryNodes(id: string): Promise<void> {
     const known = (nodeId: string) => this.#states.has(nodeId) && this.#data.has(nodeId)
-    const ids = [id, ...this.#details.following(id, PREFETCH_NODES, known)]
+    const ahead = this.#readAhead
+    this.#readAhead = Math.min(PREFETCH_NODES, Math.max(1, ahead * 2))
+    const ids = ahead > 0 ? [id, ...this.#details.following(id, ahead, known)] : [id]
     const found = await this.#base.getNodesWithData(ids)
     for (const [nodeId, { node, state, data }] of found) {
       this.#details.remember(node)
