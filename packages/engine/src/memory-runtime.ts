@@ -33,8 +33,10 @@ export class MemoryRuntime implements Runtime {
   #executionData = new Map<string, ExecutionDataRecord>()
   #contexts = new Map<string, Map<string, ContextValue>>()
   #schedules = new Map<string, ScheduleRecord>()
-  /** Schedule ids by node, in creation order. */
+  /** Schedule ids by node, in creation order; brought up to date when `findSchedule` needs it. */
   #schedulesByNode = new Map<string, string[]>()
+  /** Schedules created since the index was last brought up to date. */
+  #unindexed: ScheduleRecord[] = []
   /** Callbacks not yet taken, by schedule, oldest first. */
   #callbacks = new Map<string, CallbackRecord[]>()
   #historyCount = 0
@@ -211,9 +213,9 @@ export class MemoryRuntime implements Runtime {
   }
 
   async createSchedule(schedule: ScheduleRecord): Promise<void> {
-    if (!this.#schedules.has(schedule.id))
-      listAt(this.#schedulesByNode, schedule.nodeId).push(schedule.id)
-    this.#schedules.set(schedule.id, { ...schedule })
+    const stored = { ...schedule }
+    if (!this.#schedules.has(schedule.id)) this.#unindexed.push(stored)
+    this.#schedules.set(schedule.id, stored)
   }
 
   async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
@@ -226,6 +228,11 @@ export class MemoryRuntime implements Runtime {
     version: string,
     type?: ScheduleRecord['type'],
   ): Promise<ScheduleRecord | undefined> {
+    // Creating a schedule only notes it: the index is brought up to date here, off the hot path.
+    for (const created of this.#unindexed) {
+      listAt(this.#schedulesByNode, created.nodeId).push(created.id)
+    }
+    this.#unindexed = []
     for (const id of this.#schedulesByNode.get(nodeId) ?? []) {
       const schedule = this.#schedules.get(id)!
       if (schedule.version !== version) continue

@@ -9,7 +9,8 @@ export type Dialect = 'engine' | 'platform'
  */
 export function dialectOf(tree: PipelineTree): Dialect {
   if (tree.constants !== undefined || tree.data === undefined) return 'platform'
-  for (const activity of Object.values(tree.activities)) {
+  for (const id of Object.keys(tree.activities)) {
+    const activity = tree.activities[id]!
     if (activity.type === 'ServiceActivity' && activity.component.data !== undefined)
       return 'platform'
   }
