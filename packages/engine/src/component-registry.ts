@@ -183,9 +183,19 @@ export class ComponentRegistry implements ComponentRunner {
     const component = this.#find(ref)
     if (!component) throw new ComponentNotFoundError(ref.code, ref.version)
     // A component gets its own copies: whatever it does to them never reaches stored records.
-    const outputs = cloneJson(input.outputs)
-    const data = dataObject(cloneJson(input.inputs), outputs)
-    const parentData = dataObject(cloneJson(input.parentData), {})
+    let outputs: Record<string, unknown>
+    let data: ComponentData
+    let parentData: ComponentData
+    try {
+      outputs = cloneJson(input.outputs)
+      data = dataObject(cloneJson(input.inputs), outputs)
+      parentData = dataObject(cloneJson(input.parentData), {})
+    } catch (copyError) {
+      // Data too deep to copy fails the call (and so the node), never the engine's step.
+      if (!(copyError instanceof RangeError)) throw copyError
+      const error = 'the node data is nested too deeply to be handed to the component'
+      return { success: false, outputs: {}, finished: false, error }
+    }
     let finished = false
     const controls: ComponentControls = {
       nodeId: input.nodeId,

@@ -1,6 +1,7 @@
 import { bareKey, formatKey } from '@culm/expr'
 import {
   checkStartNode,
+  checkTreeShape,
   type EngineTree,
   type PipelineTree,
   toEngineTree,
@@ -649,6 +650,11 @@ export class EngineAPI {
   /** Renders a node's inputs (or a subprocess's parameters) from a tree, without running it. */
   previewNodeInputs(args: PreviewNodeInputsArgs) {
     return guard(async () => {
+      const shape = checkTreeShape(args.pipeline)
+      if (shape.length > 0) {
+        const exc = new TreeInvalidEngineError(shape)
+        return { result: false, message: exc.message, exc, data: null }
+      }
       const tree = toEngineTree(args.pipeline)
       const prepared = preparePipeline(tree)
       const nodes = new Map(prepared.nodes.map((n) => [n.id, n]))

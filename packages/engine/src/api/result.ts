@@ -29,6 +29,12 @@ export async function guard<T>(fn: () => Promise<EngineAPIResult<T>>): Promise<E
     return await fn()
   } catch (error) {
     const exc = error instanceof Error ? error : new EngineError('INVALID_OPERATION', String(error))
-    return { result: false, message: exc.message, exc, data: null }
+    // Input nested deeper than the stack allows (a value thousands of levels deep) is refused
+    // with a message that says so, rather than the engine's own stack overflow.
+    const message =
+      exc instanceof RangeError && /call stack/i.test(exc.message)
+        ? 'the input is nested too deeply to be processed'
+        : exc.message
+    return { result: false, message, exc, data: null }
   }
 }

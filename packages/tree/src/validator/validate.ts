@@ -62,35 +62,57 @@ export function validateTree(input: unknown, options: ValidateOptions = {}): Val
   return runValidation(input, options).result
 }
 
+const TOO_DEEP = 'the tree is nested too deeply to be validated (subprocesses or gateways)'
+
+/**
+ * The problems of the tree's shape alone: a JSON object with the fields, types and records of a
+ * pipeline tree (nothing about its graph). Never throws, whatever the input; empty when the
+ * shape is right.
+ * @example
+ * const problems = checkTreeShape(body.pipeline_tree)
+ * if (problems.length > 0) return refuse(problems[0].message)
+ */
+export function checkTreeShape(input: unknown): Problem[] {
+  const problems = new ProblemList()
+  addShapeProblems(input, problems)
+  return problems.items
+}
+
+/** Adds the problems of the input's shape; answers whether there were none. */
+function addShapeProblems(input: unknown, problems: ProblemList): boolean {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    problems.add('TreeInvalidException', 'NOT_AN_OBJECT', 'a pipeline tree must be a JSON object')
+    return false
+  }
+  try {
+    if (isWellFormed(input)) return true
+    const parsed = pipelineTreeSchema.safeParse(input)
+    if (parsed.success) return true
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map(String).join('.')
+      problems.add('TreeInvalidException', 'SCHEMA', `${path || 'tree'}: ${issue.message}`, {
+        path,
+      })
+    }
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error
+    problems.add('TreeInvalidException', 'TREE_TOO_DEEP', TOO_DEEP)
+  }
+  return false
+}
+
 /** `validateTree`, also answering the root pipeline's graph and streams. */
 export function runValidation(
   input: unknown,
   options: ValidateOptions = {},
 ): { result: ValidationResult; root: PipelineCheck } {
   const problems = new ProblemList()
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    problems.add('TreeInvalidException', 'NOT_AN_OBJECT', 'a pipeline tree must be a JSON object')
-    return {
-      result: { valid: false, problems: problems.items, tree: input as PipelineTree },
-      root: {},
-    }
-  }
+  const invalid = () => ({
+    result: { valid: false, problems: problems.items, tree: input as PipelineTree },
+    root: {},
+  })
+  if (!addShapeProblems(input, problems)) return invalid()
   try {
-    const parsed = isWellFormed(input)
-      ? { success: true as const }
-      : pipelineTreeSchema.safeParse(input)
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const path = issue.path.map(String).join('.')
-        problems.add('TreeInvalidException', 'SCHEMA', `${path || 'tree'}: ${issue.message}`, {
-          path,
-        })
-      }
-      return {
-        result: { valid: false, problems: problems.items, tree: input as PipelineTree },
-        root: {},
-      }
-    }
     const tree = ownedCopy(input as PipelineTree)
     const context: ValidationContext = {
       options,
@@ -102,15 +124,8 @@ export function runValidation(
     return { result: { valid: problems.items.length === 0, problems: problems.items, tree }, root }
   } catch (error) {
     if (!(error instanceof RangeError)) throw error
-    problems.add(
-      'TreeInvalidException',
-      'TREE_TOO_DEEP',
-      'the tree is nested too deeply to be validated (subprocesses or gateways)',
-    )
-    return {
-      result: { valid: false, problems: problems.items, tree: input as PipelineTree },
-      root: {},
-    }
+    problems.add('TreeInvalidException', 'TREE_TOO_DEEP', TOO_DEEP)
+    return invalid()
   }
 }
 
