@@ -95,10 +95,25 @@ export function checkComponents(
   components: ComponentLookup,
   problems: ProblemList,
 ): void {
+  // Trees use few components many times: each code and version is asked about once.
+  const known = new Map<string, Map<string | undefined, boolean>>()
+  const has = (code: string, version: string | undefined): boolean => {
+    let versions = known.get(code)
+    if (!versions) {
+      versions = new Map()
+      known.set(code, versions)
+    }
+    let found = versions.get(version)
+    if (found === undefined) {
+      found = components.has(code, version)
+      versions.set(version, found)
+    }
+    return found
+  }
   for (const activity of recordValues(tree.activities)) {
     if (activity.type !== 'ServiceActivity') continue
     const { code, version } = activity.component
-    if (!components.has(code, version)) {
+    if (!has(code, version)) {
       problems.add(
         'TreeInvalidException',
         'UNKNOWN_COMPONENT',

@@ -36,9 +36,9 @@ export interface ValidationResult {
   problems: Problem[]
   /**
    * The tree with `converge_gateway_id` written into every matched gateway. The tree object, its
-   * `activities` and `gateways` records, every gateway and every subprocess (with its tree) are new
-   * objects; everything else is shared with the input, which is never written to. When the input is
-   * not a tree at all, the input itself.
+   * `gateways` record, every gateway and every subprocess (with its tree and the `activities`
+   * record holding it) are new objects; everything else is shared with the input, which is never
+   * written to. When the input is not a tree at all, the input itself.
    */
   tree: PipelineTree
 }
@@ -131,14 +131,19 @@ export function runValidation(
 
 /**
  * A copy of the parts of a tree the validator writes to (gateways) and of the path to them
- * (tree, records, subprocesses); the rest is shared, which keeps validation cheap.
+ * (tree, gateways record, subprocesses and the activities record that holds them); the rest is
+ * shared, which keeps validation cheap. A tree without subprocesses shares its activities record.
  */
 function ownedCopy(tree: PipelineTree): PipelineTree {
   const gateways: PipelineTree['gateways'] = {}
   const source = tree.gateways ?? {}
   for (const id of Object.keys(source)) gateways[id] = { ...source[id]! }
+  const ids = Object.keys(tree.activities)
+  if (!ids.some((id) => tree.activities[id]!.type === 'SubProcess')) {
+    return { ...tree, gateways }
+  }
   const activities: PipelineTree['activities'] = {}
-  for (const id of Object.keys(tree.activities)) {
+  for (const id of ids) {
     const activity = tree.activities[id]!
     activities[id] =
       activity.type === 'SubProcess'
