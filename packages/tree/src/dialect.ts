@@ -1,3 +1,4 @@
+import { recordValues } from './graph.js'
 import type { PipelineTree } from './types.js'
 
 /** Which dialect a tree is written in. */
@@ -9,8 +10,7 @@ export type Dialect = 'engine' | 'platform'
  */
 export function dialectOf(tree: PipelineTree): Dialect {
   if (tree.constants !== undefined || tree.data === undefined) return 'platform'
-  for (const id of Object.keys(tree.activities)) {
-    const activity = tree.activities[id]!
+  for (const activity of recordValues(tree.activities)) {
     if (activity.type === 'ServiceActivity' && activity.component.data !== undefined)
       return 'platform'
   }

@@ -40,26 +40,64 @@ export function flowList(refs: FlowRefs | undefined | null): string[] {
   return refs ? [refs] : []
 }
 
+interface RecordEnumeration {
+  keys: string[]
+  values: unknown[]
+}
+
+/** The enumerations of id records kept while `withRecordCache` runs. */
+let enumerations: WeakMap<object, RecordEnumeration> | undefined
+
 /**
- * The values of a record keyed by id (activities, gateways, flows), in key order. A tree of
- * thousands of nodes keeps these records as hash tables, where `Object.values` and
- * `Object.entries` cost several times a walk over `Object.keys`.
+ * Runs `fn` with the enumerations of id records (`recordKeys`, `recordValues`, `treeNodes`) kept
+ * until it returns. A tree of thousands of nodes keeps its activities and flows as hash tables,
+ * which take milliseconds to enumerate, and validating and preparing one tree walks them a dozen
+ * times. `fn` must be synchronous and must not add or remove keys of the records it reads; the
+ * arrays it is given are shared and must not be changed.
  */
-export function recordValues<T>(record: Readonly<Record<string, T>>): T[] {
-  const keys = Object.keys(record)
-  const values = new Array<T>(keys.length)
-  for (let i = 0; i < keys.length; i++) values[i] = record[keys[i]!]!
-  return values
+export function withRecordCache<T>(fn: () => T): T {
+  if (enumerations) return fn()
+  enumerations = new WeakMap()
+  try {
+    return fn()
+  } finally {
+    enumerations = undefined
+  }
+}
+
+function enumerate(record: Readonly<Record<string, unknown>>): RecordEnumeration {
+  let found = enumerations?.get(record)
+  if (!found) {
+    const keys = Object.keys(record)
+    const values = new Array<unknown>(keys.length)
+    for (let i = 0; i < keys.length; i++) values[i] = record[keys[i]!]
+    found = { keys, values }
+    enumerations?.set(record, found)
+  }
+  return found
+}
+
+/** The keys of a record keyed by id (activities, gateways, flows). */
+export function recordKeys(record: Readonly<Record<string, unknown>>): readonly string[] {
+  return enumerate(record).keys
+}
+
+/**
+ * The values of a record keyed by id (activities, gateways, flows), in key order. Cheaper than
+ * `Object.values` on the hash tables of big trees, and kept inside `withRecordCache`.
+ */
+export function recordValues<T>(record: Readonly<Record<string, T>>): readonly T[] {
+  return enumerate(record).values as T[]
 }
 
 /** Every node of one (sub)pipeline tree, start and end events included. */
 export function treeNodes(tree: PipelineTree): TreeNode[] {
-  const nodes: TreeNode[] = [tree.start_event]
-  for (const key of Object.keys(tree.activities)) nodes.push(tree.activities[key]!)
-  const gateways = tree.gateways ?? {}
-  for (const key of Object.keys(gateways)) nodes.push(gateways[key]!)
-  nodes.push(tree.end_event)
-  return nodes
+  return [
+    tree.start_event,
+    ...recordValues(tree.activities),
+    ...recordValues(tree.gateways ?? {}),
+    tree.end_event,
+  ]
 }
 
 function categoryOf(tree: PipelineTree, node: TreeNode): NodeCategory {

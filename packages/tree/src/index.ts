@@ -32,7 +32,7 @@ export {
   type ProblemKind,
   TreeInvalidError,
 } from './errors.js'
-export { flowList, recordValues } from './graph.js'
+export { flowList, recordKeys, recordValues, withRecordCache } from './graph.js'
 export { platformId, uniqueId } from './ids.js'
 export { type ReplacedIds, replaceIds } from './replace-ids.js'
 export { pipelineTreeSchema } from './schema.js'

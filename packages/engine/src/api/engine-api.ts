@@ -4,8 +4,10 @@ import {
   checkTreeShape,
   type EngineTree,
   type PipelineTree,
+  recordValues,
   toEngineTree,
   validateTree,
+  withRecordCache,
 } from '@culm/tree'
 import { renderInputs } from '../context.js'
 import type { AfterCommit, Core } from '../engine-core.js'
@@ -14,15 +16,18 @@ import { cloneJson } from '../json.js'
 import type { ComponentRunner } from '../ports/components.js'
 import type { ContextValue, NodeRecord, ProcessRecord, StateRecord } from '../ports/records.js'
 import type { Runtime } from '../ports/runtime.js'
-import { preparePipeline } from '../prepare.js'
+import { type PreparedPipeline, preparePipeline } from '../prepare.js'
 import { historyEntry, stateEntry, stateTree } from './format.js'
 import { type EngineAPIResult, guard, ok, refuse } from './result.js'
 
 /** End-event types of a tree (and its subprocesses) that name a registered component. */
 function executableEndTypes(tree: unknown, components: ComponentRunner): string[] {
   const found: string[] = []
-  const visit = (current: unknown): void => {
-    if (typeof current !== 'object' || current === null) return
+  // A walk with a list, not recursion: subprocesses may be nested deeper than the stack.
+  const pending: unknown[] = [tree]
+  while (pending.length > 0) {
+    const current = pending.pop()
+    if (typeof current !== 'object' || current === null) continue
     const { end_event: end, activities } = current as {
       end_event?: { type?: unknown }
       activities?: unknown
@@ -36,11 +41,10 @@ function executableEndTypes(tree: unknown, components: ComponentRunner): string[
       found.push(type)
     }
     if (typeof activities === 'object' && activities !== null) {
-      const record = activities as Record<string, { pipeline?: unknown }>
-      for (const key of Object.keys(record)) visit(record[key]?.pipeline)
+      const record = activities as Record<string, { pipeline?: unknown } | null>
+      for (const activity of recordValues(record)) pending.push(activity?.pipeline)
     }
   }
-  visit(tree)
   return found
 }
 
@@ -97,39 +101,54 @@ export class EngineAPI {
     return processes.find((p) => !p.dead && p.needAck === 0)
   }
 
+  /**
+   * Validates a tree and compiles it into what `runPipeline` writes, or answers why it cannot run.
+   * All of it is synchronous, so the enumerations of the tree's records are walked once.
+   */
+  #compile(
+    args: RunPipelineArgs,
+  ):
+    | { refusal: EngineAPIResult<never> }
+    | { engineTree: EngineTree; prepared: PreparedPipeline; startNodeId: string } {
+    const components = this.#core.deps.components
+    const known = [
+      ...Object.keys(args.rootPipelineContext ?? {}),
+      ...Object.keys(args.subprocessContext ?? {}),
+    ].map(bareKey)
+    const options = {
+      cycleTolerate: args.cycleTolerate ?? false,
+      sinkTypes: [...this.#sinkTypes, ...executableEndTypes(args.pipeline, components)],
+      knownVariables: known,
+      components: {
+        has: (code: string, version?: string) =>
+          !!components.info({ code, version: version ?? 'legacy' }),
+      },
+    }
+    const checked = validateTree(args.pipeline, options)
+    if (!checked.valid) {
+      const exc = new TreeInvalidEngineError(checked.problems)
+      return { refusal: { result: false, message: exc.message, exc, data: null } }
+    }
+    // The conversion keeps the graph and the matched converge gateways, so it needs no second check.
+    const engineTree: EngineTree = toEngineTree(checked.tree, { inPlace: true })
+    const startNodeId = args.startNodeId ?? engineTree.start_event.id
+    if (args.startNodeId !== undefined) {
+      const problems = checkStartNode(engineTree, args.startNodeId, options)
+      if (problems.length > 0) return { refusal: refuse(problems.map((p) => p.message).join('; ')) }
+    }
+    const prepared = preparePipeline(engineTree, {
+      rootPipelineContext: args.rootPipelineContext ?? {},
+      subprocessContext: args.subprocessContext ?? {},
+    })
+    return { engineTree, prepared, startNodeId }
+  }
+
   /** Validates a tree and starts it; answers `{ pipeline_id }`. */
   runPipeline(args: RunPipelineArgs): Promise<EngineAPIResult<{ pipeline_id: string }>> {
     return guard(async () => {
-      const components = this.#core.deps.components
-      const known = [
-        ...Object.keys(args.rootPipelineContext ?? {}),
-        ...Object.keys(args.subprocessContext ?? {}),
-      ].map(bareKey)
-      const options = {
-        cycleTolerate: args.cycleTolerate ?? false,
-        sinkTypes: [...this.#sinkTypes, ...executableEndTypes(args.pipeline, components)],
-        knownVariables: known,
-        components: {
-          has: (code: string, version?: string) =>
-            !!components.info({ code, version: version ?? 'legacy' }),
-        },
-      }
-      const checked = validateTree(args.pipeline, options)
-      if (!checked.valid) {
-        const exc = new TreeInvalidEngineError(checked.problems)
-        return { result: false, message: exc.message, exc, data: null }
-      }
-      // The conversion keeps the graph and the matched converge gateways, so it needs no second check.
-      const engineTree: EngineTree = toEngineTree(checked.tree, { inPlace: true })
-      const startNodeId = args.startNodeId ?? engineTree.start_event.id
-      if (args.startNodeId !== undefined) {
-        const problems = checkStartNode(engineTree, args.startNodeId, options)
-        if (problems.length > 0) return refuse(problems.map((p) => p.message).join('; '))
-      }
-      const prepared = preparePipeline(engineTree, {
-        rootPipelineContext: args.rootPipelineContext ?? {},
-        subprocessContext: args.subprocessContext ?? {},
-      })
+      const compiled = withRecordCache(() => this.#compile(args))
+      if ('refusal' in compiled) return compiled.refusal
+      const { engineTree, prepared, startNodeId } = compiled
       const pipelineId = engineTree.id
       const refused = await this.#core.step(async (tx, after) => {
         if (await tx.getPipeline(pipelineId)) return `pipeline(${pipelineId}) already exists`

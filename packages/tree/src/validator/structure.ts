@@ -1,4 +1,4 @@
-import { flowList, recordValues, treeNodes } from '../graph.js'
+import { flowList, recordKeys, recordValues, treeNodes } from '../graph.js'
 import type { FlowRefs, PipelineTree } from '../types.js'
 import type { ProblemList } from './problems.js'
 
@@ -16,8 +16,11 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
     ['flows', tree.flows],
   ] as const
   for (const [section, record] of sections) {
-    for (const key of Object.keys(record)) {
-      const item = record[key]!
+    const keys = recordKeys(record)
+    const items = recordValues<{ id: string }>(record)
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!
+      const item = items[i]!
       if (key !== item.id) {
         problems.add(
           'TreeInvalidException',
@@ -96,8 +99,11 @@ export function checkStructure(tree: PipelineTree, problems: ProblemList): boole
     }
   }
 
-  for (const flowId of Object.keys(tree.flows)) {
-    const flow = tree.flows[flowId]!
+  const flowIds = recordKeys(tree.flows)
+  const flows = recordValues(tree.flows)
+  for (let i = 0; i < flowIds.length; i++) {
+    const flowId = flowIds[i]!
+    const flow = flows[i]!
     const source = byId.get(flow.source)
     const target = byId.get(flow.target)
     if (!source) {
@@ -167,10 +173,9 @@ export function checkUniqueIds(tree: PipelineTree, problems: ProblemList): void 
     }
     use(current.start_event.id, `${where}start_event`, false)
     use(current.end_event.id, `${where}end_event`, false)
-    for (const key of Object.keys(current.activities)) use(key, `${where}activities.${key}`, false)
-    for (const key of Object.keys(current.gateways ?? {}))
-      use(key, `${where}gateways.${key}`, false)
-    for (const key of Object.keys(current.flows)) use(key, `${where}flows.${key}`, true)
+    for (const key of recordKeys(current.activities)) use(key, `${where}activities.${key}`, false)
+    for (const key of recordKeys(current.gateways ?? {})) use(key, `${where}gateways.${key}`, false)
+    for (const key of recordKeys(current.flows)) use(key, `${where}flows.${key}`, true)
     for (const activity of recordValues(current.activities)) {
       if (activity.type === 'SubProcess') {
         visit(activity.pipeline, `${where}activities.${activity.id}.pipeline.`)

@@ -1,5 +1,5 @@
 import type { Problem } from '../errors.js'
-import { buildGraph, type Graph, recordValues } from '../graph.js'
+import { buildGraph, type Graph, recordKeys, recordValues, withRecordCache } from '../graph.js'
 import { pipelineTreeSchema } from '../schema.js'
 import type { ConditionalGateway, ParallelGatewayNode, PipelineTree } from '../types.js'
 import { isWellFormed } from '../well-formed.js'
@@ -106,6 +106,13 @@ export function runValidation(
   input: unknown,
   options: ValidateOptions = {},
 ): { result: ValidationResult; root: PipelineCheck } {
+  return withRecordCache(() => validateInput(input, options))
+}
+
+function validateInput(
+  input: unknown,
+  options: ValidateOptions,
+): { result: ValidationResult; root: PipelineCheck } {
   const problems = new ProblemList()
   const invalid = () => ({
     result: { valid: false, problems: problems.items, tree: input as PipelineTree },
@@ -137,8 +144,8 @@ export function runValidation(
 function ownedCopy(tree: PipelineTree): PipelineTree {
   const gateways: PipelineTree['gateways'] = {}
   const source = tree.gateways ?? {}
-  for (const id of Object.keys(source)) gateways[id] = { ...source[id]! }
-  const ids = Object.keys(tree.activities)
+  for (const id of recordKeys(source)) gateways[id] = { ...source[id]! }
+  const ids = recordKeys(tree.activities)
   if (!ids.some((id) => tree.activities[id]!.type === 'SubProcess')) {
     return { ...tree, gateways }
   }
