@@ -104,7 +104,6 @@ export function mixedTree(): EngineTree {
   return buildTree(start, { data: pipelineData() })
 }
 
-/** Fresh trees (new ids) for one run of a shape. */
 /** New trees (new ids) for the pipelines of one run of a shape. */
 export function treesFor(key: ShapeKey, pipelines: number): EngineTree[] {
   const trees: EngineTree[] = []

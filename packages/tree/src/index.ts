@@ -43,7 +43,7 @@ export type { ComponentLookup } from './validator/semantics.js'
 export { SYSTEM_VARIABLES } from './validator/semantics.js'
 export { allowedStartNodeIds, checkStartNode } from './validator/start-position.js'
 export {
-  checkTreeShape,
+  checkTreeReadable,
   type ValidateOptions,
   type ValidationResult,
   validateTree,

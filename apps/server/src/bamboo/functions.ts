@@ -1,5 +1,5 @@
-import { type EngineAPI, type EngineAPIResult, TreeInvalidEngineError } from '@culm/engine'
-import { type PipelineTree, type ProblemCode, validateTree } from '@culm/tree'
+import type { EngineAPI, EngineAPIResult } from '@culm/engine'
+import type { PipelineTree } from '@culm/tree'
 import { z } from '@hono/zod-openapi'
 
 const id = (what: string) => z.string().min(1).max(128).describe(what)
@@ -18,32 +18,6 @@ export interface BambooFunction<S extends z.ZodType = z.ZodType> {
   /** The id whose pipeline must have been started with the bamboo engine (pipeline and node kinds). */
   target?: (body: z.infer<S>) => string
   call: (api: EngineAPI, body: z.infer<S>) => Promise<EngineAPIResult>
-}
-
-/** Problems that make a tree unreadable, as opposed to a readable tree that would not run. */
-const MALFORMED: ReadonlySet<ProblemCode> = new Set<ProblemCode>([
-  'NOT_AN_OBJECT',
-  'SCHEMA',
-  'DUPLICATE_ID',
-  'KEY_MISMATCH',
-  'UNKNOWN_NODE_TYPE',
-  'FLOW_SOURCE_MISSING',
-  'FLOW_TARGET_MISSING',
-  'FLOW_MISSING',
-  'FLOW_NOT_LINKED',
-  'SUBPROCESS_ID_MISMATCH',
-  'TREE_TOO_DEEP',
-])
-
-/**
- * Refuses a tree the preview cannot read (the engine's preview expects a well-formed tree); a
- * readable tree is previewed even if it would not pass every rule of `run_pipeline`.
- */
-function readableTree(tree: unknown): EngineAPIResult | null {
-  const problems = validateTree(tree as PipelineTree).problems.filter((p) => MALFORMED.has(p.code))
-  if (problems.length === 0) return null
-  const exc = new TreeInvalidEngineError(problems)
-  return { result: false, message: exc.message, exc, data: null }
 }
 
 function fn<S extends z.ZodType>(spec: BambooFunction<S>): BambooFunction {
@@ -298,8 +272,7 @@ export const BAMBOO_FUNCTIONS: BambooFunction[] = [
       root_pipeline_data: object.optional(),
       parent_params: object.optional(),
     }),
-    call: async (api, b) =>
-      readableTree(b.pipeline) ??
+    call: (api, b) =>
       api.previewNodeInputs({
         pipeline: b.pipeline as unknown as PipelineTree,
         nodeId: b.node_id,

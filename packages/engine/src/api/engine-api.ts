@@ -1,7 +1,7 @@
 import { bareKey, formatKey } from '@culm/expr'
 import {
   checkStartNode,
-  checkTreeShape,
+  checkTreeReadable,
   type EngineTree,
   type PipelineTree,
   recordValues,
@@ -669,9 +669,10 @@ export class EngineAPI {
   /** Renders a node's inputs (or a subprocess's parameters) from a tree, without running it. */
   previewNodeInputs(args: PreviewNodeInputsArgs) {
     return guard(async () => {
-      const shape = checkTreeShape(args.pipeline)
-      if (shape.length > 0) {
-        const exc = new TreeInvalidEngineError(shape)
+      // A readable tree is previewed even if it would not pass every rule of `run_pipeline`.
+      const unreadable = checkTreeReadable(args.pipeline)
+      if (unreadable.length > 0) {
+        const exc = new TreeInvalidEngineError(unreadable)
         return { result: false, message: exc.message, exc, data: null }
       }
       const tree = toEngineTree(args.pipeline)

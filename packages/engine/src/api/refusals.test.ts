@@ -44,6 +44,24 @@ describe('API refusals of unreadable input', () => {
     }
   })
 
+  it('previewNodeInputs refuses a tree whose parts do not agree, and nothing else', async () => {
+    const engine = engineWithEcho()
+    const tree = treeWithInput('${missing}')
+    const activity = Object.keys(tree.activities)[0]!
+    // An unknown constant would stop run_pipeline, not a preview.
+    const preview = await engine.api.previewNodeInputs({ pipeline: tree, nodeId: activity })
+    expect(preview.result).toBe(true)
+
+    const flowId = Object.keys(tree.flows)[0]!
+    const broken = {
+      ...tree,
+      flows: { ...tree.flows, [flowId]: { ...tree.flows[flowId]!, target: 'nowhere' } },
+    }
+    const refused = await engine.api.previewNodeInputs({ pipeline: broken, nodeId: activity })
+    expect(refused.result).toBe(false)
+    expect(refused.message).toMatch(/^TreeInvalidException: .*nowhere/)
+  })
+
   it('refuses a tree of subprocesses nested deeper than the stack, saying so', async () => {
     const engine = engineWithEcho()
     // Raw JSON: a subprocess holding a subprocess, 20,000 levels down.

@@ -1,4 +1,4 @@
-import type { Problem } from '../errors.js'
+import type { Problem, ProblemCode } from '../errors.js'
 import { buildGraph, type Graph, recordKeys, recordValues, withRecordCache } from '../graph.js'
 import { pipelineTreeSchema } from '../schema.js'
 import type { ConditionalGateway, ParallelGatewayNode, PipelineTree } from '../types.js'
@@ -64,18 +64,31 @@ export function validateTree(input: unknown, options: ValidateOptions = {}): Val
 
 const TOO_DEEP = 'the tree is nested too deeply to be validated (subprocesses or gateways)'
 
+/** Problems that make a tree unreadable, as opposed to a readable tree that would not run. */
+const UNREADABLE: ReadonlySet<ProblemCode> = new Set<ProblemCode>([
+  'NOT_AN_OBJECT',
+  'SCHEMA',
+  'DUPLICATE_ID',
+  'KEY_MISMATCH',
+  'UNKNOWN_NODE_TYPE',
+  'FLOW_SOURCE_MISSING',
+  'FLOW_TARGET_MISSING',
+  'FLOW_MISSING',
+  'FLOW_NOT_LINKED',
+  'SUBPROCESS_ID_MISMATCH',
+  'TREE_TOO_DEEP',
+])
+
 /**
- * The problems of the tree's shape alone: a JSON object with the fields, types and records of a
- * pipeline tree (nothing about its graph). Never throws, whatever the input; empty when the
- * shape is right.
+ * The problems that make the input unreadable as a tree: not a JSON object of the tree's shape,
+ * or parts that do not agree (ids, keys, flows). A readable tree may still break rules that
+ * `run_pipeline` checks. Never throws, whatever the input; empty when the tree can be read.
  * @example
- * const problems = checkTreeShape(body.pipeline_tree)
+ * const problems = checkTreeReadable(body.pipeline)
  * if (problems.length > 0) return refuse(problems[0].message)
  */
-export function checkTreeShape(input: unknown): Problem[] {
-  const problems = new ProblemList()
-  addShapeProblems(input, problems)
-  return problems.items
+export function checkTreeReadable(input: unknown): Problem[] {
+  return runValidation(input).result.problems.filter((problem) => UNREADABLE.has(problem.code))
 }
 
 /** Adds the problems of the input's shape; answers whether there were none. */
