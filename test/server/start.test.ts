@@ -94,6 +94,19 @@ for (const database of ['sqlite', 'mysql'] as const) {
     )
 
     it(
+      'runs on Node 24 in the process it was started as, so a SIGKILL leaves no server behind',
+      async () => {
+        const started = await startMain({ CULM_DATABASE_URL: url }, folder)
+        expect(started.output).toMatch(/Culm listens on \S+ \(Node v24\./)
+        expect((await fetch(`${started.url}/healthz`)).status).toBe(200)
+        started.child.kill('SIGKILL')
+        await started.exit
+        await expect(fetch(`${started.url}/healthz`)).rejects.toThrow()
+      },
+      START_TIMEOUT_MS,
+    )
+
+    it(
       'takes the admin token from CULM_ADMIN_TOKEN',
       async () => {
         const token = `culm_given_${database}`

@@ -48,6 +48,7 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
     logger.info(
       {
         url,
+        node: process.version,
         database: maskUrl(config.databaseUrl),
         plugins: components.plugins.map((p) => p.name),
       },

@@ -1,4 +1,5 @@
-import { NO_MIGRATIONS, sql } from 'kysely'
+import { sql } from 'kysely'
+import { NO_MIGRATIONS } from 'kysely/migration'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createMigrator, MIGRATION_TABLE, migrateToLatest, storeMigrations } from './migrations.js'
 import { openRuntime } from './open-runtime.js'

@@ -1,12 +1,5 @@
-import {
-  type ColumnDefinitionBuilder,
-  type CreateTableBuilder,
-  type Kysely,
-  type Migration,
-  type MigrationResult,
-  Migrator,
-  sql,
-} from 'kysely'
+import { type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, sql } from 'kysely'
+import { type Migration, type MigrationResult, Migrator } from 'kysely/migration'
 import { StoreError } from './errors.js'
 
 /** The SQL dialects the store speaks. */

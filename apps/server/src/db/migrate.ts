@@ -1,4 +1,5 @@
-import { type Kysely, type Migration, Migrator } from 'kysely'
+import type { Kysely } from 'kysely'
+import { type Migration, Migrator } from 'kysely/migration'
 import { ServerError } from '../errors.js'
 import { initialMigration } from './migrations/0001-users-tokens-pipelines.js'
 import { projectsTasksMigration } from './migrations/0002-projects-tasks.js'

@@ -1,4 +1,5 @@
-import { type CreateTableBuilder, type Kysely, type Migration, sql } from 'kysely'
+import { type CreateTableBuilder, type Kysely, sql } from 'kysely'
+import type { Migration } from 'kysely/migration'
 
 /** Users, their API tokens, and the engine type of each started pipeline. */
 export function initialMigration(flavor: 'mysql' | 'sqlite'): Migration {

@@ -1,4 +1,5 @@
-import { type CreateTableBuilder, type Kysely, type Migration, sql } from 'kysely'
+import { type CreateTableBuilder, type Kysely, sql } from 'kysely'
+import type { Migration } from 'kysely/migration'
 
 /** Registered apps, projects and their members, tasks, and the operation log. */
 export function projectsTasksMigration(flavor: 'mysql' | 'sqlite'): Migration {
