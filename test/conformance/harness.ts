@@ -1,8 +1,12 @@
 import {
+  type ComponentCallInput,
+  type ComponentCallResult,
+  type ComponentInfo,
   type ComponentRunner,
   createEngine,
   type Engine,
   type EngineAPIResult,
+  FAST_CALL_MS,
   InlineDispatcher,
   ManualClock,
   type Runtime,
@@ -12,11 +16,30 @@ import { createTestkitRegistry } from '@culm/plugin-testkit'
 import { type PipelineTree, replaceIds } from '@culm/tree'
 import { describe, expect } from 'vitest'
 
+/**
+ * Components whose calls the scenario answers: `gate` (execute; answers when released) and
+ * `gate_callbacks` (waits for callbacks; finishes at the `until`-th). Every other code goes to
+ * the runtime's own components.
+ */
+export interface Gates {
+  /** Resolves when the execute of `nodeId` has begun (the n-th call of it, from 1). */
+  started(nodeId: string, nth?: number): Promise<void>
+  /** Answers the running call of `nodeId`. */
+  release(nodeId: string, answer?: Partial<ComponentCallResult>): void
+  /** Whether the engine asked the running (or last) call of `nodeId` to stop. */
+  aborted(nodeId: string): boolean
+}
+
 /** An engine over one runtime, with a manual clock and the test kit, and helpers for scenarios. */
 export interface Harness {
   engine: Engine
   clock: ManualClock
   dispatcher: InlineDispatcher
+  gates: Gates
+  /** Starts a tree as `run` does but waits for nothing: its steps and calls go on. */
+  start(tree: PipelineTree, options?: RunOptions): Promise<string>
+  /** Lets `FAST_CALL_MS` pass, so that steps waiting on a slow call commit, and waits for them. */
+  passFastCallBound(): Promise<void>
   /** Every component call made, in order. */
   calls: Array<{ nodeId: string; phase: 'execute' | 'schedule'; version: string }>
   /** Starts a tree (with new ids unless `keepIds`) and waits until nothing is due; answers its id. */
@@ -53,11 +76,13 @@ export function createHarness(
   const clock = new ManualClock()
   const dispatcher = new InlineDispatcher({ clock, concurrency: 8 })
   const calls: Harness['calls'] = []
+  const gated = createGates()
   const components: ComponentRunner = {
-    info: (ref) => registry.info(ref),
-    run: (ref, phase, input) => {
+    info: (ref) => GATE_INFO[ref.code] ?? registry.info(ref),
+    run: (ref, phase, input, options) => {
       calls.push({ nodeId: input.nodeId, phase, version: input.version })
-      return registry.run(ref, phase, input)
+      if (GATE_INFO[ref.code]) return gated.run(ref.code, phase, input, options?.signal)
+      return registry.run(ref, phase, input, options)
     },
     lazy: (code, value, context) => registry.lazy!(code, value, context),
     hasLazy: (code) => registry.hasLazy?.(code) === true,
@@ -71,10 +96,23 @@ export function createHarness(
     const answer = await engine.api.getChildrenStates({ nodeId })
     return (answer.data as Record<string, StateTreeEntry> | null)?.[nodeId]
   }
+  const start = async (tree: PipelineTree, options: RunOptions = {}) => {
+    const pipeline = options.keepIds ? tree : replaceIds(tree).tree
+    const { keepIds: _keep, ...args } = options
+    const answer = await engine.api.runPipeline({ pipeline, ...args })
+    expect(answer.message).toBe('success')
+    return answer.data!.pipeline_id
+  }
   const harness: Harness = {
     engine,
     clock,
     dispatcher,
+    gates: gated.gates,
+    start,
+    async passFastCallBound() {
+      await clock.advance(FAST_CALL_MS, () => dispatcher.idle())
+      await dispatcher.idle()
+    },
     calls,
     settle,
     async run(tree, options = {}) {
@@ -135,4 +173,72 @@ export function describeRuntime(
       })
     }
   })
+}
+
+const GATE_INFO: Record<string, ComponentInfo> = {
+  gate: { code: 'gate', version: 'legacy', name: 'Gate', scheduleMode: 'none' },
+  gate_callbacks: {
+    code: 'gate_callbacks',
+    version: 'legacy',
+    name: 'Gate for callbacks',
+    scheduleMode: 'multi_callback',
+  },
+}
+
+interface GateCall {
+  resolve: (answer: ComponentCallResult) => void
+  signal: AbortSignal | undefined
+}
+
+function createGates() {
+  const running = new Map<string, GateCall>()
+  const counts = new Map<string, number>()
+  const waiters: Array<{ nodeId: string; nth: number; resolve: () => void }> = []
+  const gates: Gates = {
+    started(nodeId, nth = 1) {
+      if ((counts.get(nodeId) ?? 0) >= nth) return Promise.resolve()
+      return new Promise((resolve) => waiters.push({ nodeId, nth, resolve }))
+    },
+    release(nodeId, answer = {}) {
+      const call = running.get(nodeId)
+      if (!call) throw new TypeError(`no gate call of node ${nodeId} runs`)
+      running.delete(nodeId)
+      call.resolve({ success: true, outputs: {}, finished: false, ...answer })
+    },
+    aborted(nodeId) {
+      return running.get(nodeId)?.signal?.aborted ?? lastSignals.get(nodeId)?.aborted ?? false
+    },
+  }
+  const lastSignals = new Map<string, AbortSignal | undefined>()
+  const run = (
+    code: string,
+    phase: 'execute' | 'schedule',
+    input: ComponentCallInput,
+    signal: AbortSignal | undefined,
+  ): Promise<ComponentCallResult> => {
+    if (code === 'gate_callbacks' && phase === 'schedule') {
+      // Counts its callbacks in its outputs and finishes at the `until`-th.
+      const count = Number(input.outputs.count ?? 0) + 1
+      const until = Number(input.inputs.until ?? 1)
+      return Promise.resolve({
+        success: true,
+        outputs: { ...input.outputs, count, [`seen_${count}`]: input.callbackData },
+        finished: count >= until,
+      })
+    }
+    if (code === 'gate_callbacks')
+      return Promise.resolve({ success: true, outputs: {}, finished: false })
+    const nth = (counts.get(input.nodeId) ?? 0) + 1
+    counts.set(input.nodeId, nth)
+    lastSignals.set(input.nodeId, signal)
+    const answer = new Promise<ComponentCallResult>((resolve) =>
+      running.set(input.nodeId, { resolve, signal }),
+    )
+    for (const waiter of waiters.splice(0)) {
+      if (waiter.nodeId === input.nodeId && waiter.nth <= nth) waiter.resolve()
+      else waiters.push(waiter)
+    }
+    return answer
+  }
+  return { gates, run }
 }

@@ -199,7 +199,7 @@ export class FaultyRuntime implements Runtime {
     return this.#call('findPendingSchedules', () => this.#inner.findPendingSchedules())
   }
 
-  addCallback(callback: CallbackRecord): Promise<void> {
+  addCallback(callback: CallbackRecord): Promise<boolean> {
     return this.#call('addCallback', () => this.#inner.addCallback(callback))
   }
   takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {

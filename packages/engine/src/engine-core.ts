@@ -67,8 +67,58 @@ export const GROUP_MAX_STEPS = 200
 /** ...and is committed after this many milliseconds at the latest. */
 export const GROUP_MAX_MS = 50
 
+/**
+ * How long a component may take before the step commits what it did so far (the node RUNNING,
+ * visible and controllable) and hands the answer to a new step; a faster one costs no commit.
+ */
+export const FAST_CALL_MS = 20
+
+/** A component call the engine made: running, or answered and not yet committed. */
+export interface ComponentCall {
+  key: string
+  phase: 'execute' | 'schedule'
+  nodeId: string
+  version: string
+  rootPipelineId: string
+  processId: string
+  scheduleId: string | undefined
+  callbackId: string | undefined
+  callbackData: unknown
+  scheduleTimes: number
+  answer: ComponentCallResult | undefined
+  answered: Promise<ComponentCallResult>
+  abort: AbortController
+  /** Left running past the commit of the step that started it. */
+  detached: boolean
+  /** Its continuation is set up. */
+  continued: boolean
+}
+
+/** What a component call needs beyond its input. */
+interface CallExtra {
+  processId: string
+  scheduleId?: string
+  callbackId?: string
+}
+
+/** Every node type but an executable end event's (whose type names its code). */
+const NOT_EXECUTABLE_END = new Set([
+  'EmptyStartEvent',
+  'EmptyEndEvent',
+  'ServiceActivity',
+  'SubProcess',
+  'ParallelGateway',
+  'ConditionalParallelGateway',
+  'ExclusiveGateway',
+  'ConvergeGateway',
+])
+
 type StepOutcome = { next: string } | { stop: true } | { poll: string }
 const STOP: StepOutcome = { stop: true }
+
+function isCall(value: ComponentCallResult | ComponentCall): value is ComponentCall {
+  return 'answered' in value
+}
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
@@ -94,12 +144,11 @@ export class Core implements StepHandler {
     return this.deps.ids.next('v')
   }
 
-  /** Runs one transaction, then the work it left for after the commit. */
   /**
    * Runs one transaction, then the work it left for after the commit. A storage interruption
-   * rolls the transaction back and runs it again (a few times, backing off); component calls
-   * already made in it are not made again: their results are held until the commit (the recover
-   * point), so side effects happen once as long as this process lives.
+   * rolls the transaction back and runs it again (a few times, backing off);
+   * component calls already made in it are not made again: their results are held until the
+   * commit (the recover point), so side effects happen once as long as this process lives.
    */
   async step<T>(fn: (tx: Runtime, after: AfterCommit) => Promise<T>): Promise<T> {
     const after: AfterCommit = []
@@ -114,17 +163,19 @@ export class Core implements StepHandler {
           return fn(tx, after)
         })
       } catch (error) {
-        if (attempt >= MAX_STEP_ATTEMPTS || !this.#isInterruption(error)) {
-          for (const key of keys) this.#held.delete(key)
-          throw error
-        }
+        // Held answers outlive a step that failed for another reason than an interruption: the
+        // engine runs its nodes again one by one to find the one to fail (see `execute`).
+        if (this.#isInterruption(error) && attempt >= MAX_STEP_ATTEMPTS) this.#dropCalls(keys)
+        if (attempt >= MAX_STEP_ATTEMPTS || !this.#isInterruption(error)) throw error
+        // Real time, not the injected clock: a test that holds its clock still must not stall a
+        // step that the storage interrupted.
         await new Promise((resolve) =>
           globalThis.setTimeout(resolve, Math.min(200, 5 * 2 ** attempt)),
         )
         continue
       }
       // Committed: the held component results of this step are written down, drop them.
-      for (const key of keys) this.#held.delete(key)
+      this.#dropCalls(keys)
       for (const action of after) await action()
       return result
     }
@@ -139,29 +190,173 @@ export class Core implements StepHandler {
     if (this.#isInterruption(error)) throw error
   }
 
-  /** Component results of steps not yet committed, by node, loop, phase and call. */
-  #held = new Map<string, ComponentCallResult>()
-  /** The held results of each running step, dropped if the step fails for good. */
+  /** Component calls by call key: running, or answered and not yet committed. */
+  #calls = new Map<string, ComponentCall>()
+  /** The call keys each running step used, dropped when it commits or fails for good. */
   #stepKeys = new WeakMap<AfterCommit, string[]>()
 
-  /** Calls a component, or answers the result of the same call made by a rolled-back attempt. */
+  #dropCalls(keys: string[]): void {
+    for (const key of keys) {
+      const call = this.#calls.get(key)
+      // A call left running past its step's commit belongs to the step that takes its answer.
+      if (call && !call.detached) this.#calls.delete(key)
+    }
+  }
+
+  /** How many component calls run past the step that started them. */
+  get runningCalls(): number {
+    let running = 0
+    for (const call of this.#calls.values()) if (!call.answer) running++
+    return running
+  }
+
+  /** Resolves when one of the calls running past their steps answers (at once if none runs). */
+  async someCallAnswered(): Promise<void> {
+    const running = [...this.#calls.values()].filter((call) => !call.answer)
+    if (running.length > 0) await Promise.race(running.map((call) => call.answered))
+  }
+
+  /**
+   * Calls a component outside of any wait for the storage: answers its result when it comes
+   * within `FAST_CALL_MS` (or was held from a rolled-back attempt), else the running call, which
+   * the caller hands on with `continueWhenAnswered` after committing what its step did so far.
+   */
   async callComponent(
     after: AfterCommit,
     ref: ComponentRef,
     phase: 'execute' | 'schedule',
     input: ComponentCallInput,
-    callId = '',
-  ): Promise<ComponentCallResult> {
+    extra: CallExtra,
+  ): Promise<ComponentCallResult | ComponentCall> {
     // Not keyed on the version: a rolled-back attempt may have drawn a version the retry redraws.
-    const key = `${input.nodeId}|${input.loop}|${input.innerLoop}|${phase}|${input.scheduleTimes}|${callId}`
+    const key = `${input.nodeId}|${input.loop}|${input.innerLoop}|${phase}|${input.scheduleTimes}|${extra.callbackId ?? ''}`
     this.#stepKeys.get(after)?.push(key)
-    let result = this.#held.get(key)
-    if (!result) {
-      result = await this.deps.components.run(ref, phase, input)
-      if (this.#held.size > 10_000) this.#held.clear()
-      this.#held.set(key, result)
+    let call = this.#calls.get(key)
+    if (!call) {
+      call = this.#startCall(key, ref, phase, input, extra)
+      this.#calls.set(key, call)
     }
-    return result
+    if (call.answer) {
+      call.detached = false
+      return call.answer
+    }
+    const answer = await this.#briefly(call.answered)
+    if (answer) {
+      call.detached = false
+      return answer
+    }
+    call.detached = true
+    return call
+  }
+
+  #startCall(
+    key: string,
+    ref: ComponentRef,
+    phase: 'execute' | 'schedule',
+    input: ComponentCallInput,
+    extra: CallExtra,
+  ): ComponentCall {
+    const abort = new AbortController()
+    const call: ComponentCall = {
+      key,
+      phase,
+      nodeId: input.nodeId,
+      version: input.version,
+      rootPipelineId: input.rootPipelineId,
+      processId: extra.processId,
+      scheduleId: extra.scheduleId,
+      callbackId: extra.callbackId,
+      callbackData: input.callbackData,
+      scheduleTimes: input.scheduleTimes,
+      answer: undefined,
+      answered: undefined as unknown as Promise<ComponentCallResult>,
+      abort,
+      detached: false,
+      continued: false,
+    }
+    call.answered = this.deps.components
+      .run(ref, phase, input, { signal: abort.signal })
+      .catch(
+        (error: unknown): ComponentCallResult => ({
+          success: false,
+          outputs: {},
+          finished: false,
+          error: `component ${ref.code} ${ref.version} failed: ${errorText(error)}`,
+        }),
+      )
+      .then((answer) => {
+        call.answer = answer
+        return answer
+      })
+    return call
+  }
+
+  /** The promise's value if it settles within `FAST_CALL_MS` on the clock, else undefined. */
+  #briefly<T>(promise: Promise<T>): Promise<T | undefined> {
+    const { clock } = this.deps
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => resolve(undefined), FAST_CALL_MS)
+      void promise.then((value) => {
+        clock.clearTimeout(timer)
+        resolve(value)
+      })
+    })
+  }
+
+  /**
+   * After the commit, hands a call left running to a new step when it answers: `execute` at its
+   * node, or the schedule it belongs to.
+   */
+  continueWhenAnswered(after: AfterCommit, call: ComponentCall): void {
+    after.push(() => {
+      if (call.continued) return
+      call.continued = true
+      void call.answered.then(async () => {
+        if (this.#calls.get(call.key) !== call) return
+        const { dispatcher } = this.deps
+        if (call.scheduleId)
+          await dispatcher.schedule(call.processId, call.nodeId, call.scheduleId, 0)
+        else await dispatcher.execute(call.processId, call.nodeId)
+      })
+    })
+  }
+
+  /** The call of a node's component that runs (or has answered) past its step, if any. */
+  pendingCall(
+    nodeId: string,
+    phase: 'execute' | 'schedule',
+    scheduleId?: string,
+  ): ComponentCall | undefined {
+    for (const call of this.#calls.values()) {
+      if (call.nodeId !== nodeId || call.phase !== phase || !call.detached) continue
+      if (phase === 'schedule' && call.scheduleId !== scheduleId) continue
+      return call
+    }
+    return undefined
+  }
+
+  /**
+   * Gives up the calls of a node (or of every node of a root pipeline): each is asked to stop and
+   * its answer, if one comes, is never written.
+   */
+  discardCalls(where: { nodeId?: string; rootPipelineId?: string }, reason: string): void {
+    for (const call of [...this.#calls.values()]) {
+      if (where.nodeId !== undefined && call.nodeId !== where.nodeId) continue
+      if (where.rootPipelineId !== undefined && call.rootPipelineId !== where.rootPipelineId)
+        continue
+      this.#discard(call, reason)
+    }
+  }
+
+  #discard(call: ComponentCall, reason: string): void {
+    if (this.#calls.get(call.key) === call) this.#calls.delete(call.key)
+    if (!call.answer) call.abort.abort(reason)
+    this.deps.hooks.componentResultDiscarded?.({
+      nodeId: call.nodeId,
+      version: call.version,
+      phase: call.phase,
+      reason,
+    })
   }
 
   /** Node definitions never change once written, so they are read once per engine. */
@@ -337,8 +532,82 @@ export class Core implements StepHandler {
     let current: string | null = nodeId
     while (current !== null) {
       const from: string = current
-      current = await this.step((tx, after) => this.#executeGroup(tx, after, processId, from))
+      try {
+        current = await this.step((tx, after) =>
+          this.#executeGroup(tx, after, processId, from, GROUP_MAX_STEPS),
+        )
+      } catch (error) {
+        if (this.#isInterruption(error)) throw error
+        current = await this.#isolateFailure(processId, from, error)
+      }
     }
+  }
+
+  /**
+   * A group failed for a reason that is not a storage interruption (a value that cannot be
+   * stored, a bug): runs it again one node a transaction, so that the nodes before the one that
+   * fails are kept, and fails that node, naming the reason, instead of leaving the pipeline
+   * RUNNING with nothing to run.
+   */
+  async #isolateFailure(processId: string, from: string, error: unknown): Promise<string | null> {
+    // A runtime that does not roll back (in memory) kept the group's work up to the failed node:
+    // its process stands there, and the node is RUNNING.
+    const process = await this.runtime.getProcess(processId)
+    if (process && !process.dead && process.currentNodeId !== from) {
+      await this.#failStep(processId, process.currentNodeId, error)
+      return null
+    }
+    const [state, node] = await Promise.all([
+      this.runtime.getState(from),
+      this.runtime.getNode(from),
+    ])
+    const resumable = node?.type === 'ServiceActivity' || (node && this.#isExecutableEnd(node))
+    if (state?.name === 'RUNNING' && !resumable) {
+      await this.#failStep(processId, from, error)
+      return null
+    }
+    let at = from
+    for (;;) {
+      try {
+        const next = await this.step((tx, after) => this.#executeGroup(tx, after, processId, at, 1))
+        if (next === null) return null
+        at = next
+      } catch (again) {
+        if (this.#isInterruption(again)) throw again
+        await this.#failStep(processId, at, again)
+        return null
+      }
+    }
+  }
+
+  /** Fails the node a step could not run, with `ex_data` naming the reason; its process sleeps. */
+  async #failStep(processId: string, nodeId: string, error: unknown, scheduleId?: string) {
+    this.deps.hooks.stepFailed?.({ processId, nodeId, error })
+    for (const call of [...this.#calls.values()]) {
+      if (call.nodeId === nodeId && call.answer) this.#calls.delete(call.key)
+    }
+    const exData = `engine step failed: ${errorText(error)}`
+    await this.step(async (tx) => {
+      const node = await this.node(tx, nodeId)
+      if (!node) return
+      let state = (await tx.getState(nodeId)) ?? null
+      if (state?.name === 'READY' || state?.name === 'LOOP_READY' || state?.name === 'FINISHED') {
+        state = await this.setState(tx, nodeId, 'RUNNING', { current: state, setStarted: true })
+      }
+      if (state && !canTransit(state.name, 'FAILED')) return
+      const execution = await tx.getExecutionData(nodeId)
+      await tx.setExecutionData(nodeId, {
+        inputs: execution?.inputs ?? {},
+        outputs: { ex_data: exData },
+      })
+      await this.setState(tx, nodeId, 'FAILED', {
+        current: state,
+        rootId: node.rootPipelineId,
+        parentId: node.pipelineId,
+      })
+      await tx.updateProcess(processId, { asleep: true, currentNodeId: nodeId })
+      if (scheduleId) await tx.updateSchedule(scheduleId, { expired: true, scheduling: false })
+    })
   }
 
   async #executeGroup(
@@ -346,6 +615,7 @@ export class Core implements StepHandler {
     after: AfterCommit,
     processId: string,
     nodeId: string,
+    maxSteps: number,
   ): Promise<string | null> {
     const started = this.deps.clock.now()
     let current = nodeId
@@ -358,7 +628,7 @@ export class Core implements StepHandler {
         if (!next) return null
         current = next
       } else current = outcome.next
-      if (steps >= GROUP_MAX_STEPS || this.deps.clock.now() - started >= GROUP_MAX_MS) {
+      if (steps >= maxSteps || this.deps.clock.now() - started >= GROUP_MAX_MS) {
         // The commit must say where the process goes on, or a worker that dies before the next
         // transaction would be recovered at a node whose finish is already committed.
         await tx.updateProcess(processId, { currentNodeId: current, asleep: false })
@@ -374,7 +644,10 @@ export class Core implements StepHandler {
     nodeId: string,
   ): Promise<StepOutcome> {
     const process = await tx.getProcess(processId)
-    if (!process || process.dead) return STOP
+    if (!process || process.dead) {
+      this.#discardProcessCall(processId, nodeId, 'its process ended while the call ran')
+      return STOP
+    }
 
     if (process.destinationId === nodeId && process.parentId) {
       await tx.updateProcess(processId, { dead: true, asleep: true, currentNodeId: nodeId })
@@ -397,7 +670,14 @@ export class Core implements StepHandler {
     const root = pipelineStates.find((s) => s.nodeId === process.rootPipelineId)
     if (!root || root.name === 'REVOKED') {
       await tx.updateProcess(processId, { dead: true })
+      this.#discardProcessCall(processId, nodeId, 'the pipeline was revoked while the call ran')
       return STOP
+    }
+    // A component that answered after its step committed: its answer goes in before a pause of
+    // the pipeline stops the process (at the node after this one).
+    const pending = this.pendingCall(nodeId, 'execute')
+    if (pending?.processId === processId && pending.answer) {
+      return this.#resumeCall(tx, after, process, nodeId)
     }
     for (const id of process.pipelineStack) {
       const state = pipelineStates.find((s) => s.nodeId === id)
@@ -443,6 +723,19 @@ export class Core implements StepHandler {
         })
         await tx.updateProcess(processId, { suspended: true, suspendedBy: nodeId })
         return STOP
+      }
+      if (
+        existing.name === 'RUNNING' &&
+        !process.asleep &&
+        process.currentNodeId === nodeId &&
+        (node.type === 'ServiceActivity' || this.#isExecutableEnd(node))
+      ) {
+        // The step that made it RUNNING committed while its component ran: either the call still
+        // runs here (its answer comes in its own step), or the worker that made it stopped and
+        // it runs again.
+        const call = this.pendingCall(nodeId, 'execute')
+        if (call && call.processId === processId) return STOP
+        return this.#resumeCall(tx, after, process, nodeId)
       }
       if (
         existing.name !== 'READY' &&
@@ -509,6 +802,35 @@ export class Core implements StepHandler {
       default:
         return this.#endEvent(tx, after, process, node, state)
     }
+  }
+
+  #isExecutableEnd(node: NodeRecord): boolean {
+    return !NOT_EXECUTABLE_END.has(node.type)
+  }
+
+  /** Takes up an activity or executable end event RUNNING at its current version. */
+  async #resumeCall(
+    tx: Runtime,
+    after: AfterCommit,
+    process: ProcessRecord,
+    nodeId: string,
+  ): Promise<StepOutcome> {
+    const node = await this.node(tx, nodeId)
+    const state = await tx.getState(nodeId)
+    if (!node || !state || state.name !== 'RUNNING') {
+      const call = this.pendingCall(nodeId, 'execute')
+      if (call) this.#discard(call, `node(${nodeId}) is ${state?.name ?? 'gone'}`)
+      return STOP
+    }
+    if (node.type === 'ServiceActivity') {
+      return this.#serviceActivity(tx, after, process, node, state, true)
+    }
+    return this.#endEvent(tx, after, process, node, state)
+  }
+
+  #discardProcessCall(processId: string, nodeId: string, reason: string): void {
+    const call = this.pendingCall(nodeId, 'execute')
+    if (call?.processId === processId) this.#discard(call, reason)
   }
 
   async #fail(
@@ -585,7 +907,12 @@ export class Core implements StepHandler {
     const pipelineId = node.pipelineId
     if (node.type !== 'EmptyEndEvent') {
       const failure = await this.#runEndEventCode(after, process, node, state)
+      if (failure !== null && typeof failure !== 'string') {
+        this.continueWhenAnswered(after, failure)
+        return STOP
+      }
       if (failure !== null) return this.#fail(tx, process.id, node, state, failure)
+      if (!(await this.#stillRunning(tx, node.id, state, 'execute'))) return STOP
     }
     let outputs: Record<string, unknown>
     try {
@@ -620,27 +947,34 @@ export class Core implements StepHandler {
 
   /**
    * An executable end event runs the component registered under its type before ending its
-   * pipeline; answers the failure reason, or null.
+   * pipeline; answers the failure reason, null, or the call when it runs past `FAST_CALL_MS`.
    */
   async #runEndEventCode(
     after: AfterCommit,
     process: ProcessRecord,
     node: NodeRecord,
     state: StateRecord,
-  ): Promise<string | null> {
+  ): Promise<string | null | ComponentCall> {
     const ref = { code: node.type, version: 'legacy' }
     if (!this.deps.components.info(ref)) return null
-    const result = await this.callComponent(after, ref, 'execute', {
-      inputs: { pipeline_stack: process.pipelineStack, root_pipeline_id: process.rootPipelineId },
-      outputs: {},
-      parentData: {},
-      scheduleTimes: 0,
-      nodeId: node.id,
-      version: state.version,
-      rootPipelineId: node.rootPipelineId,
-      loop: state.loop,
-      innerLoop: state.innerLoop,
-    })
+    const result = await this.callComponent(
+      after,
+      ref,
+      'execute',
+      {
+        inputs: { pipeline_stack: process.pipelineStack, root_pipeline_id: process.rootPipelineId },
+        outputs: {},
+        parentData: {},
+        scheduleTimes: 0,
+        nodeId: node.id,
+        version: state.version,
+        rootPipelineId: node.rootPipelineId,
+        loop: state.loop,
+        innerLoop: state.innerLoop,
+      },
+      { processId: process.id },
+    )
+    if (isCall(result)) return result
     if (result.success) return null
     return String(result.outputs.ex_data ?? result.error ?? `end event ${node.type} failed`)
   }
@@ -826,12 +1160,17 @@ export class Core implements StepHandler {
     return STOP
   }
 
+  /**
+   * Runs an activity's execute. `resumed`: the node is already RUNNING from a step that committed
+   * while its component ran (its answer is held), or whose worker stopped meanwhile (it runs again).
+   */
   async #serviceActivity(
     tx: Runtime,
     after: AfterCommit,
     process: ProcessRecord,
     node: NodeRecord,
     state: StateRecord,
+    resumed = false,
   ): Promise<StepOutcome> {
     const ref = node.component!
     const system = { _loop: state.loop, _inner_loop: state.innerLoop }
@@ -884,7 +1223,7 @@ export class Core implements StepHandler {
         inputs,
       )
     }
-    if (node.timeout) {
+    if (node.timeout && !resumed) {
       const delay = node.timeout.seconds * 1000
       const schedule = await this.#createSchedule(
         tx,
@@ -897,17 +1236,28 @@ export class Core implements StepHandler {
       after.push(() => this.deps.dispatcher.schedule(process.id, node.id, schedule.id, delay))
     }
 
-    const result = await this.callComponent(after, ref, 'execute', {
-      inputs,
-      outputs: {},
-      parentData: pipeline?.rootPipelineData ?? {},
-      scheduleTimes: 0,
-      nodeId: node.id,
-      version: state.version,
-      rootPipelineId: node.rootPipelineId,
-      loop: state.loop,
-      innerLoop: state.innerLoop,
-    })
+    const result = await this.callComponent(
+      after,
+      ref,
+      'execute',
+      {
+        inputs,
+        outputs: {},
+        parentData: pipeline?.rootPipelineData ?? {},
+        scheduleTimes: 0,
+        nodeId: node.id,
+        version: state.version,
+        rootPipelineId: node.rootPipelineId,
+        loop: state.loop,
+        innerLoop: state.innerLoop,
+      },
+      { processId: process.id },
+    )
+    if (isCall(result)) {
+      // Slow: commit the node RUNNING (visible and controllable) and take the answer in a new step.
+      this.continueWhenAnswered(after, result)
+      return STOP
+    }
     const outputs: Record<string, unknown> = {
       ...result.outputs,
       _result: result.success,
@@ -916,8 +1266,7 @@ export class Core implements StepHandler {
     if (!result.success && outputs.ex_data === undefined && result.error)
       outputs.ex_data = result.error
 
-    const now = await tx.getState(node.id)
-    if (!now || now.version !== state.version || now.name !== 'RUNNING') return STOP
+    if (!(await this.#stillRunning(tx, node.id, state, 'execute'))) return STOP
     await tx.setExecutionData(node.id, { inputs, outputs })
 
     if (result.success) {
@@ -936,6 +1285,28 @@ export class Core implements StepHandler {
     }
     if (node.errorIgnorable) return this.#finishActivity(tx, node, state, outputs, true)
     return this.#failActivity(tx, after, process.id, node, state, outputs)
+  }
+
+  /**
+   * Whether a node is still RUNNING at the version its component was called with; if not (it was
+   * force-failed, timed out or retried meanwhile) the component's answer is discarded.
+   */
+  async #stillRunning(
+    tx: Runtime,
+    nodeId: string,
+    state: StateRecord,
+    phase: 'execute' | 'schedule',
+  ): Promise<boolean> {
+    const now = await tx.getState(nodeId)
+    if (now && now.version === state.version && now.name === 'RUNNING') return true
+    const reason = now
+      ? `node(${nodeId}) is ${now.name} at version ${now.version} since the call began`
+      : `node(${nodeId}) has no state any more`
+    for (const call of [...this.#calls.values()]) {
+      if (call.nodeId === nodeId && call.phase === phase && call.version === state.version)
+        this.#discard(call, reason)
+    }
+    return false
   }
 
   async #createSchedule(
@@ -1054,9 +1425,16 @@ export class Core implements StepHandler {
   // ---- schedule ---------------------------------------------------------------------------
 
   async schedule(processId: string, nodeId: string, scheduleId: string): Promise<void> {
-    const next = await this.step((tx, after) =>
-      this.#scheduleStep(tx, after, processId, nodeId, scheduleId),
-    )
+    let next: string | null
+    try {
+      next = await this.step((tx, after) =>
+        this.#scheduleStep(tx, after, processId, nodeId, scheduleId),
+      )
+    } catch (error) {
+      if (this.#isInterruption(error)) throw error
+      await this.#failStep(processId, nodeId, error, scheduleId)
+      return
+    }
     if (next) await this.execute(processId, next)
   }
 
@@ -1068,7 +1446,14 @@ export class Core implements StepHandler {
     scheduleId: string,
   ): Promise<string | null> {
     const schedule = await tx.getSchedule(scheduleId)
-    if (!schedule || schedule.finished || schedule.expired) return null
+    const drop = (reason: string) => {
+      const call = this.pendingCall(nodeId, 'schedule', scheduleId)
+      if (call) this.#discard(call, reason)
+    }
+    if (!schedule || schedule.finished || schedule.expired) {
+      drop(`the schedule of node(${nodeId}) ended while the call ran`)
+      return null
+    }
     const [state, node, process] = await Promise.all([
       tx.getState(nodeId),
       this.node(tx, nodeId),
@@ -1078,6 +1463,7 @@ export class Core implements StepHandler {
     const root = await tx.getState(node.rootPipelineId)
     if (!root || root.name === 'REVOKED') {
       await tx.updateSchedule(schedule.id, { expired: true })
+      drop('the pipeline was revoked while the call ran')
       return null
     }
 
@@ -1089,6 +1475,7 @@ export class Core implements StepHandler {
         node,
         state,
         `node timeout: ${node.timeout?.seconds ?? 0} seconds`,
+        { after },
       )
       if (node.timeout?.action !== 'forced_fail_and_skip') return null
       await this.addHistory(tx, failed)
@@ -1118,24 +1505,43 @@ export class Core implements StepHandler {
 
     if (state.version !== schedule.version || state.name !== 'RUNNING') {
       await tx.updateSchedule(schedule.id, { expired: true })
-      return null
-    }
-    if (!(await tx.lockSchedule(schedule.id))) {
-      if (schedule.type === 'multi_callback') {
-        after.push(() => this.deps.dispatcher.schedule(processId, nodeId, scheduleId, 1000))
-      }
+      const call = this.pendingCall(nodeId, 'schedule', scheduleId)
+      if (call) this.#discard(call, `node(${nodeId}) is ${state.name} at version ${state.version}`)
       return null
     }
     let callbackData: unknown
     let callbackId = ''
-    if (schedule.type !== 'poll') {
-      const callback = await tx.takeCallback(schedule.id)
-      if (!callback) {
+    let times: number
+    const pending = this.pendingCall(nodeId, 'schedule', scheduleId)
+    if (pending) {
+      // The step that took the schedule's lock (and callback) committed while the call ran.
+      if (!pending.answer) return null
+      callbackData = pending.callbackData
+      callbackId = pending.callbackId ?? ''
+      times = pending.scheduleTimes
+    } else {
+      if (!(await tx.lockSchedule(schedule.id))) {
+        if (schedule.type === 'multi_callback') {
+          after.push(() => this.deps.dispatcher.schedule(processId, nodeId, scheduleId, 1000))
+        }
+        return null
+      }
+      // Read again under the lock: another step may have counted a call since the first read.
+      const locked = await tx.getSchedule(scheduleId)
+      if (!locked || locked.finished || locked.expired) {
         await tx.updateSchedule(schedule.id, { scheduling: false })
         return null
       }
-      callbackData = callback.data
-      callbackId = callback.id
+      times = locked.times
+      if (schedule.type !== 'poll') {
+        const callback = await tx.takeCallback(schedule.id)
+        if (!callback) {
+          await tx.updateSchedule(schedule.id, { scheduling: false })
+          return null
+        }
+        callbackData = callback.data
+        callbackId = callback.id
+      }
     }
 
     const pipeline = await this.pipeline(tx, node.rootPipelineId)
@@ -1152,15 +1558,19 @@ export class Core implements StepHandler {
         outputs: execution.outputs,
         parentData: pipeline?.rootPipelineData ?? {},
         callbackData,
-        scheduleTimes: schedule.times,
+        scheduleTimes: times,
         nodeId,
         version: state.version,
         rootPipelineId: node.rootPipelineId,
         loop: state.loop,
         innerLoop: state.innerLoop,
       },
-      callbackId,
+      { processId, scheduleId, callbackId },
     )
+    if (isCall(result)) {
+      this.continueWhenAnswered(after, result)
+      return null
+    }
     const system = { _loop: state.loop, _inner_loop: state.innerLoop }
     const outputs: Record<string, unknown> = {
       ...result.outputs,
@@ -1170,13 +1580,12 @@ export class Core implements StepHandler {
     if (!result.success && outputs.ex_data === undefined && result.error)
       outputs.ex_data = result.error
 
-    const current = await tx.getState(nodeId)
-    if (!current || current.version !== schedule.version || current.name !== 'RUNNING') {
+    if (!(await this.#stillRunning(tx, nodeId, state, 'schedule'))) {
       await tx.updateSchedule(schedule.id, { expired: true, scheduling: false })
       return null
     }
     await tx.setExecutionData(nodeId, { inputs: execution.inputs, outputs })
-    await tx.updateSchedule(schedule.id, { times: schedule.times + 1, scheduling: false })
+    await tx.updateSchedule(schedule.id, { times: times + 1, scheduling: false })
 
     if (result.success) {
       const done = schedule.type === 'callback' || result.finished
@@ -1185,6 +1594,9 @@ export class Core implements StepHandler {
           const delay = Math.max(0, (result.pollAfterSeconds ?? 0) * 1000)
           await tx.updateSchedule(schedule.id, { dueAt: this.deps.clock.now() + delay })
           after.push(() => this.deps.dispatcher.schedule(processId, nodeId, scheduleId, delay))
+        } else {
+          // Callbacks that came while this one was handled wait for the lock: take the next.
+          after.push(() => this.deps.dispatcher.schedule(processId, nodeId, scheduleId, 0))
         }
         return null
       }
@@ -1211,8 +1623,9 @@ export class Core implements StepHandler {
     node: NodeRecord,
     state: StateRecord,
     exData: string,
-    silent = false,
+    options: { silent?: boolean; after?: AfterCommit } = {},
   ): Promise<StateRecord> {
+    const silent = options.silent === true
     const execution = (await tx.getExecutionData(node.id)) ?? { inputs: {}, outputs: {} }
     await tx.setExecutionData(node.id, {
       inputs: execution.inputs,
@@ -1228,6 +1641,9 @@ export class Core implements StepHandler {
     }
     const schedule = await tx.findSchedule(node.id, state.version)
     if (schedule && !schedule.finished) await tx.updateSchedule(schedule.id, { expired: true })
+    // Once the failure is committed, a component still running for the node is stopped and
+    // whatever it answers is dropped.
+    options.after?.push(() => this.discardCalls({ nodeId: node.id }, exData || 'forced to fail'))
     return failed
   }
 }

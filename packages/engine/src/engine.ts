@@ -30,8 +30,13 @@ export interface Engine extends StepHandler {
   runtime: Runtime
   dispatcher: Dispatcher
   components: ComponentRunner
-  /** Resolves when no step runs or is due now; schedules due later do not count. */
+  /**
+   * Resolves when no step runs or is due now and no component call runs; schedules due later do
+   * not count.
+   */
   idle(): Promise<void>
+  /** How many component calls run past the step that started them (their nodes are RUNNING). */
+  runningCalls(): number
   /** Dispatches again what a stopped worker left behind (see `Core.recover`). */
   recover(): Promise<{ processes: number; schedules: number }>
 }
@@ -80,7 +85,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     components,
     execute: (processId, nodeId) => core.execute(processId, nodeId),
     schedule: (processId, nodeId, scheduleId) => core.schedule(processId, nodeId, scheduleId),
-    idle: () => (dispatcher instanceof InlineDispatcher ? dispatcher.idle() : Promise.resolve()),
+    idle: async () => {
+      // A component call left running past its step's commit is work too: its answer comes in
+      // a step of its own.
+      for (;;) {
+        if (dispatcher instanceof InlineDispatcher) await dispatcher.idle()
+        if (core.runningCalls === 0) return
+        await core.someCallAnswered()
+      }
+    },
+    runningCalls: () => core.runningCalls,
     recover: () => core.recover(),
   }
 }

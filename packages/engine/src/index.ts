@@ -11,6 +11,7 @@ export {
   type LazyVariable,
 } from './component-registry.js'
 export { createEngine, defaultIds, type Engine, type EngineOptions } from './engine.js'
+export { FAST_CALL_MS } from './engine-core.js'
 export {
   ComponentNotFoundError,
   ENGINE_ERROR_CODES,
@@ -29,6 +30,7 @@ export { MemoryRuntime } from './memory-runtime.js'
 export { type Clock, type IdGenerator, ManualClock, systemClock } from './ports/clock.js'
 export type {
   ComponentCallInput,
+  ComponentCallOptions,
   ComponentCallResult,
   ComponentFieldInfo,
   ComponentInfo,

@@ -39,6 +39,7 @@ export class MemoryRuntime implements Runtime {
   #unindexed: ScheduleRecord[] = []
   /** Callbacks not yet taken, by schedule, oldest first. */
   #callbacks = new Map<string, CallbackRecord[]>()
+  #callbackIds = new Set<string>()
   #historyCount = 0
   #histories = new Map<string, HistoryRecord[]>()
 
@@ -265,8 +266,11 @@ export class MemoryRuntime implements Runtime {
       .map((s) => ({ ...s }))
   }
 
-  async addCallback(callback: CallbackRecord): Promise<void> {
+  async addCallback(callback: CallbackRecord): Promise<boolean> {
+    if (this.#callbackIds.has(callback.id)) return false
+    this.#callbackIds.add(callback.id)
     if (!callback.consumed) listAt(this.#callbacks, callback.scheduleId).push(cloneJson(callback))
+    return true
   }
 
   async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {

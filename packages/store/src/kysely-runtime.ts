@@ -595,8 +595,15 @@ export class KyselyRuntime implements Runtime {
     return rows.map(toSchedule)
   }
 
-  async addCallback(callback: CallbackRecord): Promise<void> {
-    await this.#db.insertInto('culm_callbacks').values(callbackRow(callback)).execute()
+  async addCallback(callback: CallbackRecord): Promise<boolean> {
+    try {
+      await this.#db.insertInto('culm_callbacks').values(callbackRow(callback)).execute()
+      return true
+    } catch (error) {
+      const { errno, code } = error as { errno?: unknown; code?: unknown }
+      if (errno === ER_DUP_ENTRY || code === 'SQLITE_CONSTRAINT_UNIQUE') return false
+      throw error
+    }
   }
 
   async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {

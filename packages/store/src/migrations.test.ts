@@ -55,6 +55,7 @@ for (const database of DATABASES) {
         expect(up.map((r) => [r.migrationName, r.status])).toEqual([
           ['0001_initial', 'Success'],
           ['0002_schedule_due_at', 'Success'],
+          ['0003_callback_id_unique', 'Success'],
         ])
       } finally {
         await store.close()

@@ -223,9 +223,31 @@ function scheduleDueAt(flavor: SqlFlavor): Migration {
   }
 }
 
+/** A callback id is unique: a node waiting for one callback takes it under a fixed id. */
+function callbackIdUnique(flavor: SqlFlavor): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .createIndex('culm_callbacks_id_idx')
+        .on('culm_callbacks')
+        .column('id')
+        .unique()
+        .execute()
+    },
+    async down(db) {
+      const drop = db.schema.dropIndex('culm_callbacks_id_idx')
+      await (flavor === 'mysql' ? drop.on('culm_callbacks') : drop).execute()
+    },
+  }
+}
+
 /** The store's migrations, by name, in the order they apply. */
 export function storeMigrations(flavor: SqlFlavor): Record<string, Migration> {
-  return { '0001_initial': initial(flavor), '0002_schedule_due_at': scheduleDueAt(flavor) }
+  return {
+    '0001_initial': initial(flavor),
+    '0002_schedule_due_at': scheduleDueAt(flavor),
+    '0003_callback_id_unique': callbackIdUnique(flavor),
+  }
 }
 
 /** A migrator over the store's migrations (kept in code, no migration folder). */

@@ -1,6 +1,7 @@
 import type { Scenario } from '../harness.js'
 import { apiScenarios } from './api.js'
 import { controlScenarios } from './control.js'
+import { executionScenarios } from './execution.js'
 import { flowScenarios } from './flow.js'
 import { loopScenarios } from './loops.js'
 
@@ -10,4 +11,5 @@ export const scenarios: Record<string, Scenario> = {
   ...controlScenarios,
   ...apiScenarios,
   ...loopScenarios,
+  ...executionScenarios,
 }

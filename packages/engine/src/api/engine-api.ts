@@ -225,7 +225,7 @@ export class EngineAPI {
   /** Revokes a pipeline for good: nothing of it runs any more. */
   revokePipeline(args: { pipelineId: string }): Promise<EngineAPIResult<null>> {
     return guard(async () => {
-      await this.#core.step(async (tx) => {
+      await this.#core.step(async (tx, after) => {
         const state = await this.#state(tx, args.pipelineId)
         if (state.nodeId !== state.rootId)
           throw new NotFoundError(`pipeline(${args.pipelineId}) does not exist`)
@@ -233,6 +233,9 @@ export class EngineAPI {
         for (const process of await tx.findProcesses({ rootPipelineId: args.pipelineId })) {
           await tx.updateProcess(process.id, { dead: true })
         }
+        after.push(() =>
+          this.#core.discardCalls({ rootPipelineId: args.pipelineId }, 'the pipeline was revoked'),
+        )
       })
       return ok(null)
     })
@@ -484,7 +487,7 @@ export class EngineAPI {
     sendPostSetStateSignal?: boolean
   }): Promise<EngineAPIResult<null>> {
     return guard(async () => {
-      await this.#core.step(async (tx) => {
+      await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
         if (node.type !== 'ServiceActivity') {
           throw new InvalidOperationError(`${args.nodeId} is not activity, actual: ${node.type}`)
@@ -499,13 +502,10 @@ export class EngineAPI {
         if (processes.length === 0) {
           throw new NotFoundError(`can not find process with current node id: ${args.nodeId}`)
         }
-        await this.#core.forceFail(
-          tx,
-          node,
-          state,
-          args.exData ?? '',
-          args.sendPostSetStateSignal === false,
-        )
+        await this.#core.forceFail(tx, node, state, args.exData ?? '', {
+          silent: args.sendPostSetStateSignal === false,
+          after,
+        })
       })
       return ok(null)
     })
@@ -531,14 +531,24 @@ export class EngineAPI {
         if (schedule.expired) throw new InvalidOperationError('schedule is already expired')
         if (schedule.type === 'poll')
           throw new InvalidOperationError(`node(${args.nodeId}) does not wait for a callback`)
-        await tx.addCallback({
-          id: this.#core.deps.ids.next('callback'),
+        // A node that waits for one callback takes one: its id is fixed, so that of two sent at
+        // once the second is refused rather than accepted and never applied.
+        const added = await tx.addCallback({
+          id:
+            schedule.type === 'callback'
+              ? `callback-${schedule.id}`
+              : this.#core.deps.ids.next('callback'),
           scheduleId: schedule.id,
           nodeId: args.nodeId,
           version: args.version,
           data: args.data ?? {},
           consumed: false,
         })
+        if (!added) {
+          throw new InvalidOperationError(
+            `node(${args.nodeId}) has already been called back at version ${args.version}`,
+          )
+        }
         after.push(() =>
           this.#core.deps.dispatcher.schedule(process.id, args.nodeId, schedule.id, 0),
         )

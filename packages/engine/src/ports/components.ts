@@ -54,6 +54,15 @@ export interface ComponentCallResult {
   error?: string
 }
 
+/** How the engine may steer a component call while it runs. */
+export interface ComponentCallOptions {
+  /**
+   * Aborted when the engine no longer wants the answer (the node was force-failed, timed out or
+   * its pipeline revoked): a runner that can stop the call (a sandbox terminates it) should.
+   */
+  signal?: AbortSignal
+}
+
 /** Runs components: in process, or sandboxed in an isolate. */
 export interface ComponentRunner {
   info(ref: ComponentRef): ComponentInfo | undefined
@@ -61,6 +70,7 @@ export interface ComponentRunner {
     ref: ComponentRef,
     phase: 'execute' | 'schedule',
     input: ComponentCallInput,
+    options?: ComponentCallOptions,
   ): Promise<ComponentCallResult>
   /** Computes a lazy variable (`type: lazy`, `custom_type: code`). */
   lazy?(

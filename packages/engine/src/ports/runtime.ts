@@ -96,7 +96,8 @@ export interface ScheduleStore {
 
 /** Callback data waiting for a schedule call. */
 export interface CallbackStore {
-  addCallback(callback: CallbackRecord): Promise<void>
+  /** Stores a callback; false (and nothing stored) when one with its id exists. */
+  addCallback(callback: CallbackRecord): Promise<boolean>
   /** The oldest callback of a schedule not yet consumed, marked consumed. */
   takeCallback(scheduleId: string): Promise<CallbackRecord | undefined>
 }

@@ -441,9 +441,9 @@ export class TransactionRuntime implements Runtime {
     }
     await this.flush()
     const locked = await this.#base.lockSchedule(id)
-    const schedule = this.#schedules.get(id)
-    if (locked && schedule) schedule.scheduling = true
-    else if (!locked) this.#schedules.delete(id)
+    // Read it again either way: held now, its row is as the last step that held it left it (a
+    // copy read before the lock may miss the calls that step counted).
+    this.#schedules.delete(id)
     return locked
   }
 
@@ -452,8 +452,8 @@ export class TransactionRuntime implements Runtime {
     return this.#base.findPendingSchedules()
   }
 
-  async addCallback(callback: CallbackRecord): Promise<void> {
-    await this.#base.addCallback(callback)
+  addCallback(callback: CallbackRecord): Promise<boolean> {
+    return this.#base.addCallback(callback)
   }
 
   async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {

@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MemoryRuntime, type Runtime } from '@culm/engine'
+import { openRuntime } from '@culm/store'
+import { createScratchDatabase } from '@culm/store/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createHarness } from './harness.js'
+import { startGated } from './scenarios/execution.js'
+
+const folder = mkdtempSync(join(tmpdir(), 'culm-step-failure-'))
+afterAll(() => rmSync(folder, { recursive: true, force: true }))
+
+/** A value nested too deeply for any JSON encoder. */
+function tooDeep(): Record<string, unknown> {
+  let deep: Record<string, unknown> = {}
+  for (let i = 0; i < 200_000; i++) deep = { d: deep }
+  return deep
+}
+
+async function failsItsNode(runtime: Runtime, outputs: Record<string, unknown>) {
+  const h = createHarness(runtime)
+  const { id, gate, after } = await startGated(h)
+  h.gates.release(gate, { outputs })
+  await h.settle()
+  const states = await h.states(id)
+  expect(states[gate]).toBe('FAILED')
+  expect(states[after]).toBeUndefined()
+  expect(states[id]).toBe('RUNNING')
+  const answer = await h.engine.api.getExecutionDataOutputs({ nodeId: gate })
+  expect(String((answer.data as Record<string, unknown>).ex_data)).toMatch(/^engine step failed: /)
+  // The operator can go on from there: the node is retried like any failed node.
+  h.ok(await h.engine.api.retryNode({ nodeId: gate }))
+  await h.gates.started(gate, 2)
+  h.gates.release(gate)
+  await h.settle()
+  expect((await h.states(id))[id]).toBe('FINISHED')
+}
+
+describe('a step that fails for a reason that is not a storage interruption fails its node', () => {
+  it('on SQLite, when a component answers a value too deep to store', async () => {
+    const store = await openRuntime(`sqlite:${join(folder, 'deep.db')}`)
+    try {
+      await failsItsNode(store.runtime, { deep: tooDeep() })
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('on MySQL, when a component answers a value too deep to store', async () => {
+    const scratch = await createScratchDatabase()
+    const store = await openRuntime(scratch.url)
+    try {
+      await failsItsNode(store.runtime, { deep: tooDeep() })
+    } finally {
+      await store.close()
+      await scratch.drop()
+    }
+  })
+
+  it('in memory, when the runtime refuses a write', async () => {
+    const runtime = new MemoryRuntime()
+    const refusing: Runtime = new Proxy(runtime, {
+      get(target, key, receiver) {
+        if (key === 'transaction') return (fn: (tx: Runtime) => Promise<unknown>) => fn(refusing)
+        if (key === 'setExecutionData') {
+          return async (nodeId: string, data: { outputs: Record<string, unknown> }) => {
+            if (data.outputs.poison) throw new TypeError('this value cannot be stored')
+            return target.setExecutionData(nodeId, data as never)
+          }
+        }
+        const value = Reflect.get(target, key, receiver)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    await failsItsNode(refusing, { poison: true })
+  })
+})
