@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { MemoryRuntime } from '@culm/engine'
+import { type ComponentRunner, MemoryRuntime } from '@culm/engine'
 import { type LoadedPlugins, loadPlugins } from '@culm/sandbox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createHarness, type Harness } from '../conformance/harness.js'
@@ -140,5 +140,48 @@ describe('a hostile plugin fails its own node and nothing else', () => {
     const root = await h.run(sequence(friend), { keepIds: true })
     expect((await h.states(root))[root]).toBe('FINISHED')
     expect(await h.outputs(friend.id)).toMatchObject({ fine: true })
+  })
+})
+
+describe('a node timeout stops a sandboxed call that still runs', () => {
+  it('force-fails the node and terminates the isolate call of an infinite loop', async () => {
+    const answers: Array<{ nodeId: string; failure: string }> = []
+    const runner: ComponentRunner = {
+      info: (ref) => loaded.runner.info(ref),
+      run: async (ref, phase, input, options) => {
+        const answer = await loaded.runner.run(ref, phase, input, options)
+        answers.push({ nodeId: input.nodeId, failure: answer.error ?? '' })
+        return answer
+      },
+    }
+    const t = createHarness(new MemoryRuntime(), runner)
+    const hostile = act(
+      'hostile',
+      { attack: 'loop' },
+      { timeoutConfig: { enable: true, seconds: 1, action: 'forced_fail' } },
+    )
+    const id = await t.start(sequence(hostile), { keepIds: true })
+    // Once the call has begun, the bound passes and its node is committed RUNNING.
+    while (!t.calls.some((c) => c.nodeId === hostile.id)) {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await t.passFastCallBound()
+    expect((await t.state(hostile.id))?.state).toBe('RUNNING')
+    // The node's timeout falls due long before the plugin's CPU time limit.
+    await t.clock.advance(1000, () => t.dispatcher.idle())
+    await t.settle()
+    expect(t.engine.runningCalls()).toBe(0)
+    // The stopped call answers (with what stopped it) once its isolate is gone.
+    while (answers.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect((await t.state(hostile.id))?.state).toBe('FAILED')
+    expect(String((await t.outputs(hostile.id)).ex_data)).toBe('node timeout: 1 seconds')
+    expect(answers).toEqual([
+      {
+        nodeId: hostile.id,
+        failure:
+          'component hostile legacy: the call of plugin @fixture/hostile was stopped: its node no longer waits for it',
+      },
+    ])
+    expect((await t.states(id))[id]).toBe('RUNNING')
   })
 })

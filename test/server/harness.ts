@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ManualClock } from '@culm/engine'
+import { ManualClock, systemClock } from '@culm/engine'
 import {
   type AdminPermission,
   type CulmServer,
@@ -63,7 +63,12 @@ async function openFresh(
 /** Starts the real server (every plugin loaded) on a free port over a fresh database. */
 export async function startTestServer(
   database: TestDatabase,
-  options: { adminPermission?: AdminPermission | string; bodyLimit?: number } = {},
+  options: {
+    adminPermission?: AdminPermission | string
+    bodyLimit?: number
+    /** Runs on the machine's clock (the test cannot move it) rather than a manual one. */
+    realClock?: boolean
+  } = {},
 ): Promise<TestServer> {
   const { store, dispose } = await openFresh(database)
   const clock = new ManualClock()
@@ -72,7 +77,7 @@ export async function startTestServer(
     store,
     components: components.runner,
     plugins: components.plugins,
-    clock,
+    clock: options.realClock ? systemClock : clock,
     ...(options.adminPermission ? { adminPermission: options.adminPermission } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   })

@@ -92,6 +92,12 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     dispatcher,
     components: options.components,
     clock,
+    hooks: {
+      componentResultDiscarded: (event) =>
+        logger.warn(event, 'a component answered after its node moved on; the answer is dropped'),
+      stepFailed: ({ error, ...event }) =>
+        logger.error({ ...event, err: error }, 'an engine step failed; its node is FAILED'),
+    },
   })
   const users = new UserStore(db, now)
   const pipelines = new PipelineRegistry(db, now)

@@ -1254,7 +1254,9 @@ export class Core implements StepHandler {
       { processId: process.id },
     )
     if (isCall(result)) {
-      // Slow: commit the node RUNNING (visible and controllable) and take the answer in a new step.
+      // Slow: commit the node RUNNING with its inputs (visible and controllable) and take the
+      // answer in a new step.
+      if (!resumed) await tx.setExecutionData(node.id, { inputs, outputs: {} })
       this.continueWhenAnswered(after, result)
       return STOP
     }

@@ -1,5 +1,6 @@
 import type {
   ComponentCallInput,
+  ComponentCallOptions,
   ComponentCallResult,
   ComponentInfo,
   ComponentRef,
@@ -24,10 +25,11 @@ export function combineRunners(...runners: ComponentRunner[]): ComponentRunner {
       ref: ComponentRef,
       phase: 'execute' | 'schedule',
       input: ComponentCallInput,
+      options?: ComponentCallOptions,
     ): Promise<ComponentCallResult> {
       const runner = owner(ref)
       if (!runner) throw new ComponentNotFoundError(ref.code, ref.version)
-      return runner.run(ref, phase, input)
+      return runner.run(ref, phase, input, options)
     },
     hasLazy(code: string): boolean {
       return runners.some((runner) => runner.hasLazy?.(code) === true)

@@ -1,5 +1,6 @@
 import {
   type ComponentCallInput,
+  type ComponentCallOptions,
   type ComponentCallResult,
   type ComponentInfo,
   ComponentNotFoundError,
@@ -112,6 +113,7 @@ export class SandboxRunner implements ComponentRunner {
     ref: ComponentRef,
     phase: 'execute' | 'schedule',
     input: ComponentCallInput,
+    options: ComponentCallOptions = {},
   ): Promise<ComponentCallResult> {
     const component = this.#find(ref)
     if (!component) throw new ComponentNotFoundError(ref.code, ref.version)
@@ -159,6 +161,7 @@ export class SandboxRunner implements ComponentRunner {
         isolate.invoke('call', payload, {
           cpuMs: plugin.settings.cpuTimeLimitMs,
           wallMs: description.timeout * 1000,
+          signal: options.signal,
         }),
       )
       if (answer.length > plugin.settings.maxPayloadBytes) {

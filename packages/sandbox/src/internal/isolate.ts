@@ -27,6 +27,8 @@ export interface IsolateSettings {
 export interface CallLimits {
   cpuMs: number
   wallMs: number
+  /** Ends the call when aborted: the isolate is disposed, as over a limit. */
+  signal?: AbortSignal | undefined
 }
 
 type GuestFunction = 'describe' | 'call' | 'lazy'
@@ -189,6 +191,9 @@ export class PluginIsolate {
       expire: () => this.#dispose('wall'),
     }
     watch(deadline)
+    const stop = () => this.#dispose('aborted')
+    if (limits.signal?.aborted) stop()
+    limits.signal?.addEventListener('abort', stop, { once: true })
     try {
       const answer: unknown = await this.#functions[fn].apply(undefined, [payload], {
         ...ANSWER,
@@ -207,12 +212,20 @@ export class PluginIsolate {
       throw this.#failure(error, limits)
     } finally {
       deadlines.delete(deadline)
+      limits.signal?.removeEventListener('abort', stop)
     }
   }
 
   #failure(error: unknown, limits: CallLimits): PluginCallError {
     if (error instanceof PluginCallError) return error
     const message = error instanceof Error ? error.message : String(error)
+    if (this.#disposedBy === 'aborted') {
+      return new PluginCallError(
+        this.plugin,
+        `the call of plugin ${this.plugin} was stopped: its node no longer waits for it`,
+        { cause: error },
+      )
+    }
     if (this.#disposedBy === 'wall') {
       return new PluginCallError(
         this.plugin,
