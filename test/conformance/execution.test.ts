@@ -76,3 +76,35 @@ describe('a step that fails for a reason that is not a storage interruption fail
     await failsItsNode(refusing, { poison: true })
   })
 })
+
+describe('a worker that stops while a component runs', () => {
+  for (const database of ['sqlite', 'mysql'] as const) {
+    it(`leaves the node RUNNING on ${database}; the next worker runs the call again and goes on`, async () => {
+      const scratch = database === 'mysql' ? await createScratchDatabase() : undefined
+      const url = scratch?.url ?? `sqlite:${join(folder, 'restart.db')}`
+      const first = await openRuntime(url)
+      const h = createHarness(first.runtime)
+      const { id, gate, after } = await startGated(h)
+      expect((await h.state(gate))?.state).toBe('RUNNING')
+      // The worker stops: its dispatcher and its running call are gone with it.
+      h.dispatcher.close()
+      await first.close()
+
+      const second = await openRuntime(url)
+      try {
+        const next = createHarness(second.runtime)
+        expect(await next.engine.recover()).toMatchObject({ processes: 1 })
+        await next.gates.started(gate)
+        next.gates.release(gate, { outputs: { rows: 2 } })
+        await next.settle()
+        const states = await next.states(id)
+        expect(states).toMatchObject({ [gate]: 'FINISHED', [after]: 'FINISHED', [id]: 'FINISHED' })
+        expect(await next.outputs(gate)).toMatchObject({ rows: 2 })
+        expect(next.calls.filter((c) => c.nodeId === gate)).toHaveLength(1)
+      } finally {
+        await second.close()
+        await scratch?.drop()
+      }
+    })
+  }
+})
