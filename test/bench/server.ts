@@ -38,7 +38,7 @@ function startServer(databaseUrl: string): Promise<ServerProcess> {
     let output = ''
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString()
-      const url = /Culm listens on (\S+)\n/.exec(output)?.[1]
+      const url = /Culm listens on (\S+)[ \n]/.exec(output)?.[1]
       const token = /First admin token[^:]*: (\S+)/.exec(output)?.[1]
       if (url && token) resolve({ child, url, token, exit })
     })

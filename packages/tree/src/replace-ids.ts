@@ -66,7 +66,7 @@ function rewrite(
     if (gateway.type === 'ConvergeGateway') gateway.outgoing = refs(gateway.outgoing)
     else {
       gateway.outgoing = refs(gateway.outgoing)
-      if (gateway.converge_gateway_id !== undefined) {
+      if (typeof gateway.converge_gateway_id === 'string') {
         gateway.converge_gateway_id = m(gateway.converge_gateway_id)
       }
     }

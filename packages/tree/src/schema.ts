@@ -9,9 +9,9 @@ const flowRefs = z.union([z.string(), z.array(z.string())])
 export const variableSchema = z.looseObject({
   type: z.enum(VAR_TYPES),
   value: z.unknown(),
-  custom_type: z.string().optional(),
-  need_render: z.boolean().optional(),
-  is_param: z.boolean().optional(),
+  custom_type: z.string().nullish(),
+  need_render: z.boolean().nullish(),
+  is_param: z.boolean().nullish(),
 })
 
 const outputSource = z.looseObject({ source_act: id, source_key: z.string() })
@@ -20,22 +20,22 @@ const outputSource = z.looseObject({ source_act: id, source_key: z.string() })
 export const nodeOutputSchema = z.looseObject({
   type: z.enum(VAR_TYPES),
   source_act: z.union([id, z.array(outputSource).min(1)]),
-  source_key: z.string().optional(),
+  source_key: z.string().nullish(),
   value: z.unknown(),
-  need_initialization: z.boolean().optional(),
+  need_initialization: z.boolean().nullish(),
 })
 
 const dataSchema = z.looseObject({
   inputs: z.record(z.string(), z.union([nodeOutputSchema, variableSchema])),
   outputs: z.array(z.string()),
-  pre_render_keys: z.array(z.string()).optional(),
+  pre_render_keys: z.array(z.string()).nullish(),
 })
 
-const hookedInput = z.looseObject({ hook: z.boolean().optional(), value: z.unknown() })
+const hookedInput = z.looseObject({ hook: z.boolean().nullish(), value: z.unknown() })
 
 const componentSchema = z.looseObject({
   code: z.string().min(1, 'must name a component'),
-  version: z.string().optional(),
+  version: z.string().nullish(),
   inputs: z.record(z.string(), variableSchema).optional(),
   data: z.record(z.string(), hookedInput).optional(),
 })
@@ -55,57 +55,57 @@ const autoRetry = z.looseObject({
 const loopConfig = z.looseObject({
   enable: z.boolean(),
   loop_times: z.number().int().nonnegative(),
-  fail_skip: z.boolean().optional(),
-  retryable: z.boolean().optional(),
-  skippable: z.boolean().optional(),
-  outputs_key: z.string().optional(),
+  fail_skip: z.boolean().nullish(),
+  retryable: z.boolean().nullish(),
+  skippable: z.boolean().nullish(),
+  outputs_key: z.string().nullish(),
 })
 
-const nodeBase = { id, name: z.string().optional(), incoming: flowRefs }
+const nodeBase = { id, name: z.string().nullish(), incoming: flowRefs }
 
 const serviceActivity = z.looseObject({
   ...nodeBase,
   type: z.literal('ServiceActivity'),
   outgoing: z.string(),
   component: componentSchema,
-  error_ignorable: z.boolean().optional(),
-  skippable: z.boolean().optional(),
-  retryable: z.boolean().optional(),
-  optional: z.boolean().optional(),
-  timeout: z.number().nonnegative().nullable().optional(),
-  timeout_config: timeoutConfig.optional(),
-  auto_retry: autoRetry.optional(),
-  loop_config: loopConfig.optional(),
-  stage_name: z.string().optional(),
+  error_ignorable: z.boolean().nullish(),
+  skippable: z.boolean().nullish(),
+  retryable: z.boolean().nullish(),
+  optional: z.boolean().nullish(),
+  timeout: z.number().nonnegative().nullable().nullish(),
+  timeout_config: timeoutConfig.nullish(),
+  auto_retry: autoRetry.nullish(),
+  loop_config: loopConfig.nullish(),
+  stage_name: z.string().nullish(),
 })
 
 const subProcess = z.looseObject({
   ...nodeBase,
   type: z.literal('SubProcess'),
   outgoing: z.string(),
-  params: z.record(z.string(), z.unknown()).optional(),
+  params: z.record(z.string(), z.unknown()).nullish(),
   get pipeline() {
     return pipelineTreeSchema
   },
 })
 
-const condition = z.looseObject({ evaluate: z.string(), name: z.string().optional() })
+const condition = z.looseObject({ evaluate: z.string(), name: z.string().nullish() })
 
 const conditionalGateway = z.looseObject({
   ...nodeBase,
   type: z.enum(['ExclusiveGateway', 'ConditionalParallelGateway']),
   outgoing: z.array(z.string()),
   conditions: z.record(z.string(), condition),
-  default_condition: z.looseObject({ flow_id: z.string().optional() }).optional(),
-  extra_info: z.record(z.string(), z.unknown()).optional(),
-  converge_gateway_id: z.string().optional(),
+  default_condition: z.looseObject({ flow_id: z.string().nullish() }).nullish(),
+  extra_info: z.record(z.string(), z.unknown()).nullish(),
+  converge_gateway_id: z.string().nullish(),
 })
 
 const parallelGateway = z.looseObject({
   ...nodeBase,
   type: z.literal('ParallelGateway'),
   outgoing: z.array(z.string()),
-  converge_gateway_id: z.string().optional(),
+  converge_gateway_id: z.string().nullish(),
 })
 
 const convergeGateway = z.looseObject({
@@ -115,13 +115,13 @@ const convergeGateway = z.looseObject({
 })
 
 const constantSchema = z.looseObject({
-  key: z.string().optional(),
+  key: z.string().nullish(),
   value: z.unknown(),
-  source_type: z.string().optional(),
-  custom_type: z.string().optional(),
-  source_tag: z.string().optional(),
-  source_info: z.record(z.string(), z.array(z.string())).optional(),
-  is_meta: z.boolean().optional(),
+  source_type: z.string().nullish(),
+  custom_type: z.string().nullish(),
+  source_tag: z.string().nullish(),
+  source_info: z.record(z.string(), z.array(z.string())).nullish(),
+  is_meta: z.boolean().nullish(),
 })
 
 /** The zod schema of a pipeline tree in either dialect. */
@@ -151,7 +151,7 @@ export const pipelineTreeSchema: z.ZodType<PipelineTree> = z.looseObject({
       id,
       source: z.string(),
       target: z.string(),
-      is_default: z.boolean().optional(),
+      is_default: z.boolean().nullish(),
     }),
   ),
   data: dataSchema.optional(),

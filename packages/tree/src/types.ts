@@ -39,9 +39,9 @@ export type VarType = (typeof VAR_TYPES)[number]
 export interface Variable {
   type: VarType
   value: unknown
-  custom_type?: string
-  need_render?: boolean
-  is_param?: boolean
+  custom_type?: string | null
+  need_render?: boolean | null
+  is_param?: boolean | null
   [extra: string]: unknown
 }
 
@@ -55,9 +55,9 @@ export interface OutputSource {
 export interface NodeOutputVariable {
   type: VarType
   source_act: string | OutputSource[]
-  source_key?: string
+  source_key?: string | null
   value?: unknown
-  need_initialization?: boolean
+  need_initialization?: boolean | null
   [extra: string]: unknown
 }
 
@@ -65,12 +65,12 @@ export interface NodeOutputVariable {
 export interface PipelineData {
   inputs: Record<string, Variable | NodeOutputVariable>
   outputs: string[]
-  pre_render_keys?: string[]
+  pre_render_keys?: string[] | null
 }
 
 export interface StartEvent {
   id: string
-  name?: string
+  name?: string | null
   type: 'EmptyStartEvent'
   incoming: FlowRefs
   outgoing: string
@@ -79,7 +79,7 @@ export interface StartEvent {
 
 export interface EndEvent {
   id: string
-  name?: string
+  name?: string | null
   /** `EmptyEndEvent`, or the type of an executable end event registered as a sink. */
   type: string
   incoming: FlowRefs
@@ -96,7 +96,7 @@ export interface HookedInput {
 
 export interface Component {
   code: string
-  version?: string
+  version?: string | null
   /** Engine format. */
   inputs?: Record<string, Variable>
   /** Platform format. */
@@ -119,39 +119,39 @@ export interface AutoRetry {
 export interface LoopConfig {
   enable: boolean
   loop_times: number
-  fail_skip?: boolean
-  retryable?: boolean
-  skippable?: boolean
-  outputs_key?: string
+  fail_skip?: boolean | null
+  retryable?: boolean | null
+  skippable?: boolean | null
+  outputs_key?: string | null
 }
 
 export interface ServiceActivityNode {
   id: string
-  name?: string
+  name?: string | null
   type: 'ServiceActivity'
   incoming: FlowRefs
   outgoing: string
   component: Component
-  error_ignorable?: boolean
-  skippable?: boolean
-  retryable?: boolean
-  optional?: boolean
+  error_ignorable?: boolean | null
+  skippable?: boolean | null
+  retryable?: boolean | null
+  optional?: boolean | null
   timeout?: number | null
-  timeout_config?: TimeoutConfig
-  auto_retry?: AutoRetry
-  loop_config?: LoopConfig
-  stage_name?: string
+  timeout_config?: TimeoutConfig | null
+  auto_retry?: AutoRetry | null
+  loop_config?: LoopConfig | null
+  stage_name?: string | null
   [extra: string]: unknown
 }
 
 export interface SubProcessNode {
   id: string
-  name?: string
+  name?: string | null
   type: 'SubProcess'
   incoming: FlowRefs
   outgoing: string
   /** Subprocess parameters, keyed `${key}`, rendered in the parent's context at entry. */
-  params?: Record<string, Variable | unknown>
+  params?: Record<string, Variable | unknown> | null
   pipeline: PipelineTree
   [extra: string]: unknown
 }
@@ -161,36 +161,36 @@ export type Activity = ServiceActivityNode | SubProcessNode
 /** A branch condition; `evaluate` is a `${...}`/jexl expression. */
 export interface Condition {
   evaluate: string
-  name?: string
+  name?: string | null
   [extra: string]: unknown
 }
 
 export interface ParallelGatewayNode {
   id: string
-  name?: string
+  name?: string | null
   type: 'ParallelGateway'
   incoming: FlowRefs
   outgoing: string[]
-  converge_gateway_id?: string
+  converge_gateway_id?: string | null
   [extra: string]: unknown
 }
 
 export interface ConditionalGateway {
   id: string
-  name?: string
+  name?: string | null
   type: 'ExclusiveGateway' | 'ConditionalParallelGateway'
   incoming: FlowRefs
   outgoing: string[]
   conditions: Record<string, Condition>
-  default_condition?: { flow_id?: string; name?: string; [extra: string]: unknown }
-  extra_info?: { strategy?: string; [extra: string]: unknown }
-  converge_gateway_id?: string
+  default_condition?: { flow_id?: string; name?: string; [extra: string]: unknown } | null
+  extra_info?: { strategy?: string; [extra: string]: unknown } | null
+  converge_gateway_id?: string | null
   [extra: string]: unknown
 }
 
 export interface ConvergeGatewayNode {
   id: string
-  name?: string
+  name?: string | null
   type: 'ConvergeGateway'
   incoming: FlowRefs
   outgoing: string
@@ -203,24 +203,24 @@ export interface Flow {
   id: string
   source: string
   target: string
-  is_default?: boolean
+  is_default?: boolean | null
   [extra: string]: unknown
 }
 
 /** A platform-format global variable (`constants` entry). */
 export interface Constant {
   key: string
-  name?: string
-  index?: number
-  desc?: string
+  name?: string | null
+  index?: number | null
+  desc?: string | null
   value: unknown
   /** `custom`, `component_inputs` or `component_outputs`. */
-  source_type?: string
-  custom_type?: string
-  source_tag?: string
-  source_info?: Record<string, string[]>
-  show_type?: string
-  is_meta?: boolean
+  source_type?: string | null
+  custom_type?: string | null
+  source_tag?: string | null
+  source_info?: Record<string, string[]> | null
+  show_type?: string | null
+  is_meta?: boolean | null
   [extra: string]: unknown
 }
 

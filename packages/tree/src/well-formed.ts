@@ -31,10 +31,16 @@ function arrayOf(check: Check, minLength = 0): Check {
 }
 const isStrings = arrayOf(isString)
 const isFlowRefs: Check = (v) => typeof v === 'string' || isStrings(v)
-const optional =
+/** Absent, or passing the check: for the parts of a tree that are never null. */
+const absentOr =
   (check: Check): Check =>
   (v) =>
     v === undefined || check(v)
+/** Absent, or null as the Python builder writes `None`, or passing the check. */
+const optional =
+  (check: Check): Check =>
+  (v) =>
+    v === undefined || v === null || check(v)
 
 function recordOf(check: Check): Check {
   return (value) => {
@@ -85,8 +91,8 @@ const isData = objectWith({
 const isComponent = objectWith({
   code: isId,
   version: optional(isString),
-  inputs: optional(recordOf(isVariable)),
-  data: optional(recordOf(objectWith({ hook: optional(isBoolean) }, ['value']))),
+  inputs: absentOr(recordOf(isVariable)),
+  data: absentOr(recordOf(objectWith({ hook: optional(isBoolean) }, ['value']))),
 })
 
 const isServiceActivity = objectWith({
@@ -164,7 +170,7 @@ const isActivity: Check = (value) => {
 }
 
 const isTree = objectWith({
-  id: optional(isString),
+  id: absentOr(isString),
   start_event: objectWith({
     id: isId,
     name: optional(isString),
@@ -180,12 +186,12 @@ const isTree = objectWith({
     outgoing: isFlowRefs,
   }),
   activities: recordOf(isActivity),
-  gateways: optional(recordOf(isGateway)),
+  gateways: absentOr(recordOf(isGateway)),
   flows: recordOf(
     objectWith({ id: isId, source: isString, target: isString, is_default: optional(isBoolean) }),
   ),
-  data: optional(isData),
-  constants: optional(
+  data: absentOr(isData),
+  constants: absentOr(
     recordOf(
       objectWith(
         {
@@ -200,7 +206,7 @@ const isTree = objectWith({
       ),
     ),
   ),
-  outputs: optional(isStrings),
+  outputs: absentOr(isStrings),
 })
 
 /** Whether a value certainly matches `pipelineTreeSchema` (a cheap check; false means "ask zod"). */

@@ -1,5 +1,6 @@
 import type { Scenario } from '../harness.js'
 import { apiScenarios } from './api.js'
+import { compatScenarios } from './compat.js'
 import { controlScenarios } from './control.js'
 import { executionScenarios } from './execution.js'
 import { flowScenarios } from './flow.js'
@@ -12,4 +13,5 @@ export const scenarios: Record<string, Scenario> = {
   ...apiScenarios,
   ...loopScenarios,
   ...executionScenarios,
+  ...compatScenarios,
 }

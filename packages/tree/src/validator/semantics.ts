@@ -112,7 +112,8 @@ export function checkComponents(
   }
   for (const activity of recordValues(tree.activities)) {
     if (activity.type !== 'ServiceActivity') continue
-    const { code, version } = activity.component
+    const { code } = activity.component
+    const version = activity.component.version ?? undefined
     if (!has(code, version)) {
       problems.add(
         'TreeInvalidException',
