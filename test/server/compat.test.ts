@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pythonCorpus } from '../fixtures/python-builder.js'
 import { DATABASES, startTestServer, type TestServer } from './harness.js'
+import { act, sequence } from './trees.js'
 
 /** Trees as the Python builder writes them (null names included), on every surface that takes one. */
 for (const database of DATABASES) {
@@ -44,6 +45,32 @@ for (const database of DATABASES) {
       })
       expect(answer.status).toBe(200)
       expect(answer.body.data.children[act!]).toMatchObject({ state: 'FINISHED' })
+    })
+
+    it('names the exception of a refused tree once in exc', async () => {
+      const tree = pythonCorpus().sequence! as unknown as { start_event: { outgoing: string } }
+      tree.start_event.outgoing = 'fnowhere'
+      const answer = await t.post('/api/bamboo/run_pipeline', { pipeline: tree })
+      expect(answer.status).toBe(400)
+      expect(answer.body.exc).toMatch(/^TreeInvalidException: /)
+      expect(answer.body.exc).not.toMatch(/^TreeInvalidException: TreeInvalidException/)
+    })
+
+    it('refuses a callback at a version the node is not at with 409, as a wrong state', async () => {
+      const tree = sequence(act('callback_node'))
+      await t.post('/api/bamboo/run_pipeline', { pipeline: tree })
+      await t.settle()
+      const [nodeId] = Object.keys(tree.activities)
+      const answer = await t.post('/api/bamboo/callback', {
+        node_id: nodeId,
+        version: 'vnotthisone',
+        data: { bit: 1 },
+      })
+      expect(answer.status).toBe(409)
+      expect(answer.body).toMatchObject({
+        result: false,
+        exc: 'InvalidOperationError: node version vnotthisone not exist',
+      })
     })
   })
 }

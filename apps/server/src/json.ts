@@ -7,10 +7,17 @@ export function isoTime(value: Date | number | null | undefined): string | null 
   return Number.isNaN(date.getTime()) ? null : date.toISOString()
 }
 
+/** An error as answers show it: `Name: message`, the name not repeated if the message has it. */
+export function errorText(error: Error): string {
+  return error.message.startsWith(`${error.name}: `)
+    ? error.message
+    : `${error.name}: ${error.message}`
+}
+
 /** A copy of `value` that `JSON.stringify` writes as the API shows it: dates as ISO 8601 text. */
 export function toJson(value: unknown): unknown {
   if (value instanceof Date) return isoTime(value)
-  if (value instanceof Error) return `${value.name}: ${value.message}`
+  if (value instanceof Error) return errorText(value)
   if (Array.isArray(value)) return value.map(toJson)
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {}
@@ -34,6 +41,6 @@ export function resultJson(result: EngineAPIResult): EngineAPIResultJson {
     result: result.result,
     message: result.message,
     data: toJson(result.data ?? null),
-    exc: result.exc ? `${result.exc.name}: ${result.exc.message}` : null,
+    exc: result.exc ? errorText(result.exc) : null,
   }
 }

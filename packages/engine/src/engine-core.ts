@@ -17,6 +17,7 @@ import type { Dispatcher, StepHandler } from './ports/dispatcher.js'
 import type { EngineHooks } from './ports/hooks.js'
 import type {
   ContextValue,
+  DataRecord,
   ExecutionDataRecord,
   NodeRecord,
   PipelineRecord,
@@ -115,6 +116,23 @@ const NOT_EXECUTABLE_END = new Set([
 
 type StepOutcome = { next: string } | { stop: true } | { poll: string }
 const STOP: StepOutcome = { stop: true }
+
+/**
+ * A node's context as its inputs see it: where the node's `_loop` / `_inner_loop` outputs go
+ * (a `${key}` fed by them), the new values are there already, so that constants derived from
+ * those keys use this loop's count, as in the Python engine.
+ */
+function preExtract(
+  context: Record<string, ContextValue>,
+  data: DataRecord | undefined,
+  system: { _loop: number; _inner_loop: number },
+): Record<string, ContextValue> {
+  for (const key of ['_loop', '_inner_loop'] as const) {
+    for (const contextKey of data?.outputs[key] ?? [])
+      context[formatKey(bareKey(contextKey))] = { type: 'plain', value: system[key] }
+  }
+  return context
+}
 
 function isCall(value: ComponentCallResult | ComponentCall): value is ComponentCall {
   return 'answered' in value
@@ -986,7 +1004,8 @@ export class Core implements StepHandler {
     state: StateRecord,
   ): Promise<StepOutcome> {
     const data = await tx.getData(node.id)
-    const context = await tx.getContext(node.pipelineId)
+    const system = { _loop: state.loop, _inner_loop: state.innerLoop }
+    const context = preExtract(await tx.getContext(node.pipelineId), data, system)
     const pipeline = await this.pipeline(tx, node.rootPipelineId)
     let params: Record<string, unknown>
     try {
@@ -994,10 +1013,7 @@ export class Core implements StepHandler {
         data?.inputs ?? {},
         context,
         this.lazyFor(pipeline, state.innerLoop),
-        {
-          _loop: state.loop,
-          _inner_loop: state.innerLoop,
-        },
+        system,
       )
     } catch (error) {
       this.#throwInterruption(error)
@@ -1178,21 +1194,12 @@ export class Core implements StepHandler {
     const pipeline = await this.pipeline(tx, node.rootPipelineId)
     let inputs: Record<string, unknown>
     try {
-      const context = await tx.getContext(node.pipelineId)
-      // A node output of `_loop` is visible to the node's own inputs, as in the Python engine.
-      const preExtracted: Record<string, unknown> = {}
-      for (const key of ['_loop', '_inner_loop'] as const) {
-        for (const contextKey of data?.outputs[key] ?? [])
-          preExtracted[bareKey(contextKey)] = system[key]
-      }
+      const context = preExtract(await tx.getContext(node.pipelineId), data, system)
       inputs = await renderInputs(
         data?.inputs ?? {},
         context,
         this.lazyFor(pipeline, state.innerLoop),
-        {
-          ...system,
-          ...preExtracted,
-        },
+        system,
       )
     } catch (error) {
       this.#throwInterruption(error)

@@ -90,7 +90,7 @@ function nodeRecord(
   pipeline: PipelineTree,
   pipelineId: string,
   rootPipelineId: string,
-  source: { id: string; type: string; name?: string | undefined },
+  source: { id: string; type: string; name?: string | null | undefined },
   outgoing: string | string[],
 ): NodeRecord {
   const flowIds = flowList(outgoing)
@@ -125,7 +125,7 @@ export function preparePipeline(tree: EngineTree, options: PrepareOptions = {}):
     prepared.contexts.push([pipelineId, contextOf(pipeline, presets)])
     const outputs = outputMaps(pipeline)
     const makeNode = (
-      source: { id: string; type: string; name?: string | undefined },
+      source: { id: string; type: string; name?: string | null | undefined },
       outgoing: string | string[],
     ): NodeRecord => nodeRecord(pipeline, pipelineId, rootId, source, outgoing)
 

@@ -49,6 +49,12 @@ export interface Problem {
   kind: ProblemKind
   code: ProblemCode
   message: string
+  /**
+   * `warning`: reported, but the tree is valid and runs (a `${key}` that names no constant is
+   * rendered as its literal text, as the Python engine does). Absent for every refusing problem.
+   */
+  severity?: 'warning'
+
   nodeId?: string
   flowId?: string
   /** The id of the subprocess whose tree holds the problem, when it is not the root tree. */

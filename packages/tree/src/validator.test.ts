@@ -560,6 +560,7 @@ describe('validateTree reports every problem with its kind and code', () => {
         return tree
       },
       code: 'UNKNOWN_CONSTANT',
+      options: { strictReferences: true },
     },
     {
       name: 'a condition referring to a constant that does not exist',
@@ -576,6 +577,7 @@ describe('validateTree reports every problem with its kind and code', () => {
         return tree
       },
       code: 'UNKNOWN_CONSTANT',
+      options: { strictReferences: true },
     },
     {
       name: 'a platform input referring to a constant that does not exist',
@@ -585,6 +587,7 @@ describe('validateTree reports every problem with its kind and code', () => {
         return tree
       },
       code: 'UNKNOWN_CONSTANT',
+      options: { strictReferences: true },
     },
     {
       name: 'a constant referring to a constant that does not exist',
@@ -597,6 +600,7 @@ describe('validateTree reports every problem with its kind and code', () => {
         return tree
       },
       code: 'UNKNOWN_CONSTANT',
+      options: { strictReferences: true },
     },
   ]
 
@@ -614,6 +618,31 @@ describe('validateTree reports every problem with its kind and code', () => {
       expect(problem.message.length).toBeGreaterThan(10)
     })
   }
+
+  it('keeps a tree whose reference names no constant valid, warning that it stays text', () => {
+    const tree = graphTree([
+      ['start', 'eg'],
+      ['eg', 'act1'],
+      ['eg', 'end'],
+      ['act1', 'end'],
+    ])
+    ;(tree.gateways.eg as { conditions: Record<string, { evaluate: string }> }).conditions[
+      'eg>end'
+    ] = { evaluate: '"${d}" == "1"' }
+    const lenient = validateTree(tree)
+    expect(lenient.valid).toBe(true)
+    expect(lenient.problems).toEqual([
+      expect.objectContaining({
+        code: 'UNKNOWN_CONSTANT',
+        severity: 'warning',
+        flowId: 'eg>end',
+        message: expect.stringMatching(/is rendered as the text \$\{d\}$/),
+      }),
+    ])
+    const strict = validateTree(tree, { strictReferences: true })
+    expect(strict.valid).toBe(false)
+    expect(strict.problems[0]).not.toHaveProperty('severity')
+  })
 
   it('reports the problems of a subprocess with the subprocess id', () => {
     const tree = graphTree([

@@ -95,13 +95,19 @@ export const loopCountNode: Component = {
   },
 }
 
-/** Fails at loop 1 unless input `can_go` is true. */
+/**
+ * Fails at loop 1 unless input `can_go` is true; else copies its inputs and outputs `loop` (its
+ * `_loop`), as `loop_count_node` does.
+ */
 export const failAtSecondNode: Component = {
   code: 'fail_at_second_node',
   name: 'Fail at second node',
   test: true,
+  outputs: [{ key: 'loop', type: 'int' }],
   execute(data) {
     if (Number(data.getInput('_loop')) === 1 && !data.getInput('can_go', false)) return false
+    copyInputs(data.inputs, data.setOutput)
+    data.setOutput('loop', data.getInput('_loop'))
     return true
   },
 }

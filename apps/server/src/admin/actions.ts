@@ -1,7 +1,7 @@
 import type { Engine, EngineAPIResult } from '@culm/engine'
 import { assertEngineType } from '../engine-types.js'
 import { assertNever, codeOf, HTTP_STATUS, ServerError } from '../errors.js'
-import { toJson } from '../json.js'
+import { errorText, toJson } from '../json.js'
 import type { ActionResult, LegacyEngine } from '../legacy/adapter.js'
 import type { EngineType, PipelineRegistry } from '../pipelines.js'
 
@@ -57,7 +57,7 @@ function bambooAnswer(result: EngineAPIResult): AdminAnswer {
       result: result.result,
       message: result.message,
       data: toJson(result.data ?? null),
-      exc: result.exc ? `${result.exc.name}: ${result.exc.message}` : null,
+      exc: result.exc ? errorText(result.exc) : null,
       exc_trace: result.exc?.stack ?? null,
     },
   }

@@ -520,12 +520,14 @@ export class EngineAPI {
     return guard(async () => {
       await this.#core.step(async (tx, after) => {
         const process = await this.#parkedProcess(tx, args.nodeId)
+        // A version the node is not at is a wrong state, as the Python engine's
+        // InvalidOperationError says: the same refusal on every surface.
         const schedule = await tx.findSchedule(args.nodeId, args.version)
-        if (!schedule) throw new NotFoundError(`node version ${args.version} not exist`)
+        if (!schedule) throw new InvalidOperationError(`node version ${args.version} not exist`)
         const state = await this.#state(tx, args.nodeId)
         if (state.version !== args.version) {
           await tx.updateSchedule(schedule.id, { expired: true })
-          throw new NotFoundError(`node version ${args.version} not exist`)
+          throw new InvalidOperationError(`node version ${args.version} not exist`)
         }
         if (schedule.finished) throw new InvalidOperationError('schedule is already finished')
         if (schedule.expired) throw new InvalidOperationError('schedule is already expired')

@@ -22,7 +22,7 @@ export class ProblemList {
     kind: ProblemKind,
     code: ProblemCode,
     message: string,
-    where: { nodeId?: string; flowId?: string; path?: string } = {},
+    where: { nodeId?: string; flowId?: string; path?: string; warning?: boolean } = {},
   ): void {
     const key = `${this.#pipelineId ?? ''}|${code}|${where.nodeId ?? ''}|${where.flowId ?? ''}|${where.path ?? ''}`
     if (this.#seen.has(key)) return
@@ -32,6 +32,7 @@ export class ProblemList {
     if (where.flowId !== undefined) problem.flowId = where.flowId
     if (where.path !== undefined) problem.path = where.path
     if (this.#pipelineId !== undefined) problem.pipelineId = this.#pipelineId
+    if (where.warning) problem.severity = 'warning'
     this.items.push(problem)
   }
 

@@ -135,6 +135,7 @@ export function checkReferences(
   tree: PipelineTree,
   known: ReadonlySet<string>,
   problems: ProblemList,
+  strict = false,
 ): void {
   const report = (names: string[], where: string, at: { nodeId?: string; flowId?: string }) => {
     for (const name of names) {
@@ -142,8 +143,10 @@ export function checkReferences(
       problems.add(
         'TreeInvalidException',
         'UNKNOWN_CONSTANT',
-        `${where} refers to \${${name}}, which is not a constant of this pipeline`,
-        { ...at, path: name },
+        strict
+          ? `${where} refers to \${${name}}, which is not a constant of this pipeline`
+          : `${where} refers to \${${name}}, which is not a constant of this pipeline: it is rendered as the text \${${name}}`,
+        { ...at, path: name, warning: !strict },
       )
     }
   }

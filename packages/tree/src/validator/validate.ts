@@ -28,6 +28,11 @@ export interface ValidateOptions {
   sinkTypes?: Iterable<string>
   /** Context keys provided at run time (root pipeline context, subprocess context presets). */
   knownVariables?: Iterable<string>
+  /**
+   * Refuse a `${key}` that names no constant. By default it is a warning, as the Python engine
+   * renders such a reference as its literal text.
+   */
+  strictReferences?: boolean
 }
 
 /** The outcome of `validateTree`: every problem, and the tree with its gateways matched. */
@@ -141,7 +146,8 @@ function validateInput(
     }
     checkUniqueIds(tree, problems)
     const root = validatePipeline(tree, problems, context, [])
-    return { result: { valid: problems.items.length === 0, problems: problems.items, tree }, root }
+    const valid = problems.items.every((problem) => problem.severity === 'warning')
+    return { result: { valid, problems: problems.items, tree }, root }
   } catch (error) {
     if (!(error instanceof RangeError)) throw error
     problems.add('TreeInvalidException', 'TREE_TOO_DEEP', TOO_DEEP)
@@ -206,6 +212,7 @@ export function validatePipeline(
     tree,
     new Set([...declaredKeys(tree), ...context.runtimeKeys, ...extraKeys]),
     problems,
+    context.options.strictReferences === true,
   )
 
   const order = orderFromStart(graph)

@@ -102,15 +102,21 @@ export const loopCountNode = defineComponent({
   },
 })
 
-/** Fails at loop 1 unless input `can_go` is true. */
+/**
+ * Fails at loop 1 unless input `can_go` is true; else copies its inputs and outputs `loop` (its
+ * `_loop`), as `loop_count_node` does.
+ */
 export const failAtSecondNode = defineComponent({
   code: 'fail_at_second_node',
   name: 'Fail at second node',
   test: true,
   inputs: anyObject,
-  outputs: anyObject,
+  outputs: { type: 'object', properties: { loop: { type: 'integer' } } },
   execute(ctx) {
-    return !(Number(ctx.data._loop) === 1 && !ctx.data.can_go)
+    if (Number(ctx.data._loop) === 1 && !ctx.data.can_go) return false
+    copyInputs(ctx.data, ctx.setOutput)
+    ctx.setOutput('loop', ctx.data._loop as never)
+    return true
   },
 })
 
