@@ -47,6 +47,21 @@ for (const database of DATABASES) {
       expect(answer.body.data.children[act!]).toMatchObject({ state: 'FINISHED' })
     })
 
+    it('answers get_pipeline_debug_info', async () => {
+      const tree = pythonCorpus().sequence!
+      await t.post('/api/bamboo/run_pipeline', { pipeline: tree })
+      await t.settle()
+      const answer = await t.post('/api/bamboo/get_pipeline_debug_info', { pipeline_id: tree.id })
+      expect(answer.status).toBe(200)
+      expect(answer.body.data.processes).toEqual([
+        expect.objectContaining({ root_pipeline_id: tree.id, dead: true }),
+      ])
+      const missing = await t.post('/api/bamboo/get_pipeline_debug_info', {
+        pipeline_id: 'pnowhere',
+      })
+      expect(missing.status).toBe(404)
+    })
+
     it('names the exception of a refused tree once in exc', async () => {
       const tree = pythonCorpus().sequence! as unknown as { start_event: { outgoing: string } }
       tree.start_event.outgoing = 'fnowhere'

@@ -155,6 +155,24 @@ export const compatScenarios: Record<string, Scenario> = {
       _result: true,
     })
   },
+
+  'answers get_pipeline_debug_info with the context values and the processes': async (h) => {
+    const { tree } = pythonConditional('ExclusiveGateway')
+    const id = await h.run(tree, { keepIds: true })
+    const info = h.ok(await h.engine.api.getPipelineDebugInfo({ pipelineId: id })) as {
+      context_values: Record<string, { type: string; value: unknown }>
+      processes: Array<{ root_pipeline_id: string; dead: boolean; current_node_id: string }>
+    }
+    expect(info.context_values['${x}']).toEqual({ type: 'plain', value: 1 })
+    expect(info.processes).toHaveLength(1)
+    expect(info.processes[0]).toMatchObject({
+      root_pipeline_id: id,
+      dead: true,
+      current_node_id: tree.end_event.id,
+    })
+    const missing = await h.engine.api.getPipelineDebugInfo({ pipelineId: 'pnowhere' })
+    expect(missing).toMatchObject({ result: false, message: 'pipeline(pnowhere) does not exist' })
+  },
 }
 
 /** `${l}` the letters a to f, `${a_i}` fed by `_loop` of `nodeId`, `${input_a}` = `${l[a_i]}`. */

@@ -240,6 +240,13 @@ export const BAMBOO_FUNCTIONS: BambooFunction[] = [
     call: (api, b) => api.getData({ nodeId: b.node_id }),
   }),
   fn({
+    name: 'get_pipeline_debug_info',
+    summary: 'A pipeline context values and its processes, for debugging',
+    kind: 'read',
+    body: pipelineOnly,
+    call: (api, b) => api.getPipelineDebugInfo({ pipelineId: b.pipeline_id }),
+  }),
+  fn({
     name: 'get_node_histories',
     summary: 'A node archived runs',
     kind: 'read',

@@ -603,6 +603,47 @@ export class EngineAPI {
     })
   }
 
+  /**
+   * What a pipeline's run holds, for debugging: its context values (`{ type, value, code? }` by
+   * `${key}`) and every process of its root, as the Python engine's `get_pipeline_debug_info`.
+   */
+  getPipelineDebugInfo(args: { pipelineId: string }) {
+    return guard(async () => {
+      const state = await this.#runtime.getState(args.pipelineId)
+      if (!state) throw new NotFoundError(`pipeline(${args.pipelineId}) does not exist`)
+      const context = await this.#runtime.getContext(args.pipelineId)
+      const contextValues = Object.fromEntries(
+        Object.entries(context).map(([key, value]) => [
+          key,
+          {
+            type: value.type,
+            value: value.value,
+            ...(value.customType ? { code: value.customType } : {}),
+          },
+        ]),
+      )
+      const rootId = state.rootId || args.pipelineId
+      const processes = [
+        ...(await this.#runtime.findProcesses({ rootPipelineId: rootId })),
+        ...(await this.#runtime.findProcesses({ rootPipelineId: rootId, dead: true })),
+      ].map((process) => ({
+        id: process.id,
+        root_pipeline_id: process.rootPipelineId,
+        parent_id: process.parentId,
+        destination_id: process.destinationId,
+        current_node_id: process.currentNodeId,
+        pipeline_stack: process.pipelineStack,
+        asleep: process.asleep,
+        suspended: process.suspended,
+        suspended_by: process.suspendedBy,
+        dead: process.dead,
+        ack_num: process.ackNum,
+        need_ack: process.needAck,
+      }))
+      return ok(cloneJson({ context_values: contextValues, processes }))
+    })
+  }
+
   /** A node's configured inputs (`need_render`, `value`) and output map. */
   getData(args: { nodeId: string }) {
     return guard(async () => {
