@@ -82,30 +82,53 @@ async function settle(promise: Promise<unknown>): Promise<string> {
 
 const ANSWER = { result: { promise: true, copy: true }, arguments: { copy: true } } as const
 
+/** The plugin's guest in one fresh context: its functions, and the context to release. */
+interface Guest {
+  context: ivm.Context
+  functions: Record<GuestFunction, ivm.Reference<(payload: string) => string>>
+}
+
+/** What the host hands every context of an isolate. */
+interface HostParts {
+  settings: ivm.ExternalCopy<{ secrets: Record<string, string>; maxResultBytes: number }>
+  log: ivm.Reference<unknown>
+  fetch: ivm.Reference<unknown>
+  sleep: ivm.Reference<unknown>
+}
+
 /**
  * One isolated-vm isolate running one plugin's bundle. The only module that imports isolated-vm,
  * so that a new major is a change of this file.
+ *
+ * Every call runs in a context of its own: the bundle (compiled once per isolate) is run in a new
+ * context before the call, and the context is released after it, so nothing a call leaves in its
+ * globals (a replaced `Function` or `JSON`, data kept in a global) reaches a later call of any
+ * tenant. The context of the next call is made ahead, while the isolate is idle.
  */
 export class PluginIsolate {
   readonly plugin: string
   readonly #isolate: ivm.Isolate
-  readonly #functions: Record<GuestFunction, ivm.Reference<(payload: string) => string>>
+  readonly #script: ivm.Script
+  readonly #host: HostParts
   readonly #memoryLimitMb: number
+  #next: Promise<Guest> | undefined
   #disposedBy: string | undefined
 
   private constructor(
     plugin: string,
     isolate: ivm.Isolate,
-    functions: Record<GuestFunction, ivm.Reference<(payload: string) => string>>,
+    script: ivm.Script,
+    host: HostParts,
     memoryLimitMb: number,
   ) {
     this.plugin = plugin
     this.#isolate = isolate
-    this.#functions = functions
+    this.#script = script
+    this.#host = host
     this.#memoryLimitMb = memoryLimitMb
   }
 
-  /** Starts an isolate, gives it the bridge and runs the plugin's bundle in it. */
+  /** Starts an isolate, compiles the plugin's bundle in it and makes the first call's context. */
   static async start(
     script: PluginScript,
     bridge: HostBridge,
@@ -113,54 +136,39 @@ export class PluginIsolate {
   ): Promise<PluginIsolate> {
     const isolate = new ivm.Isolate({ memoryLimit: settings.memoryLimitMb })
     try {
-      const context = await isolate.createContext()
-      const host = new ivm.ExternalCopy({
-        secrets: settings.secrets,
-        maxResultBytes: settings.maxResultBytes,
-      }).copyInto()
-      await context.global.set('__culmHost', host)
-      const hostRef = await context.global.get('__culmHost', { reference: true })
-      await hostRef.set(
-        'log',
-        new ivm.Reference((level: unknown, message: unknown, fields: unknown) => {
+      const host: HostParts = {
+        settings: new ivm.ExternalCopy({
+          secrets: settings.secrets,
+          maxResultBytes: settings.maxResultBytes,
+        }),
+        log: new ivm.Reference((level: unknown, message: unknown, fields: unknown) => {
           bridge.log(
             String(level),
             String(message),
             typeof fields === 'string' ? fields : undefined,
           )
         }),
-      )
-      await hostRef.set(
-        'fetch',
-        new ivm.Reference((url: unknown, init: unknown) =>
+        fetch: new ivm.Reference((url: unknown, init: unknown) =>
           settle(bridge.fetch(String(url), typeof init === 'string' ? init : undefined)),
         ),
-      )
-      await hostRef.set(
-        'sleep',
-        new ivm.Reference((seconds: unknown) => settle(bridge.sleep(Number(seconds) || 0))),
-      )
+        sleep: new ivm.Reference((seconds: unknown) => settle(bridge.sleep(Number(seconds) || 0))),
+      }
       const compiled: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } =
         await isolate.compileScript(script.code, {
           filename: `file:///${script.plugin}.js`,
           ...(script.cachedData ? { cachedData: script.cachedData } : { produceCachedData: true }),
         })
       if (!script.cachedData && compiled.cachedData) script.cachedData = compiled.cachedData
-      await compiled.run(context, { timeout: 5000 })
-      compiled.release()
-      const guest = await context.global.get('__culmGuest', { reference: true })
-      if (guest.typeof !== 'object') {
-        throw new PluginCallError(script.plugin, `plugin ${script.plugin} did not start its guest`)
-      }
-      const functions = {
-        describe: await guest.get('describe', { reference: true }),
-        call: await guest.get('call', { reference: true }),
-        lazy: await guest.get('lazy', { reference: true }),
-      } as Record<GuestFunction, ivm.Reference<(payload: string) => string>>
-      await context.global.delete('__culmGuest')
-      guest.release()
-      hostRef.release()
-      return new PluginIsolate(script.plugin, isolate, functions, settings.memoryLimitMb)
+      const started = new PluginIsolate(
+        script.plugin,
+        isolate,
+        compiled,
+        host,
+        settings.memoryLimitMb,
+      )
+      started.#next = started.#prepare()
+      await started.#next
+      return started
     } catch (error) {
       if (!isolate.isDisposed) isolate.dispose()
       if (error instanceof PluginCallError) throw error
@@ -170,6 +178,56 @@ export class PluginIsolate {
         { cause: error },
       )
     }
+  }
+
+  /** A new context with the host's bridge and the plugin's bundle run in it. */
+  async #prepare(): Promise<Guest> {
+    // The small steps run synchronously (each is a few microseconds, and an await each would
+    // cost more); the plugin's own code runs asynchronously, under its time limit.
+    const context = this.#isolate.createContextSync()
+    try {
+      const host = this.#host
+      const global = context.global
+      global.setSync('__culmHost', host.settings.copyInto())
+      const hostRef = global.getSync('__culmHost', { reference: true })
+      hostRef.setSync('log', host.log)
+      hostRef.setSync('fetch', host.fetch)
+      hostRef.setSync('sleep', host.sleep)
+      hostRef.release()
+      await this.#script.run(context, { timeout: 5000 })
+      const guest = global.getSync('__culmGuest', { reference: true })
+      if (guest.typeof !== 'object') {
+        throw new PluginCallError(this.plugin, `plugin ${this.plugin} did not start its guest`)
+      }
+      const functions = {
+        describe: guest.getSync('describe', { reference: true }),
+        call: guest.getSync('call', { reference: true }),
+        lazy: guest.getSync('lazy', { reference: true }),
+      } as Record<GuestFunction, ivm.Reference<(payload: string) => string>>
+      global.deleteSync('__culmGuest')
+      guest.release()
+      return { context, functions }
+    } catch (error) {
+      context.release()
+      throw error
+    }
+  }
+
+  /** The context made ahead for this call (or a new one), and the next one begun. */
+  async #take(): Promise<Guest> {
+    const ready = this.#next ?? this.#prepare()
+    this.#next = undefined
+    return ready
+  }
+
+  #release(guest: Guest): void {
+    for (const reference of Object.values(guest.functions)) reference.release()
+    guest.context.release()
+    if (this.#isolate.isDisposed || this.#next) return
+    const next = this.#prepare()
+    // A failure is met (and reported) by the call that takes this context.
+    next.catch(() => {})
+    this.#next = next
   }
 
   /** Whether the isolate is gone (memory limit, time limit, or closed). */
@@ -194,8 +252,10 @@ export class PluginIsolate {
     const stop = () => this.#dispose('aborted')
     if (limits.signal?.aborted) stop()
     limits.signal?.addEventListener('abort', stop, { once: true })
+    let guest: Guest | undefined
     try {
-      const answer: unknown = await this.#functions[fn].apply(undefined, [payload], {
+      guest = await this.#take()
+      const answer: unknown = await guest.functions[fn].apply(undefined, [payload], {
         ...ANSWER,
         timeout: limits.cpuMs,
       })
@@ -213,6 +273,7 @@ export class PluginIsolate {
     } finally {
       deadlines.delete(deadline)
       limits.signal?.removeEventListener('abort', stop)
+      if (guest && !this.#isolate.isDisposed) this.#release(guest)
     }
   }
 
