@@ -212,6 +212,41 @@ describe('loadPlugins', () => {
     }
   })
 
+  it('checks a catastrophic schema pattern in linear time: a crafted input fails at once', async () => {
+    const loaded = await load(['redos'])
+    try {
+      const ref = { code: 'fixture_redos', version: 'legacy' }
+      // With a backtracking engine this input takes minutes ('^(a+)+$' on 40 a's and a '!').
+      const crafted = await loaded.runner.run(ref, 'execute', input({ word: `${'a'.repeat(40)}!` }))
+      expect(crafted.success).toBe(false)
+      expect(crafted.error).toMatch(
+        /inputs of component fixture_redos legacy are invalid: \/word must match pattern/,
+      )
+      const fine = await loaded.runner.run(ref, 'execute', input({ word: 'aaaa' }))
+      expect(fine).toMatchObject({ success: true, outputs: { word: 'aaaa' } })
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('refuses a plugin whose schema pattern no linear-time engine runs, naming it', async () => {
+    const loaded = await load(['backref', 'good'], { strict: false })
+    try {
+      expect(loaded.plugins.map((p) => p.name)).toEqual(['@fixture/good'])
+      expect(loaded.refused).toEqual([
+        {
+          plugin: '@fixture/backref',
+          code: 'PLUGIN_INVALID',
+          message: expect.stringMatching(
+            /^plugin @fixture\/backref: component fixture_backref inputs schema is invalid: .*\\1/,
+          ),
+        },
+      ])
+    } finally {
+      await loaded.close()
+    }
+  })
+
   it('replaces an isolate that went over its memory limit', async () => {
     const loaded = await load(['good'], { defaults: { memoryLimitMb: 16, maxIsolates: 1 } })
     try {

@@ -13,6 +13,7 @@ import {
 import { createBridge, type PluginLogEntry } from './internal/bridge.js'
 import { bundlePlugin } from './internal/bundle.js'
 import { PluginIsolate, type PluginScript } from './internal/isolate.js'
+import { linearRegExp } from './internal/linear-regexp.js'
 import { isPluginFolder, type PluginManifest, readManifest } from './internal/manifest.js'
 import { IsolatePool } from './internal/pool.js'
 import { type PluginRuntime, type RunnerComponent, SandboxRunner } from './sandbox-runner.js'
@@ -156,7 +157,13 @@ interface Described {
 export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<LoadedPlugins> {
   const cwd = options.cwd ?? process.cwd()
   const onLog = options.onLog ?? defaultLog
-  const ajv = new Ajv({ strict: false, coerceTypes: true, useDefaults: true, allErrors: true })
+  const ajv = new Ajv({
+    strict: false,
+    coerceTypes: true,
+    useDefaults: true,
+    allErrors: true,
+    code: { regExp: linearRegExp },
+  })
   const runner = new SandboxRunner()
   const plugins: LoadedPlugin[] = []
   const pools: IsolatePool[] = []
