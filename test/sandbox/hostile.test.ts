@@ -9,6 +9,7 @@ const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url))
 
 let loaded: LoadedPlugins
 let h: Harness
+const logs: Array<{ plugin: string; level: string; message: string }> = []
 
 beforeAll(async () => {
   loaded = await loadPlugins({
@@ -22,9 +23,13 @@ beforeAll(async () => {
         cpuTimeLimitMs: 1500,
         memoryLimitMb: 32,
         maxIsolates: 2,
+        maxTimeoutSeconds: 2,
+        minPollIntervalSeconds: 5,
+        maxLogLinesPerMinute: 100,
+        maxLogBytesPerMinute: 512 * 1024,
       },
     },
-    onLog: () => {},
+    onLog: (entry) => logs.push(entry),
   })
   h = createHarness(new MemoryRuntime(), loaded.runner)
 })
@@ -183,5 +188,43 @@ describe('a node timeout stops a sandboxed call that still runs', () => {
       },
     ])
     expect((await t.states(id))[id]).toBe('RUNNING')
+  })
+})
+
+describe('caps a plugin cannot raise', () => {
+  it('stops a call at the host timeout although the component asks for 1e9 s', async () => {
+    const greedy = act('hostile_greedy', { attack: 'hang' })
+    await h.run(sequence(greedy), { keepIds: true })
+    expect((await h.state(greedy.id))?.state).toBe('FAILED')
+    expect(String((await h.outputs(greedy.id)).ex_data)).toBe(
+      'component hostile_greedy legacy: plugin @fixture/hostile did not answer within its timeout of 2 s',
+    )
+  })
+
+  it('counts and drops log lines over the limit of a minute, saying so', async () => {
+    logs.length = 0
+    const greedy = act('hostile_greedy', { attack: 'logFlood' })
+    await h.run(sequence(greedy), { keepIds: true })
+    expect((await h.state(greedy.id))?.state).toBe('FINISHED')
+    const lines = logs.filter((entry) => entry.message.startsWith('xxx'))
+    // 512 KiB a minute of 16,000-byte lines: 32 get through, not 5,000 (80 MB).
+    expect(lines).toHaveLength(32)
+    expect(logs.filter((entry) => entry.level === 'warn')).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/over its log limit of 100 lines or 524288 bytes a minute/),
+      }),
+    ])
+  })
+
+  it('keeps polls of a component with interval 0 at least the minimum interval apart', async () => {
+    const poller = act('hostile_poller')
+    await h.run(sequence(poller), { keepIds: true })
+    const polled = () => h.calls.filter((c) => c.nodeId === poller.id && c.phase === 'schedule')
+    expect(polled()).toHaveLength(1)
+    await h.advance(4)
+    expect(polled()).toHaveLength(1)
+    await h.advance(1)
+    expect(polled()).toHaveLength(2)
+    h.ok(await h.engine.api.revokePipeline({ pipelineId: (await h.state(poller.id))!.root_id }))
   })
 })

@@ -34,6 +34,14 @@ export interface PluginConfig {
   maxPayloadBytes?: number
   /** Size limit of a fetched body, in bytes (4 MiB). */
   maxResponseBytes?: number
+  /** The longest wall time of one call, in seconds, whatever the component says (3600). */
+  maxTimeoutSeconds?: number
+  /** The shortest wait between two polls, in seconds, whatever the component says (1). */
+  minPollIntervalSeconds?: number
+  /** Log lines the plugin may write a minute; more are counted and dropped (600). */
+  maxLogLinesPerMinute?: number
+  /** Log bytes the plugin may write a minute; more are counted and dropped (1 MiB). */
+  maxLogBytesPerMinute?: number
 }
 
 /** Options of `loadPlugins`. */
@@ -92,6 +100,10 @@ const DEFAULTS: Required<Omit<PluginConfig, 'allowedHosts' | 'secrets'>> = {
   maxIsolates: 4,
   maxPayloadBytes: 4 * 1024 * 1024,
   maxResponseBytes: 4 * 1024 * 1024,
+  maxTimeoutSeconds: 3600,
+  minPollIntervalSeconds: 1,
+  maxLogLinesPerMinute: 600,
+  maxLogBytesPerMinute: 1024 * 1024,
 }
 
 function defaultLog(entry: PluginLogEntry): void {
@@ -186,6 +198,8 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
         allowedHosts: config.allowedHosts ?? [],
         maxResponseBytes: config.maxResponseBytes,
         fetchTimeoutMs: 30_000,
+        maxLogLinesPerMinute: config.maxLogLinesPerMinute,
+        maxLogBytesPerMinute: config.maxLogBytesPerMinute,
         onLog,
       })
       const settings = {
@@ -209,6 +223,8 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
         settings: {
           cpuTimeLimitMs: config.cpuTimeLimitMs,
           maxPayloadBytes: config.maxPayloadBytes,
+          maxTimeoutSeconds: config.maxTimeoutSeconds,
+          minPollIntervalSeconds: config.minPollIntervalSeconds,
         },
       }
       runner.add(

@@ -17,6 +17,10 @@ import type { IsolatePool } from './internal/pool.js'
 export interface CallSettings {
   cpuTimeLimitMs: number
   maxPayloadBytes: number
+  /** The longest wall time of a call; a component's own `timeout` only lowers it. */
+  maxTimeoutSeconds: number
+  /** The shortest wait between two polls; a component's `interval` only lengthens it. */
+  minPollIntervalSeconds: number
 }
 
 /** A loaded plugin as the runner sees it. */
@@ -160,7 +164,7 @@ export class SandboxRunner implements ComponentRunner {
       const answer = await plugin.pool.use((isolate) =>
         isolate.invoke('call', payload, {
           cpuMs: plugin.settings.cpuTimeLimitMs,
-          wallMs: description.timeout * 1000,
+          wallMs: Math.min(description.timeout, plugin.settings.maxTimeoutSeconds) * 1000,
           signal: options.signal,
         }),
       )
@@ -170,7 +174,14 @@ export class SandboxRunner implements ComponentRunner {
           `component ${label} answered ${answer.length} bytes, over the limit of ${plugin.settings.maxPayloadBytes}`,
         )
       }
-      return checkResult(plugin.name, JSON.parse(answer))
+      const result = checkResult(plugin.name, JSON.parse(answer))
+      if (phase === 'schedule' && !result.finished) {
+        result.pollAfterSeconds = Math.max(
+          result.pollAfterSeconds ?? 0,
+          plugin.settings.minPollIntervalSeconds,
+        )
+      }
+      return result
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       return failed(input.outputs, `component ${label}: ${message}`)

@@ -15,7 +15,11 @@ export interface BridgeSettings {
   allowedHosts: string[]
   maxResponseBytes: number
   fetchTimeoutMs: number
+  maxLogLinesPerMinute: number
+  maxLogBytesPerMinute: number
   onLog: (entry: PluginLogEntry) => void
+  /** The clock of the log window (the machine's by default). */
+  now?: () => number
 }
 
 const LEVELS = new Set(['info', 'warn', 'error'])
@@ -49,8 +53,47 @@ function parseInit(plugin: string, initJson: string | undefined): RequestInit {
 /** The capabilities given to the isolates of one plugin: logging, allowed fetch, sleep. */
 export function createBridge(settings: BridgeSettings): HostBridge {
   const { plugin } = settings
+  const now = settings.now ?? Date.now
+  // A window of one minute: what goes over its lines or bytes is counted, dropped, and reported
+  // once in the next window's first line.
+  let windowStart = now()
+  let lines = 0
+  let bytes = 0
+  let dropped = 0
+  const admit = (size: number): boolean => {
+    const at = now()
+    if (at - windowStart >= 60_000) {
+      if (dropped > 0) {
+        settings.onLog({
+          plugin,
+          level: 'warn',
+          message: `${dropped} log lines of plugin ${plugin} were dropped: over its limit of ${settings.maxLogLinesPerMinute} lines or ${settings.maxLogBytesPerMinute} bytes a minute`,
+        })
+      }
+      windowStart = at
+      lines = 0
+      bytes = 0
+      dropped = 0
+    }
+    if (lines + 1 > settings.maxLogLinesPerMinute || bytes + size > settings.maxLogBytesPerMinute) {
+      if (dropped === 0) {
+        settings.onLog({
+          plugin,
+          level: 'warn',
+          message: `plugin ${plugin} is over its log limit of ${settings.maxLogLinesPerMinute} lines or ${settings.maxLogBytesPerMinute} bytes a minute: lines are dropped until the minute ends`,
+        })
+      }
+      dropped++
+      return false
+    }
+    lines++
+    bytes += size
+    return true
+  }
   return {
     log(level, message, fieldsJson) {
+      if (!admit(Buffer.byteLength(message) + (fieldsJson ? Buffer.byteLength(fieldsJson) : 0)))
+        return
       const entry: PluginLogEntry = {
         plugin,
         level: LEVELS.has(level) ? (level as PluginLogEntry['level']) : 'info',
