@@ -241,6 +241,30 @@ for (const database of DATABASES) {
       expect(revoke.status).toBe(403)
     })
 
+    it('denies with 403 when the permission function throws or does not answer in time', async () => {
+      const throwing = await startTestServer(database, {
+        adminPermission: () => {
+          throw new TypeError('secret detail of the permission backend')
+        },
+      })
+      const hanging = await startTestServer(database, {
+        adminPermission: () => new Promise<boolean>(() => {}),
+        adminPermissionTimeoutMs: 50,
+      })
+      try {
+        const thrown = await throwing.post('/engine-admin/api/v1/bamboo_engine/task_pause/p1')
+        expect(thrown.status).toBe(403)
+        expect(thrown.body.message).toBe(PERMISSION_DENIED)
+        expect(JSON.stringify(thrown.body)).not.toMatch(/secret detail/)
+        const hung = await hanging.post('/engine-admin/api/v1/bamboo_engine/task_pause/p1')
+        expect(hung.status).toBe(403)
+        expect(hung.body.message).toBe(PERMISSION_DENIED)
+      } finally {
+        await throwing.close()
+        await hanging.close()
+      }
+    })
+
     it('says the permission function cannot be imported when its module is missing', async () => {
       const answer = await broken.post('/engine-admin/api/v1/bamboo_engine/task_pause/p1')
       expect(answer.status).toBe(500)

@@ -65,6 +65,7 @@ export async function startTestServer(
   database: TestDatabase,
   options: {
     adminPermission?: AdminPermission | string
+    adminPermissionTimeoutMs?: number
     bodyLimit?: number
     /** Runs on the machine's clock (the test cannot move it) rather than a manual one. */
     realClock?: boolean
@@ -80,6 +81,9 @@ export async function startTestServer(
     clock: options.realClock ? systemClock : clock,
     ...(options.adminPermission ? { adminPermission: options.adminPermission } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    ...(options.adminPermissionTimeoutMs
+      ? { adminPermissionTimeoutMs: options.adminPermissionTimeoutMs }
+      : {}),
   })
   const token = (await ensureAdmin(server.users))!
   const { url } = await server.listen({ port: 0 })

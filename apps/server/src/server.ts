@@ -45,6 +45,8 @@ export interface ServerOptions {
   adminPrefix?: string
   /** The engine admin permission function, or `./module.js#name` to load on first use. */
   adminPermission?: AdminPermission | string
+  /** How long the admin permission function may take before a call is denied (5000 ms). */
+  adminPermissionTimeoutMs?: number
   /** The largest request body accepted, in bytes (10 MiB). */
   bodyLimit?: number
   /** How many engine steps run at once (8). */
@@ -159,6 +161,11 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     prefix: options.adminPrefix ?? '/engine-admin',
     adapters: adminAdapters(engine, pipelines, legacy),
     permission: getPermission,
+    ...(options.adminPermissionTimeoutMs === undefined
+      ? {}
+      : { permissionTimeoutMs: options.adminPermissionTimeoutMs }),
+    onPermissionFailure: ({ error, ...call }) =>
+      logger.warn({ ...call, err: error }, 'the admin permission function failed; call denied'),
   })
   app.notFound((c) =>
     sendError(c, new ServerError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),

@@ -11,7 +11,12 @@ import {
   type AdminView,
   type EngineAdapter,
 } from './actions.js'
-import { type AdminPermission, PERMISSION_DENIED, PERMISSION_IMPORT_ERROR } from './permission.js'
+import {
+  type AdminPermission,
+  type AdminRequest,
+  PERMISSION_DENIED,
+  PERMISSION_IMPORT_ERROR,
+} from './permission.js'
 
 const id = (what: string) => z.string().min(1).max(128).describe(what)
 const none = z.strictObject({})
@@ -83,6 +88,40 @@ export interface AdminRoutesOptions {
   adapters: Record<EngineType, EngineAdapter>
   /** The permission function, or how to get it (a module that may fail to load). */
   permission: () => Promise<AdminPermission>
+  /** How long the permission function may take before the call is denied (5000 ms). */
+  permissionTimeoutMs?: number
+  /** Told why a call was denied by a permission function that threw or did not answer. */
+  onPermissionFailure?: (failure: { action: string; instanceId: string; error: unknown }) => void
+}
+
+/** The answer of a permission function within its time limit; a throw or no answer denies. */
+async function askPermission(
+  permission: AdminPermission,
+  request: AdminRequest,
+  timeoutMs: number,
+): Promise<{ allowed: boolean; error?: unknown }> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<{ allowed: false; error: unknown }>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          allowed: false,
+          error: new ServerError(
+            'FORBIDDEN',
+            `the permission function did not answer within ${timeoutMs} ms`,
+          ),
+        }),
+      timeoutMs,
+    )
+  })
+  try {
+    const answer = (async () => ({ allowed: (await permission(request)) === true }))()
+    return await Promise.race([answer, late])
+  } catch (error) {
+    return { allowed: false, error }
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 function isEngineType(value: string): value is EngineType {
@@ -113,26 +152,24 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, options: AdminRout
         new ServerError('CONFIGURATION', PERMISSION_IMPORT_ERROR, { cause: error }),
       )
     }
-    let allowed: boolean
-    try {
-      allowed = await permission({
+    const instanceId = c.req.param('instance_id') ?? ''
+    // A function that throws or hangs denies the call: the caller learns nothing of why (the
+    // log does), and no request waits on it for long.
+    const decision = await askPermission(
+      permission,
+      {
         request: new Request(c.req.url, { method: c.req.method, headers: c.req.raw.headers }),
         user: c.get('user'),
         engineType,
         action,
-        instanceId: c.req.param('instance_id') ?? '',
-      })
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error)
-      return sendError(
-        c,
-        new ServerError(
-          'CONFIGURATION',
-          `Pipeline engine admin permission function failed: ${why}`,
-        ),
-      )
+        instanceId,
+      },
+      options.permissionTimeoutMs ?? 5000,
+    )
+    if (decision.error !== undefined) {
+      options.onPermissionFailure?.({ action, instanceId, error: decision.error })
     }
-    if (allowed !== true) return sendError(c, new ServerError('FORBIDDEN', PERMISSION_DENIED))
+    if (!decision.allowed) return sendError(c, new ServerError('FORBIDDEN', PERMISSION_DENIED))
     await next()
     return undefined
   }
