@@ -114,3 +114,15 @@ export function validationHook(
 
 /** The `security` entry of a route that needs a token. */
 export const BEARER = [{ bearer: [] as string[] }]
+
+/**
+ * An integer of a path or query, written in decimal digits only: `0x1`, ` 1`, `1e0` or `+1` are
+ * refused, not read as 1.
+ */
+export function decimalInteger(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,16}$/, 'must be written in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+}

@@ -3,7 +3,7 @@ import type { Context } from 'hono'
 import type { AppStore } from '../apigw/apps.js'
 import type { UserStore } from '../auth/users.js'
 import { ServerError } from '../errors.js'
-import { type AppEnv, BEARER, errorSchema } from '../http.js'
+import { type AppEnv, BEARER, decimalInteger, errorSchema } from '../http.js'
 import { ENGINE_TYPES } from '../pipelines.js'
 import type { TaskService } from '../tasks/task-service.js'
 import { FLOW_TYPES, TASK_CATEGORIES } from '../tasks/task-store.js'
@@ -316,8 +316,8 @@ export function registerProjectRoutes(
     },
   )
   const page = {
-    offset: z.coerce.number().int().min(0).max(1_000_000_000).optional(),
-    limit: z.coerce.number().int().min(1).max(200).optional(),
+    offset: decimalInteger(0, 1_000_000_000).optional(),
+    limit: decimalInteger(1, 200).optional(),
   }
   const list = z.object({
     count: z.number().int(),
@@ -369,7 +369,10 @@ export function registerProjectRoutes(
       summary: 'The operation log of a project or one of its tasks (admins and members)',
       request: {
         params: idParam,
-        query: z.object({ task_id: z.coerce.number().int().positive().optional(), ...page }),
+        query: z.object({
+          task_id: decimalInteger(1, Number.MAX_SAFE_INTEGER).optional(),
+          ...page,
+        }),
       },
       responses: {
         200: { description: 'The operations', content: { 'application/json': { schema: list } } },

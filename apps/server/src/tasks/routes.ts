@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { type ApigwEnv, AUTHORIZATION_HEADER } from '../apigw/credentials.js'
 import { ServerError } from '../errors.js'
-import { errorSchema, sendError } from '../http.js'
+import { decimalInteger, errorSchema, sendError } from '../http.js'
 import { ENGINE_TYPES } from '../pipelines.js'
 import { PROJECT_SCOPES, type Project, type ProjectStore } from '../projects/projects.js'
 import { NODE_ACTIONS, TASK_ACTIONS, type TaskService } from './task-service.js'
@@ -235,7 +235,7 @@ export function registerTaskRoutes(
         node_id: z.string().min(1).max(128),
         component_code: z.string().max(128).optional(),
         subprocess_stack: z.string().max(4096).optional(),
-        loop: z.coerce.number().int().min(1).max(1_000_000).optional(),
+        loop: decimalInteger(1, 1_000_000).optional(),
       }),
     },
     z.record(z.string(), z.unknown()),
@@ -293,8 +293,8 @@ export function registerTaskRoutes(
     },
   )
   const page = {
-    offset: z.coerce.number().int().min(0).max(1_000_000_000).optional(),
-    limit: z.coerce.number().int().min(1).max(200).optional(),
+    offset: decimalInteger(0, 1_000_000_000).optional(),
+    limit: decimalInteger(1, 200).optional(),
   }
   route(
     'get',

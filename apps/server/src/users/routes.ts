@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { UserStore } from '../auth/users.js'
 import { ServerError } from '../errors.js'
-import { type AppEnv, BEARER, errorSchema } from '../http.js'
+import { type AppEnv, BEARER, decimalInteger, errorSchema } from '../http.js'
 
 const userSchema = z
   .object({ id: z.number().int(), name: z.string(), is_admin: z.boolean() })
@@ -106,7 +106,7 @@ export function registerUserRoutes(app: OpenAPIHono<AppEnv>, users: UserStore): 
       tags: ['users'],
       summary: 'Gives a user a new token (admins, or the user itself)',
       security: BEARER,
-      request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+      request: { params: z.object({ id: decimalInteger(1, Number.MAX_SAFE_INTEGER) }) },
       responses: {
         201: {
           description: 'The new token',
