@@ -66,6 +66,8 @@ export async function startTestServer(
   options: {
     adminPermission?: AdminPermission | string
     adminPermissionTimeoutMs?: number
+    /** Failed app credential checks allowed; unlimited unless a suite tests the throttle. */
+    credentialThrottle?: { perApp?: number; perAddress?: number; windowSeconds?: number }
     bodyLimit?: number
     /** Runs on the machine's clock (the test cannot move it) rather than a manual one. */
     realClock?: boolean
@@ -81,6 +83,10 @@ export async function startTestServer(
     clock: options.realClock ? systemClock : clock,
     ...(options.adminPermission ? { adminPermission: options.adminPermission } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    credentialThrottle: options.credentialThrottle ?? {
+      perApp: Number.MAX_SAFE_INTEGER,
+      perAddress: Number.MAX_SAFE_INTEGER,
+    },
     ...(options.adminPermissionTimeoutMs
       ? { adminPermissionTimeoutMs: options.adminPermissionTimeoutMs }
       : {}),

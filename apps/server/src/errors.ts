@@ -16,6 +16,8 @@ export const SERVER_ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   /** A body that is not JSON. */
   'UNSUPPORTED_MEDIA_TYPE',
+  /** Too many failed attempts from this caller or for this account: try again later. */
+  'TOO_MANY_REQUESTS',
   /** The database cannot be reached or kept refusing a transaction. */
   'UNAVAILABLE',
   /** The server is misconfigured (an admin permission function that cannot be loaded). */
@@ -36,6 +38,7 @@ export const HTTP_STATUS = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_REQUESTS: 429,
   UNAVAILABLE: 503,
   CONFIGURATION: 500,
   INTERNAL: 500,
@@ -56,12 +59,16 @@ export class ServerError extends Error {
   constructor(
     code: ServerErrorCode,
     message: string,
-    options: { cause?: unknown; issues?: Issue[] } = {},
+    options: { cause?: unknown; issues?: Issue[]; retryAfterSeconds?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.issues = options.issues
+    this.retryAfterSeconds = options.retryAfterSeconds
   }
+
+  /** For `TOO_MANY_REQUESTS`: when to try again, sent as `Retry-After`. */
+  readonly retryAfterSeconds: number | undefined
 
   get status(): number {
     return HTTP_STATUS[this.code]

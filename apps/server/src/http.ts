@@ -64,6 +64,8 @@ function codeForStatus(status: number): ServerErrorCode {
       return 'PAYLOAD_TOO_LARGE'
     case 415:
       return 'UNSUPPORTED_MEDIA_TYPE'
+    case 429:
+      return 'TOO_MANY_REQUESTS'
     default:
       return status >= 500 ? 'INTERNAL' : 'VALIDATION'
   }
@@ -72,6 +74,9 @@ function codeForStatus(status: number): ServerErrorCode {
 /** Sends an error answer. */
 export function sendError(c: Context, error: unknown): Response {
   const { status, body } = errorAnswer(error)
+  if (error instanceof ServerError && error.retryAfterSeconds !== undefined) {
+    c.header('Retry-After', String(error.retryAfterSeconds))
+  }
   return c.json(body, status as 400)
 }
 

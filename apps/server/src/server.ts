@@ -17,6 +17,7 @@ import { adminAdapters } from './admin/actions.js'
 import { type AdminPermission, adminOnly, loadPermission } from './admin/permission.js'
 import { registerAdminRoutes } from './admin/routes.js'
 import { registerTaskApi } from './apigw/register.js'
+import type { ThrottleOptions } from './apigw/throttle.js'
 import { requireToken } from './auth/middleware.js'
 import { UserStore } from './auth/users.js'
 import { registerBambooRoutes } from './bamboo/routes.js'
@@ -47,6 +48,8 @@ export interface ServerOptions {
   adminPermission?: AdminPermission | string
   /** How long the admin permission function may take before a call is denied (5000 ms). */
   adminPermissionTimeoutMs?: number
+  /** Allowances of failed app credential checks (10 per app, 30 per address, a minute). */
+  credentialThrottle?: ThrottleOptions
   /** The largest request body accepted, in bytes (10 MiB). */
   bodyLimit?: number
   /** How many engine steps run at once (8). */

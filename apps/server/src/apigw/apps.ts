@@ -70,6 +70,8 @@ export class AppStore {
   #db: Kysely<ServerDatabase>
   #now: () => number
   #cache = new Map<string, { app: App; until: number }>()
+  /** A hash no secret matches, checked for unknown codes. */
+  #decoy: Promise<string> | undefined
 
   constructor(db: Kysely<ServerDatabase>, now: () => number = Date.now) {
     this.#db = db
@@ -126,7 +128,11 @@ export class AppStore {
       .selectAll()
       .where('code', '=', code)
       .executeTakeFirst()
-    if (!row || !(await verifySecret(secret, row.secret_hash))) return undefined
+    // An unknown code costs the same scrypt as a wrong secret: the answer's time tells nothing
+    // of which codes exist.
+    this.#decoy ??= hashSecret(randomBytes(24).toString('base64url'))
+    const stored = row ? row.secret_hash : await this.#decoy
+    if (!(await verifySecret(secret, stored)) || !row) return undefined
     const app = asApp(row)
     if (this.#cache.size > 10_000) this.#cache.clear()
     this.#cache.set(key, { app, until: now + CACHE_MS })

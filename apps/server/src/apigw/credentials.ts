@@ -1,8 +1,10 @@
+import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { User, UserStore } from '../auth/users.js'
 import { ServerError } from '../errors.js'
 import { type AppEnv, sendError } from '../http.js'
 import type { App, AppStore } from './apps.js'
+import { CredentialThrottle } from './throttle.js'
 
 /** The credential fields of a task API call. */
 export const CREDENTIAL_FIELDS = [
@@ -91,17 +93,38 @@ export async function authenticateCaller(
   throw new ServerError('UNAUTHENTICATED', 'user is missing: give bk_token or bk_username')
 }
 
-/** Requires app credentials and a user on every task API call, answering 401/403 otherwise. */
+/** The address the call came from, as the socket tells it. */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+/**
+ * Requires app credentials and a user on every task API call, answering 401/403 otherwise, and
+ * 429 (with `Retry-After`) to an app code or an address that failed too often.
+ */
 export function requireAppCredentials(
   apps: AppStore,
   users: UserStore,
+  throttle: CredentialThrottle = new CredentialThrottle(),
 ): MiddlewareHandler<ApigwEnv> {
   return async (c, next) => {
+    const address = clientAddress(c)
+    let code: string | undefined
     try {
-      const { app, user } = await authenticateCaller(await readCredentials(c), apps, users)
+      const found = await readCredentials(c)
+      code = found.bk_app_code
+      await throttle.check(code, address)
+      const { app, user } = await authenticateCaller(found, apps, users)
       c.set('app', app)
       c.set('user', user)
     } catch (error) {
+      if (error instanceof ServerError && error.code === 'UNAUTHENTICATED') {
+        await throttle.failed(code, address)
+      }
       return sendError(c, error)
     }
     return next()

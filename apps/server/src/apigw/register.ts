@@ -14,12 +14,15 @@ import { TaskService } from '../tasks/task-service.js'
 import { TaskStore } from '../tasks/task-store.js'
 import { AppStore } from './apps.js'
 import { type ApigwEnv, requireAppCredentials } from './credentials.js'
+import { CredentialThrottle, type ThrottleOptions } from './throttle.js'
 
 /** The server's options the task API reads: the store's database and the components. */
 export interface TaskApiOptions {
   // biome-ignore lint/suspicious/noExplicitAny: the server's tables live beside the store's
   store: { db: Kysely<any> }
   components: ComponentRunner
+  /** Allowances of failed app credential checks (10 per app, 30 per address, a minute). */
+  credentialThrottle?: ThrottleOptions
 }
 
 /** The server's parts the task API works with. */
@@ -58,7 +61,10 @@ export function registerTaskApi(
   app.route('/', management)
 
   const gateway = new OpenAPIHono<ApigwEnv>({ strict: false, defaultHook: validationHook as never })
-  gateway.use('/apigw/*', requireAppCredentials(apps, deps.users))
+  gateway.use(
+    '/apigw/*',
+    requireAppCredentials(apps, deps.users, new CredentialThrottle(options.credentialThrottle)),
+  )
   registerTaskRoutes(gateway, { projects, service })
   app.route('/', gateway as unknown as OpenAPIHono<AppEnv>)
   app.openAPIRegistry.registerComponent('securitySchemes', 'bkapi', APIGW_SECURITY_SCHEME)
