@@ -102,3 +102,15 @@ export function countedComponent(
     },
   }
 }
+
+/** `start -> debug_node -> poison_node (killerId) -> debug_node -> end`, with the given ids. */
+export function poisonTree(pipelineId: string, killerId: string): EngineTree {
+  const start = new EmptyStartEvent()
+  const killer = new ServiceActivity({ id: killerId, componentCode: 'poison_node' })
+  start
+    .extend(new ServiceActivity({ componentCode: 'debug_node' }))
+    .extend(killer)
+    .extend(new ServiceActivity({ componentCode: 'debug_node' }))
+    .extend(new EmptyEndEvent())
+  return buildTree(start, { id: pipelineId })
+}

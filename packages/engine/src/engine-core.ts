@@ -60,6 +60,9 @@ export interface SetStateOptions {
   current?: StateRecord | null
 }
 
+/** How often `recover()` picks a process up at one node before failing that node. */
+export const MAX_RECOVERIES = 3
+
 /** How often a step interrupted by the storage is tried before its error is let through. */
 export const MAX_STEP_ATTEMPTS = 8
 
@@ -377,6 +380,9 @@ export class Core implements StepHandler {
     })
   }
 
+  /** Processes that `recover()` picked up more than once at one node: run one node a step. */
+  #oneByOne = new Set<string>()
+
   /** Node definitions never change once written, so they are read once per engine. */
   #nodes = new Map<string, NodeRecord>()
 
@@ -519,7 +525,7 @@ export class Core implements StepHandler {
    * locks held by the stopped worker are released. Meant for the start of the only worker of a
    * database; answers what it dispatched.
    */
-  async recover(): Promise<{ processes: number; schedules: number }> {
+  async recover(): Promise<{ processes: number; schedules: number; quarantined: number }> {
     const now = this.deps.clock.now()
     const processes = (
       await this.runtime.findProcesses({ asleep: false, suspended: false })
@@ -530,13 +536,36 @@ export class Core implements StepHandler {
         if (schedule.scheduling) await tx.updateSchedule(schedule.id, { scheduling: false })
       }
     })
-    for (const process of processes)
+    let quarantined = 0
+    for (const process of processes) {
+      // A process picked up at the same node again and again: its step stops the worker (a
+      // crash, an out-of-memory). It is run one node a transaction, so that the node that
+      // stops it is where it stands, and that node fails after `MAX_RECOVERIES` pick-ups.
+      const again = process.recoveredAt === process.currentNodeId
+      const recoveries = again ? (process.recoveries ?? 0) + 1 : 1
+      if (recoveries > MAX_RECOVERIES) {
+        quarantined++
+        await this.#failStep(
+          process.id,
+          process.currentNodeId,
+          `the worker stopped ${MAX_RECOVERIES} times while running this node; it is not run again`,
+        )
+        continue
+      }
+      await this.step(async (tx) => {
+        await tx.updateProcess(process.id, {
+          recoveredAt: process.currentNodeId,
+          recoveries,
+        })
+      })
+      if (recoveries > 1) this.#oneByOne.add(process.id)
       await this.deps.dispatcher.execute(process.id, process.currentNodeId)
+    }
     for (const schedule of schedules) {
       const delay = schedule.dueAt === null ? 0 : Math.max(0, schedule.dueAt - now)
       await this.deps.dispatcher.schedule(schedule.processId, schedule.nodeId, schedule.id, delay)
     }
-    return { processes: processes.length, schedules: schedules.length }
+    return { processes: processes.length - quarantined, schedules: schedules.length, quarantined }
   }
 
   // ---- execute ----------------------------------------------------------------------------
@@ -551,8 +580,9 @@ export class Core implements StepHandler {
     while (current !== null) {
       const from: string = current
       try {
+        const maxSteps = this.#oneByOne.has(processId) ? 1 : GROUP_MAX_STEPS
         current = await this.step((tx, after) =>
-          this.#executeGroup(tx, after, processId, from, GROUP_MAX_STEPS),
+          this.#executeGroup(tx, after, processId, from, maxSteps),
         )
       } catch (error) {
         if (this.#isInterruption(error)) throw error

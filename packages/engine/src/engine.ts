@@ -38,7 +38,7 @@ export interface Engine extends StepHandler {
   /** How many component calls run past the step that started them (their nodes are RUNNING). */
   runningCalls(): number
   /** Dispatches again what a stopped worker left behind (see `Core.recover`). */
-  recover(): Promise<{ processes: number; schedules: number }>
+  recover(): Promise<{ processes: number; schedules: number; quarantined: number }>
 }
 
 const session = Math.floor(Math.random() * 36 ** 8)

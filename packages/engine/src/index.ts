@@ -11,7 +11,7 @@ export {
   type LazyVariable,
 } from './component-registry.js'
 export { createEngine, defaultIds, type Engine, type EngineOptions } from './engine.js'
-export { FAST_CALL_MS } from './engine-core.js'
+export { FAST_CALL_MS, MAX_RECOVERIES } from './engine-core.js'
 export {
   ComponentNotFoundError,
   ENGINE_ERROR_CODES,

@@ -56,6 +56,7 @@ for (const database of DATABASES) {
           ['0001_initial', 'Success'],
           ['0002_schedule_due_at', 'Success'],
           ['0003_callback_id_unique', 'Success'],
+          ['0004_process_recoveries', 'Success'],
         ])
       } finally {
         await store.close()

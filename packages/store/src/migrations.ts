@@ -241,12 +241,33 @@ function callbackIdUnique(flavor: SqlFlavor): Migration {
   }
 }
 
+/** Processes remember where `recover()` last picked them up, and how often in a row. */
+function processRecoveries(): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .alterTable('culm_processes')
+        .addColumn('recovered_at', 'varchar(128)')
+        .execute()
+      await db.schema
+        .alterTable('culm_processes')
+        .addColumn('recoveries', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+    },
+    async down(db) {
+      await db.schema.alterTable('culm_processes').dropColumn('recoveries').execute()
+      await db.schema.alterTable('culm_processes').dropColumn('recovered_at').execute()
+    },
+  }
+}
+
 /** The store's migrations, by name, in the order they apply. */
 export function storeMigrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
     '0001_initial': initial(flavor),
     '0002_schedule_due_at': scheduleDueAt(flavor),
     '0003_callback_id_unique': callbackIdUnique(flavor),
+    '0004_process_recoveries': processRecoveries(),
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely'
+import type { ColumnType, Generated } from 'kysely'
 
 /** Booleans are stored as 0/1 (TINYINT on MySQL, INTEGER on SQLite). */
 export type Flag = number
@@ -27,6 +27,8 @@ export interface ProcessesTable {
   dead: Flag
   ack_num: number
   need_ack: number
+  recovered_at: ColumnType<string | null, string | null | undefined, string | null>
+  recoveries: ColumnType<number, number | undefined, number>
 }
 
 export interface NodesTable {

@@ -16,6 +16,9 @@ export interface ProcessRecord {
   dead: boolean
   ackNum: number
   needAck: number
+  /** The node at which `recover()` last picked the process up, and how often in a row. */
+  recoveredAt?: string | null
+  recoveries?: number
 }
 
 /** The state of a node, or of a (sub)pipeline (keyed by its id). */

@@ -45,6 +45,8 @@ export const PROCESS_COLUMNS = {
   dead: 'dead',
   ackNum: 'ack_num',
   needAck: 'need_ack',
+  recoveredAt: 'recovered_at',
+  recoveries: 'recoveries',
 } as const satisfies Record<keyof ProcessRecord, keyof ProcessesTable>
 
 const STATE_COLUMNS = {
@@ -143,6 +145,8 @@ export function processRow(process: ProcessRecord) {
     dead: flag(process.dead),
     ack_num: process.ackNum,
     need_ack: process.needAck,
+    recovered_at: process.recoveredAt ?? null,
+    recoveries: process.recoveries ?? 0,
   }
 }
 
@@ -160,6 +164,8 @@ export function toProcess(row: Selectable<ProcessesTable>): ProcessRecord {
     dead: row.dead === 1,
     ackNum: Number(row.ack_num),
     needAck: Number(row.need_ack),
+    recoveredAt: row.recovered_at,
+    recoveries: Number(row.recoveries),
   }
 }
 
