@@ -175,7 +175,7 @@ describe('recover', () => {
     expect(schedule).toMatchObject({ type: 'poll', times: 1, dueAt: clock.now() + 1000 })
 
     const { engine } = recoveringEngine(memory, registry, clock)
-    expect(await engine.recover()).toEqual({ processes: 0, schedules: 1 })
+    expect(await engine.recover()).toEqual({ processes: 0, schedules: 1, quarantined: 0 })
     await engine.idle()
     expect(await stateName(engine, ids[0]!)).toBe('RUNNING')
     await clock.advance(999, () => engine.idle())
@@ -201,7 +201,7 @@ describe('recover', () => {
     expect(await memory.lockSchedule(schedule.id)).toBe(true)
 
     const { engine } = recoveringEngine(memory, registry, clock)
-    expect(await engine.recover()).toEqual({ processes: 0, schedules: 1 })
+    expect(await engine.recover()).toEqual({ processes: 0, schedules: 1, quarantined: 0 })
     await engine.idle()
     expect((await memory.getSchedule(schedule.id))?.finished).toBe(true)
     for (const id of [...ids, tree.id]) expect(await stateName(engine, id)).toBe('FINISHED')
@@ -222,7 +222,7 @@ describe('recover', () => {
     expect(await stateName(first.engine, ids[0]!)).toBe('RUNNING')
 
     const { engine } = recoveringEngine(memory, registry)
-    expect(await engine.recover()).toEqual({ processes: 0, schedules: 1 })
+    expect(await engine.recover()).toEqual({ processes: 0, schedules: 1, quarantined: 0 })
     await engine.idle()
     for (const id of [...ids, tree.id]) expect(await stateName(engine, id)).toBe('FINISHED')
     expect((await memory.getExecutionData(ids[0]!))?.outputs).toMatchObject({
