@@ -164,8 +164,10 @@ export function toProcess(row: Selectable<ProcessesTable>): ProcessRecord {
     dead: row.dead === 1,
     ackNum: Number(row.ack_num),
     needAck: Number(row.need_ack),
-    recoveredAt: row.recovered_at,
-    recoveries: Number(row.recoveries),
+    // Only a process that recover() picked up has these, as in the memory runtime.
+    ...(row.recovered_at === null
+      ? {}
+      : { recoveredAt: row.recovered_at, recoveries: Number(row.recoveries) }),
   }
 }
 
