@@ -1,4 +1,5 @@
 import { DEFAULT_DATABASE_URL } from '@culm/store'
+import { PIPELINE_ACCESS, type PipelineAccessMode } from './access.js'
 import { ServerError } from './errors.js'
 
 /** How the server is run; `readConfig` reads it from the environment. */
@@ -20,6 +21,8 @@ export interface ServerConfig {
   bodyLimit: number
   /** How many engine steps run at once (`CULM_ENGINE_CONCURRENCY`). */
   concurrency: number
+  /** Who may read and control a pipeline started directly (`CULM_PIPELINE_ACCESS`). */
+  pipelineAccess: PipelineAccessMode
   logLevel: string
 }
 
@@ -51,6 +54,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (!Number.isInteger(concurrency) || concurrency <= 0) {
     throw new ServerError('CONFIGURATION', 'CULM_ENGINE_CONCURRENCY must be a positive integer')
   }
+  const pipelineAccess = env.CULM_PIPELINE_ACCESS || 'owner'
+  if (!(PIPELINE_ACCESS as readonly string[]).includes(pipelineAccess)) {
+    throw new ServerError(
+      'CONFIGURATION',
+      `CULM_PIPELINE_ACCESS must be ${PIPELINE_ACCESS.join(' or ')}, got "${pipelineAccess}"`,
+    )
+  }
   return {
     databaseUrl: env.CULM_DATABASE_URL || DEFAULT_DATABASE_URL,
     host: env.CULM_HOST || '127.0.0.1',
@@ -62,6 +72,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     pluginConfig: env.CULM_PLUGIN_CONFIG || undefined,
     bodyLimit,
     concurrency,
+    pipelineAccess: pipelineAccess as PipelineAccessMode,
     logLevel: env.CULM_LOG_LEVEL || 'info',
   }
 }

@@ -13,6 +13,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import type { Kysely } from 'kysely'
 import { type Logger, pino } from 'pino'
+import { PipelineAccess, type PipelineAccessMode } from './access.js'
 import { adminAdapters } from './admin/actions.js'
 import { type AdminPermission, adminOnly, loadPermission } from './admin/permission.js'
 import { registerAdminRoutes } from './admin/routes.js'
@@ -50,6 +51,11 @@ export interface ServerOptions {
   adminPermissionTimeoutMs?: number
   /** Allowances of failed app credential checks (10 per app, 30 per address, a minute). */
   credentialThrottle?: ThrottleOptions
+  /**
+   * Who may read and control a pipeline started directly: `owner` (its starter and admins, the
+   * default) or `everyone`. A task's pipeline is always its project's.
+   */
+  pipelineAccess?: PipelineAccessMode
   /** The largest request body accepted, in bytes (10 MiB). */
   bodyLimit?: number
   /** How many engine steps run at once (8). */
@@ -158,8 +164,12 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     plugins: options.plugins ?? [],
   })
   registerUserRoutes(app, users)
-  registerBambooRoutes(app, { engine, pipelines })
-  registerLegacyRoutes(app, legacy)
+  const access = new PipelineAccess(db, engine.runtime, {
+    ...(options.pipelineAccess ? { mode: options.pipelineAccess } : {}),
+    now,
+  })
+  registerBambooRoutes(app, { engine, pipelines, access })
+  registerLegacyRoutes(app, legacy, access)
   registerAdminRoutes(app, {
     prefix: options.adminPrefix ?? '/engine-admin',
     adapters: adminAdapters(engine, pipelines, legacy),

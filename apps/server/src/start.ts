@@ -41,6 +41,7 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
       ...(permission ? { adminPermission: permission } : {}),
       bodyLimit: config.bodyLimit,
       concurrency: config.concurrency,
+      pipelineAccess: config.pipelineAccess,
       logger,
     })
     const adminToken = await ensureAdmin(server.users, config.adminToken)

@@ -1,5 +1,6 @@
 import type { Engine } from '@culm/engine'
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { type PipelineAccess, type PipelineTask, subjectsOf } from '../access.js'
 import { assertEngineType } from '../engine-types.js'
 import { codeOf, HTTP_STATUS, ServerError } from '../errors.js'
 import { type AppEnv, BEARER, errorSchema, sendError } from '../http.js'
@@ -30,7 +31,7 @@ const BAMBOO_NAMES = new Set(BAMBOO_FUNCTIONS.map((f) => f.name))
  */
 export function registerBambooRoutes(
   app: OpenAPIHono<AppEnv>,
-  deps: { engine: Engine; pipelines: PipelineRegistry },
+  deps: { engine: Engine; pipelines: PipelineRegistry; access: PipelineAccess },
 ): void {
   for (const fn of BAMBOO_FUNCTIONS) {
     const route = createRoute({
@@ -66,7 +67,22 @@ export function registerBambooRoutes(
       if (target !== undefined) {
         await assertEngineType(deps.engine.runtime, deps.pipelines, target, 'bamboo_engine')
       }
+      // The tree given to run_pipeline or preview_node_inputs is the caller's own.
+      const owned = fn.kind === 'start' || fn.name === 'preview_node_inputs'
+      let task: PipelineTask | null = null
+      for (const id of owned ? [] : subjectsOf(body)) {
+        task = (await deps.access.assertMay(c.get('user'), id)) ?? task
+      }
       const result = await fn.call(deps.engine.api, body as never)
+      if (task && fn.kind !== 'read') {
+        await deps.access.logControl(task, {
+          user: c.get('user'),
+          surface: 'bamboo_engine',
+          operation: fn.name,
+          nodeId: (body as { node_id?: string }).node_id ?? null,
+          detail: { ...(body as object), result: result.result, message: result.message },
+        })
+      }
       if (result.result && fn.kind === 'start') {
         const pipelineId = (result.data as { pipeline_id: string }).pipeline_id
         await deps.pipelines.record(pipelineId, 'bamboo_engine', c.get('user').id)

@@ -1,6 +1,7 @@
 import type { PipelineTree } from '@culm/tree'
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { type PipelineAccess, type PipelineTask, subjectsOf } from '../access.js'
 import { HTTP_STATUS, ServerError } from '../errors.js'
 import { type AppEnv, BEARER, errorSchema, sendError } from '../http.js'
 import { toJson } from '../json.js'
@@ -187,7 +188,11 @@ export function legacyAnswer(answer: ActionResult<unknown>, read: boolean) {
 }
 
 /** `POST /api/pipeline_engine/{function_name}`: the older engine's API over the same engine. */
-export function registerLegacyRoutes(app: OpenAPIHono<AppEnv>, legacy: LegacyEngine): void {
+export function registerLegacyRoutes(
+  app: OpenAPIHono<AppEnv>,
+  legacy: LegacyEngine,
+  access: PipelineAccess,
+): void {
   const names = new Set(LEGACY_FUNCTIONS.map((f) => f.name))
   for (const fn of LEGACY_FUNCTIONS) {
     const schema = fn.read ? readSchema : actionSchema
@@ -214,7 +219,22 @@ export function registerLegacyRoutes(app: OpenAPIHono<AppEnv>, legacy: LegacyEng
     })
     app.openapi(route, (async (c: Context<AppEnv>) => {
       const body = (c.req as unknown as { valid(t: 'json'): unknown }).valid('json')
-      const { body: json, status } = legacyAnswer(await fn.call(legacy, body, c), fn.read)
+      let task: PipelineTask | null = null
+      for (const id of fn.name === 'start_pipeline' ? [] : subjectsOf(body)) {
+        task = (await access.assertMay(c.get('user'), id)) ?? task
+      }
+      const answer = await fn.call(legacy, body, c)
+      if (task && !fn.read) {
+        const fields = body as { node_id?: string; activity_id?: string }
+        await access.logControl(task, {
+          user: c.get('user'),
+          surface: 'pipeline_engine',
+          operation: fn.name,
+          nodeId: fields.node_id ?? fields.activity_id ?? null,
+          detail: { ...(body as object), result: answer.result, message: answer.message },
+        })
+      }
+      const { body: json, status } = legacyAnswer(answer, fn.read)
       return c.json(json, status as 200)
     }) as never)
   }
