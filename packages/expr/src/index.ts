@@ -10,6 +10,8 @@ export type { ExprErrorCode, ExprErrorDetails } from './errors.js'
 export { EXPR_ERROR_CODES, ExprError, isExprError } from './errors.js'
 /** Converts between `${key}` and `key`. */
 export { bareKey, formatKey } from './keys.js'
+/** What one expression may be and produce, and the check of an expression against it. */
+export { EXPR_LIMITS, expressionLimitProblem, expressionsOverLimits } from './limits.js'
 /** The context names a value's templates read. */
 export { references } from './references.js'
 /** Options of `render`. */

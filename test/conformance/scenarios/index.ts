@@ -1,6 +1,7 @@
 import type { Scenario } from '../harness.js'
 import { apiScenarios } from './api.js'
 import { compatScenarios } from './compat.js'
+import { containmentScenarios } from './containment.js'
 import { controlScenarios } from './control.js'
 import { executionScenarios } from './execution.js'
 import { flowScenarios } from './flow.js'
@@ -14,4 +15,5 @@ export const scenarios: Record<string, Scenario> = {
   ...loopScenarios,
   ...executionScenarios,
   ...compatScenarios,
+  ...containmentScenarios,
 }

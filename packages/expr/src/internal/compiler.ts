@@ -1,5 +1,6 @@
 import jexl from 'jexl'
-import { ExprError } from '../errors.js'
+import { ExprError, fromStringified } from '../errors.js'
+import { assertExpressionWithinLimits } from '../limits.js'
 import { BoundedCache } from './bounded-cache.js'
 import type { Expression, Jexl } from './jexl-types.js'
 import { harden, READ_INDEX, READ_PROPERTY, readMember, readProperty } from './sandbox.js'
@@ -33,6 +34,8 @@ export function createJexl(): Jexl {
 /** Converts anything thrown into an `ExprError`, keeping an `ExprError` as it is. */
 export function asExprError(error: unknown, code: ExprError['code']): ExprError {
   if (error instanceof ExprError) return error
+  const restored = error instanceof Error ? fromStringified(error) : undefined
+  if (restored) return restored
   const reason = error instanceof Error ? error.message : String(error)
   return new ExprError(code, reason, { cause: error })
 }
@@ -59,6 +62,8 @@ export class ExpressionCompiler {
 
   #compile(source: string): Compilation {
     try {
+      // Before jexl sees it: its compile is quadratic in nesting.
+      assertExpressionWithinLimits(source)
       const expression = this.#jexl.compile(this.#translate(source))
       const ast = expression._getAst()
       if (!ast) return { ok: false, error: new ExprError('CONDITION_SYNTAX', 'empty expression') }

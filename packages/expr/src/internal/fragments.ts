@@ -72,6 +72,7 @@ export function substitute(
   return text.replace(FRAGMENTS, (fragment, expression: string) => {
     const outcome = evaluateFragment(expression, context)
     if (outcome.ok) return textOf(outcome.value)
+    overLimit(outcome.error)
     onFailure?.(outcome.error)
     return fragment
   })
@@ -88,8 +89,17 @@ export function renderString(
   if (expression === undefined) return substitute(text, context, onFailure)
   const outcome = evaluateFragment(expression, context)
   if (outcome.ok) return outcome.value
+  overLimit(outcome.error)
   onFailure?.(outcome.error)
   return text
+}
+
+/**
+ * A fragment that fails is left as its text, as the Python engine leaves it; one over the
+ * expression limits fails the rendering instead, so that its node fails saying why.
+ */
+function overLimit(error: ExprError): void {
+  if (error.code === 'LIMIT_EXCEEDED') throw error
 }
 
 interface Frame {

@@ -1,4 +1,5 @@
 import { ExprError } from '../errors.js'
+import { assertProduct, EXPR_LIMITS } from '../limits.js'
 import { isPlainObject } from './objects.js'
 import { pyCompare, pyEq, pyTruthy, pyType, textOf, toPyInt } from './python-values.js'
 
@@ -55,6 +56,8 @@ function split(value: unknown, separator?: unknown, maxsplit?: unknown): string[
   if (optional(separator) === undefined) return splitWhitespace(text, limit)
   const sep = needString(separator, 'split')
   if (sep === '') fail('split() got an empty separator')
+  const pieces = occurrences(text, sep, EXPR_LIMITS.maxListLength) + 1
+  assertProduct('split', limit < 0 ? pieces : Math.min(pieces, limit + 1), 'list')
   if (limit < 0) return text.split(sep)
   const parts: string[] = []
   let rest = text
@@ -71,11 +74,32 @@ function split(value: unknown, separator?: unknown, maxsplit?: unknown): string[
 function join(value: unknown, separator?: unknown): string {
   // Python spells it `",".join(items)`, which the method rewrite turns into `","|join(items)`.
   if (typeof value === 'string' && Array.isArray(separator)) {
-    return separator.map(textOf).join(value)
+    return joined(separator.map(textOf), value)
   }
   if (!Array.isArray(value)) fail(`join() needs a list, not ${pyType(value)}`)
   const sep = optional(separator) === undefined ? ',' : needString(separator, 'join')
-  return value.map(textOf).join(sep)
+  return joined(value.map(textOf), sep)
+}
+
+/** Joins texts once the result is known to be within the string limit. */
+function joined(texts: string[], sep: string): string {
+  let size = Math.max(0, texts.length - 1) * sep.length
+  for (const text of texts) size += text.length
+  assertProduct('join', size, 'string')
+  return texts.join(sep)
+}
+
+/** How many times `part` occurs in `text` (not overlapping), counting no further than `stop`. */
+function occurrences(text: string, part: string, stop: number): number {
+  if (part === '') return text.length + 1
+  let count = 0
+  for (
+    let at = text.indexOf(part);
+    at >= 0 && count <= stop;
+    at = text.indexOf(part, at + part.length)
+  )
+    count++
+  return count
 }
 
 function strip(left: boolean, right: boolean, name: string): Transform {
@@ -95,6 +119,15 @@ function replace(value: unknown, old: unknown, replacement: unknown, count?: unk
   const text = needString(value, 'replace')
   const [from, to] = [needString(old, 'replace'), needString(replacement, 'replace')]
   let remaining = optional(count) === undefined ? -1 : needInt(count, 'replace')
+  // The size of the result, known before it is made: a chain of replaces cannot grow a string
+  // past the limit, whatever the heap would allow.
+  const growth = to.length - from.length
+  if (growth > 0) {
+    const stop = Math.ceil((EXPR_LIMITS.maxStringLength - text.length) / growth) + 1
+    const found = occurrences(text, from, stop)
+    const replaced = remaining < 0 ? found : Math.min(found, remaining)
+    assertProduct('replace', text.length + replaced * growth, 'string')
+  }
   if (remaining < 0) return text.replaceAll(from, () => to)
   return text.replaceAll(from, (match) => {
     if (remaining === 0) return match
@@ -270,7 +303,10 @@ function guarded(name: string, operation: Transform): Transform {
       throw new ExprError('FORBIDDEN_ACCESS', `${name}() was given a function`)
     }
     const [value, ...rest] = args
-    return operation(value, ...rest)
+    const result = operation(value, ...rest)
+    if (typeof result === 'string') assertProduct(name, result.length, 'string')
+    else if (Array.isArray(result)) assertProduct(name, result.length, 'list')
+    return result
   }
 }
 
