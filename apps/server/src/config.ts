@@ -21,6 +21,8 @@ export interface ServerConfig {
   bodyLimit: number
   /** How many engine steps run at once (`CULM_ENGINE_CONCURRENCY`). */
   concurrency: number
+  /** How long the engine lease of a server lasts unless renewed (`CULM_LEASE_SECONDS`). */
+  leaseSeconds: number
   /** Who may read and control a pipeline started directly (`CULM_PIPELINE_ACCESS`). */
   pipelineAccess: PipelineAccessMode
   logLevel: string
@@ -54,6 +56,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (!Number.isInteger(concurrency) || concurrency <= 0) {
     throw new ServerError('CONFIGURATION', 'CULM_ENGINE_CONCURRENCY must be a positive integer')
   }
+  const leaseSeconds = Number(env.CULM_LEASE_SECONDS ?? 30)
+  if (!(leaseSeconds > 0)) {
+    throw new ServerError('CONFIGURATION', 'CULM_LEASE_SECONDS must be a positive number')
+  }
   const pipelineAccess = env.CULM_PIPELINE_ACCESS || 'owner'
   if (!(PIPELINE_ACCESS as readonly string[]).includes(pipelineAccess)) {
     throw new ServerError(
@@ -72,6 +78,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     pluginConfig: env.CULM_PLUGIN_CONFIG || undefined,
     bodyLimit,
     concurrency,
+    leaseSeconds,
     pipelineAccess: pipelineAccess as PipelineAccessMode,
     logLevel: env.CULM_LOG_LEVEL || 'info',
   }

@@ -19,10 +19,7 @@ try {
   checkRuntime()
   const { startFromEnv } = await import('./start.js')
   const started = await startFromEnv()
-  if (started.adminToken) {
-    console.log(`First admin token (shown once, keep it): ${started.adminToken}`)
-  }
-  console.log(`Culm listens on ${started.url} (Node ${process.version})`)
+  // The handlers are in place before the line that tells a supervisor the server is up.
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
@@ -38,6 +35,10 @@ try {
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+  if (started.adminToken) {
+    console.log(`First admin token (shown once, keep it): ${started.adminToken}`)
+  }
+  console.log(`Culm listens on ${started.url} (Node ${process.version})`)
 } catch (error) {
   console.error(`Culm could not start: ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)

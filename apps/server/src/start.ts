@@ -1,8 +1,12 @@
 import { maskUrl, openRuntime } from '@culm/store'
+import type { Kysely } from 'kysely'
 import { pino } from 'pino'
 import { loadPermission } from './admin/permission.js'
 import { ensureAdmin } from './auth/users.js'
 import { readConfig } from './config.js'
+import { migrateServer } from './db/migrate.js'
+import type { ServerDatabase } from './db/schema.js'
+import { EngineLease } from './lease.js'
 import { loadComponents, parsePluginConfig, parsePluginSelection } from './plugins.js'
 import { createServer } from './server.js'
 
@@ -28,7 +32,12 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
     ? await loadPermission(config.adminPermission)
     : undefined
   const store = await openRuntime(config.databaseUrl)
+  const db = store.db as unknown as Kysely<ServerDatabase>
+  const lease = new EngineLease(db, { ttlMs: config.leaseSeconds * 1000 })
   try {
+    // Before anything runs the engine: a second server on this database refuses to start.
+    await migrateServer(db, store.flavor)
+    await lease.acquire()
     const components = await loadComponents(selection, {
       config: pluginConfig,
       onLog: (entry) => logger.info({ plugin: entry }, 'plugin log'),
@@ -61,10 +70,12 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
       stop: async () => {
         await server.close()
         await components.close()
+        await lease.release()
         await store.close()
       },
     }
   } catch (error) {
+    await lease.release().catch(() => undefined)
     await store.close()
     throw error
   }

@@ -3,6 +3,7 @@ import { type Migration, Migrator } from 'kysely/migration'
 import { ServerError } from '../errors.js'
 import { initialMigration } from './migrations/0001-users-tokens-pipelines.js'
 import { projectsTasksMigration } from './migrations/0002-projects-tasks.js'
+import { leaseMigration } from './migrations/0003-lease.js'
 
 /** The tables Kysely's migrator records the server's migrations in, apart from the store's. */
 export const SERVER_MIGRATION_TABLE = 'culm_server_migration'
@@ -13,6 +14,7 @@ export function serverMigrations(flavor: 'mysql' | 'sqlite'): Record<string, Mig
   return {
     '0001-users-tokens-pipelines': initialMigration(flavor),
     '0002-projects-tasks': projectsTasksMigration(flavor),
+    '0003-lease': leaseMigration(),
   }
 }
 

@@ -82,6 +82,13 @@ export interface OperationTable {
   created_at: number
 }
 
+/** The lease of the server that runs the engine over the database. */
+export interface LeaseTable {
+  name: string
+  holder: string
+  expires_at: number
+}
+
 /** The server's own tables, next to the store's in the same database. */
 export interface ServerDatabase {
   culm_server_user: UserTable
@@ -92,4 +99,5 @@ export interface ServerDatabase {
   culm_server_project_member: ProjectMemberTable
   culm_server_task: TaskTable
   culm_server_operation: OperationTable
+  culm_server_lease: LeaseTable
 }
