@@ -137,6 +137,26 @@ function preExtract(
   return context
 }
 
+/** What the execute call of a node's component receives. */
+function executeInput(
+  node: NodeRecord,
+  state: StateRecord,
+  inputs: Record<string, unknown>,
+  parentData: Record<string, unknown>,
+): ComponentCallInput {
+  return {
+    inputs,
+    outputs: {},
+    parentData,
+    scheduleTimes: 0,
+    nodeId: node.id,
+    version: state.version,
+    rootPipelineId: node.rootPipelineId,
+    loop: state.loop,
+    innerLoop: state.innerLoop,
+  }
+}
+
 function isCall(value: ComponentCallResult | ComponentCall): value is ComponentCall {
   return 'answered' in value
 }
@@ -1009,17 +1029,12 @@ export class Core implements StepHandler {
       after,
       ref,
       'execute',
-      {
-        inputs: { pipeline_stack: process.pipelineStack, root_pipeline_id: process.rootPipelineId },
-        outputs: {},
-        parentData: {},
-        scheduleTimes: 0,
-        nodeId: node.id,
-        version: state.version,
-        rootPipelineId: node.rootPipelineId,
-        loop: state.loop,
-        innerLoop: state.innerLoop,
-      },
+      executeInput(
+        node,
+        state,
+        { pipeline_stack: process.pipelineStack, root_pipeline_id: process.rootPipelineId },
+        {},
+      ),
       { processId: process.id },
     )
     if (isCall(result)) return result
@@ -1277,17 +1292,7 @@ export class Core implements StepHandler {
       after,
       ref,
       'execute',
-      {
-        inputs,
-        outputs: {},
-        parentData: pipeline?.rootPipelineData ?? {},
-        scheduleTimes: 0,
-        nodeId: node.id,
-        version: state.version,
-        rootPipelineId: node.rootPipelineId,
-        loop: state.loop,
-        innerLoop: state.innerLoop,
-      },
+      executeInput(node, state, inputs, pipeline?.rootPipelineData ?? {}),
       { processId: process.id },
     )
     if (isCall(result)) {

@@ -102,7 +102,14 @@ export function registerProjectRoutes(
                 code: z
                   .string()
                   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (at most 64)'),
-                secret: z.string().min(16).max(128).optional().describe('Generated when left out'),
+                secret: z
+                  .string()
+                  .min(16)
+                  .max(128)
+                  .optional()
+                  .describe(
+                    'Generated when left out. At least 16 characters: a secret is the only proof of an app, and a short one (the seed examples write "xxx") falls to guessing; register the real secret of the app, or let the server make one',
+                  ),
                 whitelisted: z.boolean().optional().describe('May name users by bk_username'),
               }),
             },
