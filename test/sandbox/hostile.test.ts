@@ -125,6 +125,13 @@ describe('a hostile plugin fails its own node and nothing else', () => {
     expect(exData).toMatch(/over the limit of 4194304|over its memory limit of 32 MB/)
   })
 
+  it('two hundred thousand outputs fail the node instead of reaching the engine', async () => {
+    const { exData } = await attack('manyOutputs')
+    expect(exData).toBe(
+      'component hostile legacy: plugin @fixture/hostile answered more than 1000 outputs; a node keeps at most 1000',
+    )
+  })
+
   it('throwing a string fails the node with the string', async () => {
     const { exData } = await attack('throwString')
     expect(exData).toBe('the component threw a non-Error value: a plain string')

@@ -52,6 +52,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/**
+ * Outputs one answer may carry: each is a context key the engine may extract and every reader
+ * of the node shows, so thousands of them cost the host more than their bytes say.
+ */
+export const MAX_OUTPUT_KEYS = 1000
+
 /** Checks a plugin's answer: the shape of a call result, nothing more, nothing less. */
 function checkResult(plugin: string, value: unknown): ComponentCallResult {
   if (
@@ -63,6 +69,15 @@ function checkResult(plugin: string, value: unknown): ComponentCallResult {
       plugin,
       `plugin ${plugin} answered something that is not a call result`,
     )
+  }
+  let keys = 0
+  for (const _ in value.outputs) {
+    if (++keys > MAX_OUTPUT_KEYS) {
+      throw new PluginCallError(
+        plugin,
+        `plugin ${plugin} answered more than ${MAX_OUTPUT_KEYS} outputs; a node keeps at most ${MAX_OUTPUT_KEYS}`,
+      )
+    }
   }
   const result: ComponentCallResult = {
     success: value.success,
