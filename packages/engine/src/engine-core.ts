@@ -1,4 +1,5 @@
 import { bareKey, evaluateCondition, formatKey } from '@culm/expr'
+import { type AfterCommit, type ComponentCall, ComponentCalls, isCall } from './component-calls.js'
 import { hydrate, type LazyCompute, referencedKeys, renderInputs } from './context.js'
 import {
   isInterruptedError,
@@ -7,12 +8,7 @@ import {
   VersionMismatchError,
 } from './errors.js'
 import type { Clock, IdGenerator } from './ports/clock.js'
-import type {
-  ComponentCallInput,
-  ComponentCallResult,
-  ComponentRef,
-  ComponentRunner,
-} from './ports/components.js'
+import type { ComponentCallInput, ComponentRunner } from './ports/components.js'
 import type { Dispatcher, StepHandler } from './ports/dispatcher.js'
 import type { EngineHooks } from './ports/hooks.js'
 import type {
@@ -38,9 +34,6 @@ export interface CoreDeps {
   hooks: EngineHooks
   rerunLimit: number
 }
-
-/** Work to do once a step's transaction has committed. */
-export type AfterCommit = Array<() => void | Promise<void>>
 
 /** How a state write should go; see `Core.setState`. */
 export interface SetStateOptions {
@@ -70,40 +63,6 @@ export const MAX_STEP_ATTEMPTS = 8
 export const GROUP_MAX_STEPS = 200
 /** ...and is committed after this many milliseconds at the latest. */
 export const GROUP_MAX_MS = 50
-
-/**
- * How long a component may take before the step commits what it did so far (the node RUNNING,
- * visible and controllable) and hands the answer to a new step; a faster one costs no commit.
- */
-export const FAST_CALL_MS = 20
-
-/** A component call the engine made: running, or answered and not yet committed. */
-export interface ComponentCall {
-  key: string
-  phase: 'execute' | 'schedule'
-  nodeId: string
-  version: string
-  rootPipelineId: string
-  processId: string
-  scheduleId: string | undefined
-  callbackId: string | undefined
-  callbackData: unknown
-  scheduleTimes: number
-  answer: ComponentCallResult | undefined
-  answered: Promise<ComponentCallResult>
-  abort: AbortController
-  /** Left running past the commit of the step that started it. */
-  detached: boolean
-  /** Its continuation is set up. */
-  continued: boolean
-}
-
-/** What a component call needs beyond its input. */
-interface CallExtra {
-  processId: string
-  scheduleId?: string
-  callbackId?: string
-}
 
 /** Every node type but an executable end event's (whose type names its code). */
 const NOT_EXECUTABLE_END = new Set([
@@ -157,10 +116,6 @@ function executeInput(
   }
 }
 
-function isCall(value: ComponentCallResult | ComponentCall): value is ComponentCall {
-  return 'answered' in value
-}
-
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
@@ -173,8 +128,12 @@ export class Core implements StepHandler {
   readonly deps: CoreDeps
   #pipelines = new Map<string, PipelineRecord>()
 
+  /** The component calls this engine makes. */
+  readonly calls: ComponentCalls
+
   constructor(deps: CoreDeps) {
     this.deps = deps
+    this.calls = new ComponentCalls(deps)
   }
 
   get runtime(): Runtime {
@@ -193,8 +152,7 @@ export class Core implements StepHandler {
    */
   async step<T>(fn: (tx: Runtime, after: AfterCommit) => Promise<T>): Promise<T> {
     const after: AfterCommit = []
-    const keys: string[] = []
-    this.#stepKeys.set(after, keys)
+    this.calls.begin(after)
     for (let attempt = 1; ; attempt++) {
       let result: T
       try {
@@ -206,7 +164,7 @@ export class Core implements StepHandler {
       } catch (error) {
         // Held answers outlive a step that failed for another reason than an interruption: the
         // engine runs its nodes again one by one to find the one to fail (see `execute`).
-        if (this.#isInterruption(error) && attempt >= MAX_STEP_ATTEMPTS) this.#dropCalls(keys)
+        if (this.#isInterruption(error) && attempt >= MAX_STEP_ATTEMPTS) this.calls.end(after)
         if (attempt >= MAX_STEP_ATTEMPTS || !this.#isInterruption(error)) throw error
         // Real time, not the injected clock: a test that holds its clock still must not stall a
         // step that the storage interrupted.
@@ -216,7 +174,7 @@ export class Core implements StepHandler {
         continue
       }
       // Committed: the held component results of this step are written down, drop them.
-      this.#dropCalls(keys)
+      this.calls.end(after)
       for (const action of after) await action()
       return result
     }
@@ -229,175 +187,6 @@ export class Core implements StepHandler {
   /** A storage interruption is never a node's failure: it aborts the step, which runs again. */
   #throwInterruption(error: unknown): void {
     if (this.#isInterruption(error)) throw error
-  }
-
-  /** Component calls by call key: running, or answered and not yet committed. */
-  #calls = new Map<string, ComponentCall>()
-  /** The call keys each running step used, dropped when it commits or fails for good. */
-  #stepKeys = new WeakMap<AfterCommit, string[]>()
-
-  #dropCalls(keys: string[]): void {
-    for (const key of keys) {
-      const call = this.#calls.get(key)
-      // A call left running past its step's commit belongs to the step that takes its answer.
-      if (call && !call.detached) this.#calls.delete(key)
-    }
-  }
-
-  /** How many component calls run past the step that started them. */
-  get runningCalls(): number {
-    let running = 0
-    for (const call of this.#calls.values()) if (!call.answer) running++
-    return running
-  }
-
-  /** Resolves when one of the calls running past their steps answers (at once if none runs). */
-  async someCallAnswered(): Promise<void> {
-    const running = [...this.#calls.values()].filter((call) => !call.answer)
-    if (running.length > 0) await Promise.race(running.map((call) => call.answered))
-  }
-
-  /**
-   * Calls a component outside of any wait for the storage: answers its result when it comes
-   * within `FAST_CALL_MS` (or was held from a rolled-back attempt), else the running call, which
-   * the caller hands on with `continueWhenAnswered` after committing what its step did so far.
-   */
-  async callComponent(
-    after: AfterCommit,
-    ref: ComponentRef,
-    phase: 'execute' | 'schedule',
-    input: ComponentCallInput,
-    extra: CallExtra,
-  ): Promise<ComponentCallResult | ComponentCall> {
-    // Not keyed on the version: a rolled-back attempt may have drawn a version the retry redraws.
-    const key = `${input.nodeId}|${input.loop}|${input.innerLoop}|${phase}|${input.scheduleTimes}|${extra.callbackId ?? ''}`
-    this.#stepKeys.get(after)?.push(key)
-    let call = this.#calls.get(key)
-    if (!call) {
-      call = this.#startCall(key, ref, phase, input, extra)
-      this.#calls.set(key, call)
-    }
-    if (call.answer) {
-      call.detached = false
-      return call.answer
-    }
-    const answer = await this.#briefly(call.answered)
-    if (answer) {
-      call.detached = false
-      return answer
-    }
-    call.detached = true
-    return call
-  }
-
-  #startCall(
-    key: string,
-    ref: ComponentRef,
-    phase: 'execute' | 'schedule',
-    input: ComponentCallInput,
-    extra: CallExtra,
-  ): ComponentCall {
-    const abort = new AbortController()
-    const call: ComponentCall = {
-      key,
-      phase,
-      nodeId: input.nodeId,
-      version: input.version,
-      rootPipelineId: input.rootPipelineId,
-      processId: extra.processId,
-      scheduleId: extra.scheduleId,
-      callbackId: extra.callbackId,
-      callbackData: input.callbackData,
-      scheduleTimes: input.scheduleTimes,
-      answer: undefined,
-      answered: undefined as unknown as Promise<ComponentCallResult>,
-      abort,
-      detached: false,
-      continued: false,
-    }
-    call.answered = this.deps.components
-      .run(ref, phase, input, { signal: abort.signal })
-      .catch(
-        (error: unknown): ComponentCallResult => ({
-          success: false,
-          outputs: {},
-          finished: false,
-          error: `component ${ref.code} ${ref.version} failed: ${errorText(error)}`,
-        }),
-      )
-      .then((answer) => {
-        call.answer = answer
-        return answer
-      })
-    return call
-  }
-
-  /** The promise's value if it settles within `FAST_CALL_MS` on the clock, else undefined. */
-  #briefly<T>(promise: Promise<T>): Promise<T | undefined> {
-    const { clock } = this.deps
-    return new Promise((resolve) => {
-      const timer = clock.setTimeout(() => resolve(undefined), FAST_CALL_MS)
-      void promise.then((value) => {
-        clock.clearTimeout(timer)
-        resolve(value)
-      })
-    })
-  }
-
-  /**
-   * After the commit, hands a call left running to a new step when it answers: `execute` at its
-   * node, or the schedule it belongs to.
-   */
-  continueWhenAnswered(after: AfterCommit, call: ComponentCall): void {
-    after.push(() => {
-      if (call.continued) return
-      call.continued = true
-      void call.answered.then(async () => {
-        if (this.#calls.get(call.key) !== call) return
-        const { dispatcher } = this.deps
-        if (call.scheduleId)
-          await dispatcher.schedule(call.processId, call.nodeId, call.scheduleId, 0)
-        else await dispatcher.execute(call.processId, call.nodeId)
-      })
-    })
-  }
-
-  /** The call of a node's component that runs (or has answered) past its step, if any. */
-  pendingCall(
-    nodeId: string,
-    phase: 'execute' | 'schedule',
-    scheduleId?: string,
-  ): ComponentCall | undefined {
-    for (const call of this.#calls.values()) {
-      if (call.nodeId !== nodeId || call.phase !== phase || !call.detached) continue
-      if (phase === 'schedule' && call.scheduleId !== scheduleId) continue
-      return call
-    }
-    return undefined
-  }
-
-  /**
-   * Gives up the calls of a node (or of every node of a root pipeline): each is asked to stop and
-   * its answer, if one comes, is never written.
-   */
-  discardCalls(where: { nodeId?: string; rootPipelineId?: string }, reason: string): void {
-    for (const call of [...this.#calls.values()]) {
-      if (where.nodeId !== undefined && call.nodeId !== where.nodeId) continue
-      if (where.rootPipelineId !== undefined && call.rootPipelineId !== where.rootPipelineId)
-        continue
-      this.#discard(call, reason)
-    }
-  }
-
-  #discard(call: ComponentCall, reason: string): void {
-    if (this.#calls.get(call.key) === call) this.#calls.delete(call.key)
-    if (!call.answer) call.abort.abort(reason)
-    this.deps.hooks.componentResultDiscarded?.({
-      nodeId: call.nodeId,
-      version: call.version,
-      phase: call.phase,
-      reason,
-    })
   }
 
   /** Processes that `recover()` picked up more than once at one node: run one node a step. */
@@ -651,9 +440,7 @@ export class Core implements StepHandler {
   /** Fails the node a step could not run, with `ex_data` naming the reason; its process sleeps. */
   async #failStep(processId: string, nodeId: string, error: unknown, scheduleId?: string) {
     this.deps.hooks.stepFailed?.({ processId, nodeId, error })
-    for (const call of [...this.#calls.values()]) {
-      if (call.nodeId === nodeId && call.answer) this.#calls.delete(call.key)
-    }
+    this.calls.forgetAnswered(nodeId)
     const exData = `engine step failed: ${errorText(error)}`
     await this.step(async (tx) => {
       const node = await this.node(tx, nodeId)
@@ -743,7 +530,7 @@ export class Core implements StepHandler {
     }
     // A component that answered after its step committed: its answer goes in before a pause of
     // the pipeline stops the process (at the node after this one).
-    const pending = this.pendingCall(nodeId, 'execute')
+    const pending = this.calls.pendingCall(nodeId, 'execute')
     if (pending?.processId === processId && pending.answer) {
       return this.#resumeCall(tx, after, process, nodeId)
     }
@@ -801,7 +588,7 @@ export class Core implements StepHandler {
         // The step that made it RUNNING committed while its component ran: either the call still
         // runs here (its answer comes in its own step), or the worker that made it stopped and
         // it runs again.
-        const call = this.pendingCall(nodeId, 'execute')
+        const call = this.calls.pendingCall(nodeId, 'execute')
         if (call && call.processId === processId) return STOP
         return this.#resumeCall(tx, after, process, nodeId)
       }
@@ -886,8 +673,8 @@ export class Core implements StepHandler {
     const node = await this.node(tx, nodeId)
     const state = await tx.getState(nodeId)
     if (!node || !state || state.name !== 'RUNNING') {
-      const call = this.pendingCall(nodeId, 'execute')
-      if (call) this.#discard(call, `node(${nodeId}) is ${state?.name ?? 'gone'}`)
+      const call = this.calls.pendingCall(nodeId, 'execute')
+      if (call) this.calls.discard(call, `node(${nodeId}) is ${state?.name ?? 'gone'}`)
       return STOP
     }
     if (node.type === 'ServiceActivity') {
@@ -897,8 +684,8 @@ export class Core implements StepHandler {
   }
 
   #discardProcessCall(processId: string, nodeId: string, reason: string): void {
-    const call = this.pendingCall(nodeId, 'execute')
-    if (call?.processId === processId) this.#discard(call, reason)
+    const call = this.calls.pendingCall(nodeId, 'execute')
+    if (call?.processId === processId) this.calls.discard(call, reason)
   }
 
   async #fail(
@@ -976,7 +763,7 @@ export class Core implements StepHandler {
     if (node.type !== 'EmptyEndEvent') {
       const failure = await this.#runEndEventCode(after, process, node, state)
       if (failure !== null && typeof failure !== 'string') {
-        this.continueWhenAnswered(after, failure)
+        this.calls.continueWhenAnswered(after, failure)
         return STOP
       }
       if (failure !== null) return this.#fail(tx, process.id, node, state, failure)
@@ -1025,7 +812,7 @@ export class Core implements StepHandler {
   ): Promise<string | null | ComponentCall> {
     const ref = { code: node.type, version: 'legacy' }
     if (!this.deps.components.info(ref)) return null
-    const result = await this.callComponent(
+    const result = await this.calls.callComponent(
       after,
       ref,
       'execute',
@@ -1288,7 +1075,7 @@ export class Core implements StepHandler {
       after.push(() => this.deps.dispatcher.schedule(process.id, node.id, schedule.id, delay))
     }
 
-    const result = await this.callComponent(
+    const result = await this.calls.callComponent(
       after,
       ref,
       'execute',
@@ -1299,7 +1086,7 @@ export class Core implements StepHandler {
       // Slow: commit the node RUNNING with its inputs (visible and controllable) and take the
       // answer in a new step.
       if (!resumed) await tx.setExecutionData(node.id, { inputs, outputs: {} })
-      this.continueWhenAnswered(after, result)
+      this.calls.continueWhenAnswered(after, result)
       return STOP
     }
     const outputs: Record<string, unknown> = {
@@ -1346,10 +1133,7 @@ export class Core implements StepHandler {
     const reason = now
       ? `node(${nodeId}) is ${now.name} at version ${now.version} since the call began`
       : `node(${nodeId}) has no state any more`
-    for (const call of [...this.#calls.values()]) {
-      if (call.nodeId === nodeId && call.phase === phase && call.version === state.version)
-        this.#discard(call, reason)
-    }
+    this.calls.discardAt(nodeId, phase, state.version, reason)
     return false
   }
 
@@ -1491,8 +1275,8 @@ export class Core implements StepHandler {
   ): Promise<string | null> {
     const schedule = await tx.getSchedule(scheduleId)
     const drop = (reason: string) => {
-      const call = this.pendingCall(nodeId, 'schedule', scheduleId)
-      if (call) this.#discard(call, reason)
+      const call = this.calls.pendingCall(nodeId, 'schedule', scheduleId)
+      if (call) this.calls.discard(call, reason)
     }
     if (!schedule || schedule.finished || schedule.expired) {
       drop(`the schedule of node(${nodeId}) ended while the call ran`)
@@ -1549,14 +1333,15 @@ export class Core implements StepHandler {
 
     if (state.version !== schedule.version || state.name !== 'RUNNING') {
       await tx.updateSchedule(schedule.id, { expired: true })
-      const call = this.pendingCall(nodeId, 'schedule', scheduleId)
-      if (call) this.#discard(call, `node(${nodeId}) is ${state.name} at version ${state.version}`)
+      const call = this.calls.pendingCall(nodeId, 'schedule', scheduleId)
+      if (call)
+        this.calls.discard(call, `node(${nodeId}) is ${state.name} at version ${state.version}`)
       return null
     }
     let callbackData: unknown
     let callbackId = ''
     let times: number
-    const pending = this.pendingCall(nodeId, 'schedule', scheduleId)
+    const pending = this.calls.pendingCall(nodeId, 'schedule', scheduleId)
     if (pending) {
       // The step that took the schedule's lock (and callback) committed while the call ran.
       if (!pending.answer) return null
@@ -1593,7 +1378,7 @@ export class Core implements StepHandler {
       inputs: {},
       outputs: {},
     }
-    const result = await this.callComponent(
+    const result = await this.calls.callComponent(
       after,
       node.component!,
       'schedule',
@@ -1612,7 +1397,7 @@ export class Core implements StepHandler {
       { processId, scheduleId, callbackId },
     )
     if (isCall(result)) {
-      this.continueWhenAnswered(after, result)
+      this.calls.continueWhenAnswered(after, result)
       return null
     }
     const system = { _loop: state.loop, _inner_loop: state.innerLoop }
@@ -1687,7 +1472,9 @@ export class Core implements StepHandler {
     if (schedule && !schedule.finished) await tx.updateSchedule(schedule.id, { expired: true })
     // Once the failure is committed, a component still running for the node is stopped and
     // whatever it answers is dropped.
-    options.after?.push(() => this.discardCalls({ nodeId: node.id }, exData || 'forced to fail'))
+    options.after?.push(() =>
+      this.calls.discardCalls({ nodeId: node.id }, exData || 'forced to fail'),
+    )
     return failed
   }
 }

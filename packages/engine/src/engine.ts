@@ -90,11 +90,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // a step of its own.
       for (;;) {
         if (dispatcher instanceof InlineDispatcher) await dispatcher.idle()
-        if (core.runningCalls === 0) return
-        await core.someCallAnswered()
+        if (core.calls.runningCalls === 0) return
+        await core.calls.someCallAnswered()
       }
     },
-    runningCalls: () => core.runningCalls,
+    runningCalls: () => core.calls.runningCalls,
     recover: () => core.recover(),
   }
 }

@@ -1,6 +1,7 @@
 export { EngineAPI, type PreviewNodeInputsArgs, type RunPipelineArgs } from './api/engine-api.js'
 export type { StateTreeEntry } from './api/format.js'
 export type { EngineAPIResult } from './api/result.js'
+export { FAST_CALL_MS } from './component-calls.js'
 export {
   type Component,
   type ComponentControls,
@@ -11,7 +12,7 @@ export {
   type LazyVariable,
 } from './component-registry.js'
 export { createEngine, defaultIds, type Engine, type EngineOptions } from './engine.js'
-export { FAST_CALL_MS, MAX_RECOVERIES } from './engine-core.js'
+export { MAX_RECOVERIES } from './engine-core.js'
 export {
   ComponentNotFoundError,
   ENGINE_ERROR_CODES,

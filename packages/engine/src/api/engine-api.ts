@@ -9,8 +9,9 @@ import {
   validateTree,
   withRecordCache,
 } from '@culm/tree'
+import type { AfterCommit } from '../component-calls.js'
 import { renderInputs } from '../context.js'
-import type { AfterCommit, Core } from '../engine-core.js'
+import type { Core } from '../engine-core.js'
 import { InvalidOperationError, NotFoundError, TreeInvalidEngineError } from '../errors.js'
 import { cloneJson } from '../json.js'
 import type { ComponentRunner } from '../ports/components.js'
@@ -245,7 +246,10 @@ export class EngineAPI {
           await tx.updateProcess(process.id, { dead: true })
         }
         after.push(() =>
-          this.#core.discardCalls({ rootPipelineId: args.pipelineId }, 'the pipeline was revoked'),
+          this.#core.calls.discardCalls(
+            { rootPipelineId: args.pipelineId },
+            'the pipeline was revoked',
+          ),
         )
       })
       return ok(null)
