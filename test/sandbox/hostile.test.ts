@@ -25,6 +25,7 @@ beforeAll(async () => {
         maxIsolates: 2,
         maxTimeoutSeconds: 2,
         minPollIntervalSeconds: 5,
+        maxLogLinesPerCall: 20,
         maxLogLinesPerMinute: 100,
         maxLogBytesPerMinute: 512 * 1024,
       },
@@ -208,16 +209,30 @@ describe('caps a plugin cannot raise', () => {
     )
   })
 
-  it('counts and drops log lines over the limit of a minute, saying so', async () => {
+  it('counts and drops log lines over the limits of a call and of a minute, saying so', async () => {
     logs.length = 0
-    const greedy = act('hostile_greedy', { attack: 'logFlood' })
-    await h.run(sequence(greedy), { keepIds: true })
-    expect((await h.state(greedy.id))?.state).toBe('FINISHED')
-    const lines = logs.filter((entry) => entry.message.startsWith('xxx'))
-    // 512 KiB a minute of 16,000-byte lines: 32 get through, not 5,000 (80 MB).
-    expect(lines).toHaveLength(32)
-    expect(logs.filter((entry) => entry.level === 'warn')).toEqual([
+    const flood = async () => {
+      const greedy = act('hostile_greedy', { attack: 'logFlood' })
+      await h.run(sequence(greedy), { keepIds: true })
+      expect((await h.state(greedy.id))?.state).toBe('FINISHED')
+    }
+    const lines = () => logs.filter((entry) => entry.message.startsWith('xxx')).length
+    // A call may write 256 KiB: 16 of its 5,000 lines of 16,000 bytes; the rest is reported.
+    await flood()
+    expect(lines()).toBe(16)
+    await flood()
+    expect(lines()).toBe(32)
+    const perCall = logs.filter((entry) => /a call$/.test(entry.message))
+    expect(perCall.map((entry) => entry.message)).toEqual([
+      '4984 log lines of one call of plugin @fixture/hostile were dropped: over its limit of 20 lines or 262144 bytes a call',
+      '4984 log lines of one call of plugin @fixture/hostile were dropped: over its limit of 20 lines or 262144 bytes a call',
+    ])
+    // 512 KiB a minute: the third call's lines find the minute's allowance spent.
+    await flood()
+    expect(lines()).toBe(32)
+    expect(logs.filter((entry) => /a minute/.test(entry.message))).toEqual([
       expect.objectContaining({
+        level: 'warn',
         message: expect.stringMatching(/over its log limit of 100 lines or 524288 bytes a minute/),
       }),
     ])

@@ -38,6 +38,10 @@ export interface PluginConfig {
   maxTimeoutSeconds?: number
   /** The shortest wait between two polls, in seconds, whatever the component says (1). */
   minPollIntervalSeconds?: number
+  /** Log lines one call may write; more are counted, dropped and reported (100). */
+  maxLogLinesPerCall?: number
+  /** Log bytes one call may write (256 KiB). */
+  maxLogBytesPerCall?: number
   /** Log lines the plugin may write a minute; more are counted and dropped (600). */
   maxLogLinesPerMinute?: number
   /** Log bytes the plugin may write a minute; more are counted and dropped (1 MiB). */
@@ -102,6 +106,8 @@ const DEFAULTS: Required<Omit<PluginConfig, 'allowedHosts' | 'secrets'>> = {
   maxResponseBytes: 4 * 1024 * 1024,
   maxTimeoutSeconds: 3600,
   minPollIntervalSeconds: 1,
+  maxLogLinesPerCall: 100,
+  maxLogBytesPerCall: 256 * 1024,
   maxLogLinesPerMinute: 600,
   maxLogBytesPerMinute: 1024 * 1024,
 }
@@ -206,6 +212,8 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
         memoryLimitMb: config.memoryLimitMb,
         secrets: config.secrets ?? {},
         maxResultBytes: config.maxPayloadBytes,
+        maxLogLinesPerCall: config.maxLogLinesPerCall,
+        maxLogBytesPerCall: config.maxLogBytesPerCall,
       }
       const start = () => PluginIsolate.start(script, bridge, settings)
       warm = await start()

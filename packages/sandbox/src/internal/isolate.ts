@@ -21,6 +21,10 @@ export interface IsolateSettings {
   memoryLimitMb: number
   secrets: Record<string, string>
   maxResultBytes: number
+  /** Log lines one call may write; more are counted, dropped and reported when it ends. */
+  maxLogLinesPerCall: number
+  /** Log bytes one call may write. */
+  maxLogBytesPerCall: number
 }
 
 /** Limits of one call: execution time inside the isolate and wall time including host calls. */
@@ -86,14 +90,52 @@ const ANSWER = { result: { promise: true, copy: true }, arguments: { copy: true 
 interface Guest {
   context: ivm.Context
   functions: Record<GuestFunction, ivm.Reference<(payload: string) => string>>
+  /** Ends the call's log: reports what it dropped, frees its reference. */
+  closeLog(): void
 }
 
 /** What the host hands every context of an isolate. */
 interface HostParts {
   settings: ivm.ExternalCopy<{ secrets: Record<string, string>; maxResultBytes: number }>
-  log: ivm.Reference<unknown>
+  bridge: HostBridge
+  limits: { lines: number; bytes: number }
   fetch: ivm.Reference<unknown>
   sleep: ivm.Reference<unknown>
+}
+
+/** The log of one call: the bridge's, up to the call's limits; what is over is counted. */
+function callLog(
+  plugin: string,
+  host: HostParts,
+): { reference: ivm.Reference<unknown>; close(): void } {
+  let lines = 0
+  let bytes = 0
+  let dropped = 0
+  const reference = new ivm.Reference((level: unknown, message: unknown, fields: unknown) => {
+    const text = String(message)
+    const json = typeof fields === 'string' ? fields : undefined
+    const size = Buffer.byteLength(text) + (json ? Buffer.byteLength(json) : 0)
+    if (lines + 1 > host.limits.lines || bytes + size > host.limits.bytes) {
+      dropped++
+      return
+    }
+    lines++
+    bytes += size
+    host.bridge.log(String(level), text, json)
+  })
+  return {
+    reference,
+    close() {
+      reference.release()
+      if (dropped > 0) {
+        host.bridge.log(
+          'warn',
+          `${dropped} log lines of one call of plugin ${plugin} were dropped: over its limit of ${host.limits.lines} lines or ${host.limits.bytes} bytes a call`,
+          undefined,
+        )
+      }
+    },
+  }
 }
 
 /**
@@ -141,13 +183,8 @@ export class PluginIsolate {
           secrets: settings.secrets,
           maxResultBytes: settings.maxResultBytes,
         }),
-        log: new ivm.Reference((level: unknown, message: unknown, fields: unknown) => {
-          bridge.log(
-            String(level),
-            String(message),
-            typeof fields === 'string' ? fields : undefined,
-          )
-        }),
+        bridge,
+        limits: { lines: settings.maxLogLinesPerCall, bytes: settings.maxLogBytesPerCall },
         fetch: new ivm.Reference((url: unknown, init: unknown) =>
           settle(bridge.fetch(String(url), typeof init === 'string' ? init : undefined)),
         ),
@@ -185,12 +222,14 @@ export class PluginIsolate {
     // The small steps run synchronously (each is a few microseconds, and an await each would
     // cost more); the plugin's own code runs asynchronously, under its time limit.
     const context = this.#isolate.createContextSync()
+    let log: ReturnType<typeof callLog> | undefined
     try {
       const host = this.#host
       const global = context.global
       global.setSync('__culmHost', host.settings.copyInto())
       const hostRef = global.getSync('__culmHost', { reference: true })
-      hostRef.setSync('log', host.log)
+      log = callLog(this.plugin, host)
+      hostRef.setSync('log', log.reference)
       hostRef.setSync('fetch', host.fetch)
       hostRef.setSync('sleep', host.sleep)
       hostRef.release()
@@ -206,8 +245,10 @@ export class PluginIsolate {
       } as Record<GuestFunction, ivm.Reference<(payload: string) => string>>
       global.deleteSync('__culmGuest')
       guest.release()
-      return { context, functions }
+      const closeLog = log.close
+      return { context, functions, closeLog }
     } catch (error) {
+      log?.close()
       context.release()
       throw error
     }
@@ -222,6 +263,7 @@ export class PluginIsolate {
 
   #release(guest: Guest): void {
     for (const reference of Object.values(guest.functions)) reference.release()
+    guest.closeLog()
     guest.context.release()
     if (this.#isolate.isDisposed || this.#next) return
     const next = this.#prepare()
