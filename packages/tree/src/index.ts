@@ -32,6 +32,8 @@ export {
   type ProblemKind,
   TreeInvalidError,
 } from './errors.js'
+/** The size a tree's expressions may have, and the check of one expression against it. */
+export { EXPRESSION_LIMITS, expressionSizeProblem } from './expression-limits.js'
 export { flowList, recordKeys, recordValues, withRecordCache } from './graph.js'
 export { platformId, uniqueId } from './ids.js'
 export { type ReplacedIds, replaceIds } from './replace-ids.js'

@@ -602,6 +602,20 @@ describe('validateTree reports every problem with its kind and code', () => {
       code: 'UNKNOWN_CONSTANT',
       options: { strictReferences: true },
     },
+    {
+      name: 'an input whose expression nests a hundred brackets deep',
+      tree: () => {
+        const tree = graphTree([
+          ['start', 'act1'],
+          ['act1', 'end'],
+        ])
+        ;(tree.activities.act1 as ServiceActivityNode).component.inputs = {
+          x: { type: 'splice', value: `\${${'('.repeat(100)}1${')'.repeat(100)}}` },
+        }
+        return tree
+      },
+      code: 'EXPRESSION_TOO_LARGE',
+    },
   ]
 
   it('has at least 30 invalid trees', () => {

@@ -1,4 +1,4 @@
-import { bareKey, expressionsOverLimits, formatKey } from '@culm/expr'
+import { bareKey, formatKey } from '@culm/expr'
 import {
   checkStartNode,
   checkTreeReadable,
@@ -128,17 +128,6 @@ export class EngineAPI {
     const checked = validateTree(args.pipeline, options)
     if (!checked.valid) {
       const exc = new TreeInvalidEngineError(checked.problems)
-      return { refusal: { result: false, message: exc.message, exc, data: null } }
-    }
-    const oversized = expressionsOverLimits(checked.tree, treeConditions(checked.tree))
-    if (oversized.length > 0) {
-      const exc = new TreeInvalidEngineError(
-        oversized.map(({ expression, problem }) => ({
-          kind: 'TreeInvalidException',
-          code: 'EXPRESSION_TOO_LARGE',
-          message: `${problem}: ${expression}`,
-        })),
-      )
       return { refusal: { result: false, message: exc.message, exc, data: null } }
     }
     // The conversion keeps the graph and the matched converge gateways, so it needs no second check.
@@ -777,25 +766,4 @@ export class EngineAPI {
       return ok(await renderInputs(data.get(node.id)?.inputs ?? {}, context, lazy))
     })
   }
-}
-
-/** The gateway conditions of a tree and of its subprocesses' trees. */
-function treeConditions(tree: PipelineTree): string[] {
-  const conditions: string[] = []
-  const stack: PipelineTree[] = [tree]
-  while (stack.length > 0) {
-    const pipeline = stack.pop()!
-    for (const gateway of recordValues(pipeline.gateways ?? {})) {
-      const { conditions: byFlow } = gateway as {
-        conditions?: Record<string, { evaluate?: unknown }>
-      }
-      for (const condition of Object.values(byFlow ?? {})) {
-        if (typeof condition?.evaluate === 'string') conditions.push(condition.evaluate)
-      }
-    }
-    for (const activity of recordValues(pipeline.activities)) {
-      if (activity.type === 'SubProcess') stack.push(activity.pipeline)
-    }
-  }
-  return conditions
 }

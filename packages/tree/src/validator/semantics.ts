@@ -1,3 +1,4 @@
+import { expressionSizeProblem, oversizedFragments } from '../expression-limits.js'
 import { type Graph, recordValues } from '../graph.js'
 import { templateReferences, valueReferences } from '../template-refs.js'
 import type { ConditionalGateway, PipelineTree } from '../types.js'
@@ -137,6 +138,11 @@ export function checkReferences(
   problems: ProblemList,
   strict = false,
 ): void {
+  const tooLarge = (value: unknown, where: string, at: { nodeId?: string; flowId?: string }) => {
+    for (const problem of oversizedFragments(value)) {
+      problems.add('TreeInvalidException', 'EXPRESSION_TOO_LARGE', `${where}: ${problem}`, at)
+    }
+  }
   const report = (names: string[], where: string, at: { nodeId?: string; flowId?: string }) => {
     for (const name of names) {
       if (known.has(name)) continue
@@ -155,10 +161,12 @@ export function checkReferences(
     if ('source_act' in variable) continue
     if (variable.type === 'plain') continue
     report(valueReferences(variable.value), `constant ${key}`, {})
+    tooLarge(variable.value, `constant ${key}`, {})
   }
   for (const [key, constant] of Object.entries(tree.constants ?? {})) {
     if (constant.source_type === 'component_outputs') continue
     report(valueReferences(constant.value), `constant ${key}`, {})
+    tooLarge(constant.value, `constant ${key}`, {})
   }
 
   for (const activity of recordValues(tree.activities)) {
@@ -168,6 +176,7 @@ export function checkReferences(
         report(valueReferences(value), `parameter ${key} of subprocess "${activity.id}"`, {
           nodeId: activity.id,
         })
+        tooLarge(value, `parameter ${key} of subprocess "${activity.id}"`, { nodeId: activity.id })
       }
       continue
     }
@@ -176,11 +185,13 @@ export function checkReferences(
       report(valueReferences(input.value), `input "${key}" of activity "${activity.id}"`, {
         nodeId: activity.id,
       })
+      tooLarge(input.value, `input "${key}" of activity "${activity.id}"`, { nodeId: activity.id })
     }
     for (const [key, input] of Object.entries(activity.component.data ?? {})) {
       report(valueReferences(input.value), `input "${key}" of activity "${activity.id}"`, {
         nodeId: activity.id,
       })
+      tooLarge(input.value, `input "${key}" of activity "${activity.id}"`, { nodeId: activity.id })
     }
   }
 
@@ -192,6 +203,15 @@ export function checkReferences(
         nodeId: gateway.id,
         flowId,
       })
+      const problem = expressionSizeProblem(condition.evaluate)
+      if (problem) {
+        problems.add(
+          'TreeInvalidException',
+          'EXPRESSION_TOO_LARGE',
+          `the condition of flow "${flowId}": ${problem}`,
+          { nodeId: gateway.id, flowId },
+        )
+      }
     }
   }
 }
