@@ -89,6 +89,18 @@ export class PipelineAccess {
     throw this.#refusal(id)
   }
 
+  /**
+   * Refuses (403) a caller who may not touch every pipeline or node a call's body names; for a
+   * control call, answers the task whose operation log it goes into. An admin's read needs
+   * neither, and costs no query.
+   */
+  async authorize(user: User, body: unknown, control: boolean): Promise<PipelineTask | null> {
+    if (user.isAdmin && !control) return null
+    let task: PipelineTask | null = null
+    for (const id of subjectsOf(body)) task = (await this.assertMay(user, id)) ?? task
+    return control ? task : null
+  }
+
   /** Writes a control call on a task's pipeline into the task's operation log. */
   async logControl(task: PipelineTask, call: ControlCall): Promise<void> {
     await this.#db

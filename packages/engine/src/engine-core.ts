@@ -340,20 +340,24 @@ export class Core implements StepHandler {
       await this.runtime.findProcesses({ asleep: false, suspended: false })
     ).filter((p) => p.needAck === 0)
     const schedules = await this.runtime.findPendingSchedules()
+    // A process picked up at the same node again and again: its step stops the worker (a crash,
+    // an out-of-memory). It is run one node a transaction, so that the node that stops it is
+    // where it stands, and that node fails after `MAX_RECOVERIES` pick-ups.
+    const pickups = processes.map((process) => ({
+      process,
+      recoveries: process.recoveredAt === process.currentNodeId ? (process.recoveries ?? 0) + 1 : 1,
+    }))
+    const resumed = pickups.filter((pickup) => pickup.recoveries <= MAX_RECOVERIES)
     await this.step(async (tx) => {
       for (const schedule of schedules) {
         if (schedule.scheduling) await tx.updateSchedule(schedule.id, { scheduling: false })
       }
+      for (const { process, recoveries } of resumed) {
+        await tx.updateProcess(process.id, { recoveredAt: process.currentNodeId, recoveries })
+      }
     })
-    let quarantined = 0
-    for (const process of processes) {
-      // A process picked up at the same node again and again: its step stops the worker (a
-      // crash, an out-of-memory). It is run one node a transaction, so that the node that
-      // stops it is where it stands, and that node fails after `MAX_RECOVERIES` pick-ups.
-      const again = process.recoveredAt === process.currentNodeId
-      const recoveries = again ? (process.recoveries ?? 0) + 1 : 1
+    for (const { process, recoveries } of pickups) {
       if (recoveries > MAX_RECOVERIES) {
-        quarantined++
         await this.#failStep(
           process.id,
           process.currentNodeId,
@@ -361,12 +365,6 @@ export class Core implements StepHandler {
         )
         continue
       }
-      await this.step(async (tx) => {
-        await tx.updateProcess(process.id, {
-          recoveredAt: process.currentNodeId,
-          recoveries,
-        })
-      })
       if (recoveries > 1) this.#oneByOne.add(process.id)
       await this.deps.dispatcher.execute(process.id, process.currentNodeId)
     }
@@ -374,7 +372,8 @@ export class Core implements StepHandler {
       const delay = schedule.dueAt === null ? 0 : Math.max(0, schedule.dueAt - now)
       await this.deps.dispatcher.schedule(schedule.processId, schedule.nodeId, schedule.id, delay)
     }
-    return { processes: processes.length - quarantined, schedules: schedules.length, quarantined }
+    const quarantined = pickups.length - resumed.length
+    return { processes: resumed.length, schedules: schedules.length, quarantined }
   }
 
   // ---- execute ----------------------------------------------------------------------------

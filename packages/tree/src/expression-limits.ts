@@ -1,3 +1,5 @@
+import { FRAGMENT } from './template-refs.js'
+
 /**
  * The size an expression of a tree may have: a `${...}` fragment or a gateway condition. The
  * same numbers bound `@culm/expr` when it compiles (a test holds them together), so that a tree
@@ -10,8 +12,6 @@ export const EXPRESSION_LIMITS = Object.freeze({
   /** Brackets (`(`, `[`, `{`) open at once in one expression. */
   maxNesting: 64,
 })
-
-const FRAGMENT = /\$\{([^$#{}]+)\}/g
 
 /** What is wrong with an expression's size or nesting, or undefined. */
 export function expressionSizeProblem(source: string): string | undefined {

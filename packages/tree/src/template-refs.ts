@@ -1,4 +1,5 @@
-const FRAGMENT = /\$\{([^$#{}]+)\}/g
+/** A `${...}` fragment of a template; its expression is group 1. */
+export const FRAGMENT = /\$\{([^$#{}]+)\}/g
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/y
 const KEYWORDS = new Set([
   'true',

@@ -1,6 +1,6 @@
 import type { Engine } from '@culm/engine'
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
-import { type PipelineAccess, type PipelineTask, subjectsOf } from '../access.js'
+import type { PipelineAccess } from '../access.js'
 import { assertEngineType } from '../engine-types.js'
 import { codeOf, HTTP_STATUS, ServerError } from '../errors.js'
 import { type AppEnv, BEARER, errorSchema, sendError } from '../http.js'
@@ -69,12 +69,11 @@ export function registerBambooRoutes(
       }
       // The tree given to run_pipeline or preview_node_inputs is the caller's own.
       const owned = fn.kind === 'start' || fn.name === 'preview_node_inputs'
-      let task: PipelineTask | null = null
-      for (const id of owned ? [] : subjectsOf(body)) {
-        task = (await deps.access.assertMay(c.get('user'), id)) ?? task
-      }
+      const task = owned
+        ? null
+        : await deps.access.authorize(c.get('user'), body, fn.kind !== 'read')
       const result = await fn.call(deps.engine.api, body as never)
-      if (task && fn.kind !== 'read') {
+      if (task) {
         await deps.access.logControl(task, {
           user: c.get('user'),
           surface: 'bamboo_engine',

@@ -1,7 +1,7 @@
 import type { PipelineTree } from '@culm/tree'
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { type PipelineAccess, type PipelineTask, subjectsOf } from '../access.js'
+import type { PipelineAccess } from '../access.js'
 import { HTTP_STATUS, ServerError } from '../errors.js'
 import { type AppEnv, BEARER, errorSchema, sendError } from '../http.js'
 import { toJson } from '../json.js'
@@ -219,12 +219,10 @@ export function registerLegacyRoutes(
     })
     app.openapi(route, (async (c: Context<AppEnv>) => {
       const body = (c.req as unknown as { valid(t: 'json'): unknown }).valid('json')
-      let task: PipelineTask | null = null
-      for (const id of fn.name === 'start_pipeline' ? [] : subjectsOf(body)) {
-        task = (await access.assertMay(c.get('user'), id)) ?? task
-      }
+      const task =
+        fn.name === 'start_pipeline' ? null : await access.authorize(c.get('user'), body, !fn.read)
       const answer = await fn.call(legacy, body, c)
-      if (task && !fn.read) {
+      if (task) {
         const fields = body as { node_id?: string; activity_id?: string }
         await access.logControl(task, {
           user: c.get('user'),
