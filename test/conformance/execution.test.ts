@@ -7,6 +7,7 @@ import { createScratchDatabase } from '@culm/store/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createHarness } from './harness.js'
 import { startGated } from './scenarios/execution.js'
+import { act, sequence } from './trees.js'
 
 const folder = mkdtempSync(join(tmpdir(), 'culm-step-failure-'))
 afterAll(() => rmSync(folder, { recursive: true, force: true }))
@@ -101,6 +102,47 @@ describe('a worker that stops while a component runs', () => {
         expect(states).toMatchObject({ [gate]: 'FINISHED', [after]: 'FINISHED', [id]: 'FINISHED' })
         expect(await next.outputs(gate)).toMatchObject({ rows: 2 })
         expect(next.calls.filter((c) => c.nodeId === gate)).toHaveLength(1)
+      } finally {
+        await second.close()
+        await scratch?.drop()
+      }
+    })
+  }
+
+  for (const database of ['sqlite', 'mysql'] as const) {
+    it(`applies on ${database} the callback whose schedule call it cut short`, async () => {
+      const scratch = database === 'mysql' ? await createScratchDatabase() : undefined
+      const url = scratch?.url ?? `sqlite:${join(folder, 'restart-callback.db')}`
+      const first = await openRuntime(url)
+      const h = createHarness(first.runtime)
+      const node = act('gate_callbacks', { hold: true })
+      const after = act('debug_node')
+      const id = await h.run(sequence(node, after), { keepIds: true })
+      const { version } = (await h.state(node.id))!
+      h.ok(await h.engine.api.callback({ nodeId: node.id, version, data: { n: 7 } }))
+      await h.gates.started(node.id)
+      await h.passFastCallBound()
+      // The step that took the schedule's lock committed; the call still runs when the worker stops.
+      const [schedule] = await first.runtime.findPendingSchedules()
+      expect(schedule).toMatchObject({ nodeId: node.id, scheduling: true })
+      h.dispatcher.close()
+      await first.close()
+
+      const second = await openRuntime(url)
+      try {
+        const next = createHarness(second.runtime)
+        expect(await next.engine.recover()).toMatchObject({ schedules: 1 })
+        await next.gates.started(node.id)
+        expect(next.gates.callbackData(node.id)).toEqual({ n: 7 })
+        next.gates.release(node.id, { finished: true, outputs: { applied: 7 } })
+        await next.settle()
+        expect(await next.states(id)).toMatchObject({
+          [node.id]: 'FINISHED',
+          [after.id]: 'FINISHED',
+          [id]: 'FINISHED',
+        })
+        expect(await next.outputs(node.id)).toMatchObject({ applied: 7 })
+        expect(await second.runtime.nextCallback(schedule!.id)).toBeUndefined()
       } finally {
         await second.close()
         await scratch?.drop()

@@ -18,12 +18,14 @@ import { describe, expect } from 'vitest'
 
 /**
  * Components whose calls the scenario answers: `gate` (execute; answers when released) and
- * `gate_callbacks` (waits for callbacks; finishes at the `until`-th). Every other code goes to
- * the runtime's own components.
+ * `gate_callbacks` (waits for callbacks; finishes at the `until`-th; with the input `hold`, each
+ * of its schedule calls is a gate too). Every other code goes to the runtime's own components.
  */
 export interface Gates {
-  /** Resolves when the execute of `nodeId` has begun (the n-th call of it, from 1). */
+  /** Resolves when a gated call of `nodeId` has begun (the n-th call of it, from 1). */
   started(nodeId: string, nth?: number): Promise<void>
+  /** The callback data the last gated call of `nodeId` was given. */
+  callbackData(nodeId: string): unknown
   /** Answers the running call of `nodeId`. */
   release(nodeId: string, answer?: Partial<ComponentCallResult>): void
   /** Whether the engine asked the running (or last) call of `nodeId` to stop. */
@@ -208,7 +210,11 @@ function createGates() {
     aborted(nodeId) {
       return running.get(nodeId)?.signal?.aborted ?? lastSignals.get(nodeId)?.aborted ?? false
     },
+    callbackData(nodeId) {
+      return lastCallbackData.get(nodeId)
+    },
   }
+  const lastCallbackData = new Map<string, unknown>()
   const lastSignals = new Map<string, AbortSignal | undefined>()
   const run = (
     code: string,
@@ -216,7 +222,7 @@ function createGates() {
     input: ComponentCallInput,
     signal: AbortSignal | undefined,
   ): Promise<ComponentCallResult> => {
-    if (code === 'gate_callbacks' && phase === 'schedule') {
+    if (code === 'gate_callbacks' && phase === 'schedule' && !input.inputs.hold) {
       // Counts its callbacks in its outputs and finishes at the `until`-th.
       const count = Number(input.outputs.count ?? 0) + 1
       const until = Number(input.inputs.until ?? 1)
@@ -226,8 +232,9 @@ function createGates() {
         finished: count >= until,
       })
     }
-    if (code === 'gate_callbacks')
+    if (code === 'gate_callbacks' && phase === 'execute')
       return Promise.resolve({ success: true, outputs: {}, finished: false })
+    lastCallbackData.set(input.nodeId, input.callbackData)
     const nth = (counts.get(input.nodeId) ?? 0) + 1
     counts.set(input.nodeId, nth)
     lastSignals.set(input.nodeId, signal)

@@ -202,8 +202,12 @@ export class FaultyRuntime implements Runtime {
   addCallback(callback: CallbackRecord): Promise<boolean> {
     return this.#call('addCallback', () => this.#inner.addCallback(callback))
   }
-  takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
-    return this.#call('takeCallback', () => this.#inner.takeCallback(scheduleId))
+  nextCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
+    return this.#call('nextCallback', () => this.#inner.nextCallback(scheduleId))
+  }
+
+  consumeCallback(id: string): Promise<boolean> {
+    return this.#call('consumeCallback', () => this.#inner.consumeCallback(id))
   }
 
   addHistory(history: Omit<HistoryRecord, 'id'>): Promise<void> {

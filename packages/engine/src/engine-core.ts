@@ -1362,7 +1362,9 @@ export class Core implements StepHandler {
       }
       times = locked.times
       if (schedule.type !== 'poll') {
-        const callback = await tx.takeCallback(schedule.id)
+        // Left unconsumed until the call's result is written: a call whose worker stops leaves
+        // its callback for the step that runs the schedule again.
+        const callback = await tx.nextCallback(schedule.id)
         if (!callback) {
           await tx.updateSchedule(schedule.id, { scheduling: false })
           return null
@@ -1410,6 +1412,12 @@ export class Core implements StepHandler {
 
     if (!(await this.#stillRunning(tx, nodeId, state, 'schedule'))) {
       await tx.updateSchedule(schedule.id, { expired: true, scheduling: false })
+      return null
+    }
+    if (callbackId && !(await tx.consumeCallback(callbackId))) {
+      // Applied by another step already: a callback's data is applied once.
+      if (pending) this.calls.discard(pending, `callback(${callbackId}) was applied already`)
+      await tx.updateSchedule(schedule.id, { scheduling: false })
       return null
     }
     await tx.setExecutionData(nodeId, { inputs: execution.inputs, outputs })

@@ -64,9 +64,13 @@ describe('MemoryRuntime', () => {
         consumed: false,
       })
     }
-    expect((await runtime.takeCallback('s1'))?.id).toBe('c1')
-    expect((await runtime.takeCallback('s1'))?.id).toBe('c2')
-    expect(await runtime.takeCallback('s1')).toBeUndefined()
+    expect((await runtime.nextCallback('s1'))?.id).toBe('c1')
+    expect((await runtime.nextCallback('s1'))?.id).toBe('c1')
+    expect(await runtime.consumeCallback('c1')).toBe(true)
+    expect(await runtime.consumeCallback('c1')).toBe(false)
+    expect((await runtime.nextCallback('s1'))?.id).toBe('c2')
+    expect(await runtime.consumeCallback('c2')).toBe(true)
+    expect(await runtime.nextCallback('s1')).toBeUndefined()
     expect(await runtime.lockSchedule('s1')).toBe(true)
     expect(await runtime.lockSchedule('s1')).toBe(false)
     expect(await runtime.findSchedule('n1', 'v1')).toMatchObject({ id: 's1', scheduling: true })
@@ -128,10 +132,12 @@ describe('MemoryRuntime', () => {
     await runtime.addCallback(callback('a1', 's1'))
     await runtime.addCallback(callback('b1', 's2'))
     await runtime.addCallback(callback('a2', 's1'))
-    expect((await runtime.takeCallback('s2'))?.id).toBe('b1')
-    expect(await runtime.takeCallback('s2')).toBeUndefined()
-    expect(await runtime.takeCallback('s1')).toMatchObject({ id: 'a1', consumed: true })
-    expect((await runtime.takeCallback('s1'))?.id).toBe('a2')
+    expect((await runtime.nextCallback('s2'))?.id).toBe('b1')
+    expect(await runtime.consumeCallback('b1')).toBe(true)
+    expect(await runtime.nextCallback('s2')).toBeUndefined()
+    expect(await runtime.nextCallback('s1')).toMatchObject({ id: 'a1', consumed: false })
+    expect(await runtime.consumeCallback('a1')).toBe(true)
+    expect((await runtime.nextCallback('s1'))?.id).toBe('a2')
 
     const history = (nodeId: string, loop: number) => ({
       nodeId,

@@ -273,13 +273,20 @@ export class MemoryRuntime implements Runtime {
     return true
   }
 
-  async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
-    const waiting = this.#callbacks.get(scheduleId)
-    const callback = waiting?.shift()
-    if (!callback) return undefined
-    if (waiting!.length === 0) this.#callbacks.delete(scheduleId)
-    callback.consumed = true
-    return callback
+  async nextCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
+    const callback = this.#callbacks.get(scheduleId)?.[0]
+    return callback ? cloneJson(callback) : undefined
+  }
+
+  async consumeCallback(id: string): Promise<boolean> {
+    for (const [scheduleId, waiting] of this.#callbacks) {
+      const index = waiting.findIndex((callback) => callback.id === id)
+      if (index < 0) continue
+      waiting.splice(index, 1)
+      if (waiting.length === 0) this.#callbacks.delete(scheduleId)
+      return true
+    }
+    return false
   }
 
   async addHistory(history: Omit<HistoryRecord, 'id'>): Promise<void> {

@@ -5,7 +5,7 @@ import {
   type EngineTree,
   ServiceActivity,
 } from '@culm/tree'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { type Component, ComponentRegistry } from './component-registry.js'
 import { createEngine, type Engine } from './engine.js'
 import { InlineDispatcher } from './inline-dispatcher.js'
@@ -228,6 +228,49 @@ describe('recover', () => {
     expect((await memory.getExecutionData(ids[0]!))?.outputs).toMatchObject({
       callback_data: { ok: 1 },
     })
+  })
+
+  it('applies a callback whose slow schedule call was cut short by the worker stopping', async () => {
+    const memory = new MemoryRuntime()
+    const { registry } = countingComponents()
+    // The first worker's schedule call never answers: it outlives its step, which commits the
+    // schedule's lock, and the worker stops before the answer.
+    let scheduleCalls = 0
+    const hanging = new ComponentRegistry().register(
+      { code: 'counted', execute: () => {} },
+      {
+        code: 'waiter',
+        execute: () => {},
+        schedule: () => {
+          scheduleCalls++
+          return new Promise<void>(() => {})
+        },
+      },
+    )
+    const { tree, ids } = sequenceOf('waiter', 'counted')
+    const first = recoveringEngine(memory, hanging)
+    await first.engine.api.runPipeline({ pipeline: tree })
+    await first.engine.idle()
+    const version = (await memory.getState(ids[0]!))!.version
+    expect(
+      await first.engine.api.callback({ nodeId: ids[0]!, version, data: { ok: 2 } }),
+    ).toMatchObject({ result: true })
+    await vi.waitFor(() => expect(scheduleCalls).toBe(1))
+    await vi.waitFor(async () => {
+      expect((await memory.findPendingSchedules())[0]).toMatchObject({ scheduling: true })
+    })
+    first.dispatcher.close()
+
+    const { engine } = recoveringEngine(memory, registry)
+    expect(await engine.recover()).toEqual({ processes: 0, schedules: 1, quarantined: 0 })
+    await engine.idle()
+    for (const id of [...ids, tree.id]) expect(await stateName(engine, id)).toBe('FINISHED')
+    expect((await memory.getExecutionData(ids[0]!))?.outputs).toMatchObject({
+      callback_data: { ok: 2 },
+    })
+    expect(await memory.nextCallback((await memory.findSchedule(ids[0]!, version))!.id)).toBe(
+      undefined,
+    )
   })
 
   it('does nothing for finished and revoked pipelines', async () => {

@@ -180,7 +180,7 @@ for (const database of DATABASES) {
       expect(await runtime.findSchedule(nodeId, 'v2')).toBeUndefined()
     })
 
-    it('hands each callback out once, oldest first, even to callers at once', async () => {
+    it('shows the oldest unconsumed callback and consumes each once, even for callers at once', async () => {
       const scheduleId = uniqueId('s')
       for (const [i, data] of [{ n: 1 }, null, 'three'].entries()) {
         await runtime.addCallback({
@@ -192,18 +192,22 @@ for (const database of DATABASES) {
           consumed: false,
         })
       }
-      const first = await runtime.takeCallback(scheduleId)
-      expect(first).toMatchObject({ id: `${scheduleId}-0`, data: { n: 1 }, consumed: true })
-      const rest = await Promise.all(
-        Array.from({ length: 3 }, () => runtime.transaction((tx) => tx.takeCallback(scheduleId))),
+      const first = await runtime.nextCallback(scheduleId)
+      expect(first).toMatchObject({ id: `${scheduleId}-0`, data: { n: 1 }, consumed: false })
+      // Looking does not consume: the same one comes until it is consumed, once.
+      expect((await runtime.nextCallback(scheduleId))?.id).toBe(`${scheduleId}-0`)
+      const consumed = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          runtime.transaction((tx) => tx.consumeCallback(`${scheduleId}-0`)),
+        ),
       )
-      expect(rest.map((c) => c?.id).sort()).toEqual([
-        `${scheduleId}-1`,
-        `${scheduleId}-2`,
-        undefined,
-      ])
-      expect(rest.find((c) => c?.id === `${scheduleId}-1`)?.data).toBeNull()
-      expect(await runtime.takeCallback(scheduleId)).toBeUndefined()
+      expect(consumed.filter(Boolean)).toHaveLength(1)
+      const second = await runtime.nextCallback(scheduleId)
+      expect(second).toMatchObject({ id: `${scheduleId}-1`, data: null })
+      expect(await runtime.consumeCallback(`${scheduleId}-1`)).toBe(true)
+      expect(await runtime.consumeCallback(`${scheduleId}-2`)).toBe(true)
+      expect(await runtime.nextCallback(scheduleId)).toBeUndefined()
+      expect(await runtime.consumeCallback('no-such-callback')).toBe(false)
     })
 
     it('keeps context values by pipeline and key, writing only the keys given', async () => {

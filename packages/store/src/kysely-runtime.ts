@@ -606,26 +606,27 @@ export class KyselyRuntime implements Runtime {
     }
   }
 
-  async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
-    for (;;) {
-      const row = await this.#db
-        .selectFrom('culm_callbacks')
-        .selectAll()
-        .where('schedule_id', '=', scheduleId)
-        .where('consumed', '=', 0)
-        .orderBy('seq')
-        .limit(1)
-        .executeTakeFirst()
-      if (!row) return undefined
-      // A compare-and-set: if another transaction took this one first, try the next.
-      const taken = await this.#db
-        .updateTable('culm_callbacks')
-        .set({ consumed: 1 })
-        .where('seq', '=', row.seq)
-        .where('consumed', '=', 0)
-        .executeTakeFirst()
-      if (Number(taken.numUpdatedRows) === 1) return toCallback({ ...row, consumed: 1 })
-    }
+  async nextCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('culm_callbacks')
+      .selectAll()
+      .where('schedule_id', '=', scheduleId)
+      .where('consumed', '=', 0)
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst()
+    return row ? toCallback(row) : undefined
+  }
+
+  async consumeCallback(id: string): Promise<boolean> {
+    // A compare-and-set: a callback is consumed once.
+    const taken = await this.#db
+      .updateTable('culm_callbacks')
+      .set({ consumed: 1 })
+      .where('id', '=', id)
+      .where('consumed', '=', 0)
+      .executeTakeFirst()
+    return Number(taken.numUpdatedRows) === 1
   }
 
   // ---- histories ----

@@ -98,8 +98,14 @@ export interface ScheduleStore {
 export interface CallbackStore {
   /** Stores a callback; false (and nothing stored) when one with its id exists. */
   addCallback(callback: CallbackRecord): Promise<boolean>
-  /** The oldest callback of a schedule not yet consumed, marked consumed. */
-  takeCallback(scheduleId: string): Promise<CallbackRecord | undefined>
+  /**
+   * The oldest callback of a schedule not yet consumed, left as it is: the step that holds the
+   * schedule's lock consumes it with the call's result, so a call that never ends (its worker
+   * stopped) leaves it for the next one.
+   */
+  nextCallback(scheduleId: string): Promise<CallbackRecord | undefined>
+  /** Marks a callback consumed; false when it was consumed already (or is unknown). */
+  consumeCallback(id: string): Promise<boolean>
 }
 
 /** Archived runs of nodes. */

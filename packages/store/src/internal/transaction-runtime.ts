@@ -456,8 +456,12 @@ export class TransactionRuntime implements Runtime {
     return this.#base.addCallback(callback)
   }
 
-  async takeCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
-    return this.#base.takeCallback(scheduleId)
+  nextCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
+    return this.#base.nextCallback(scheduleId)
+  }
+
+  consumeCallback(id: string): Promise<boolean> {
+    return this.#base.consumeCallback(id)
   }
 
   // ---- histories ----
