@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { MemoryRuntime, type Runtime } from '@culm/engine'
 import { openRuntime } from '@culm/store'
 import { createScratchDatabase } from '@culm/store/testing'
+import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createHarness } from './harness.js'
 import { startGated } from './scenarios/execution.js'
@@ -145,6 +146,39 @@ describe('a worker that stops while a component runs', () => {
         expect(await second.runtime.nextCallback(schedule!.id)).toBeUndefined()
       } finally {
         await second.close()
+        await scratch?.drop()
+      }
+    })
+  }
+})
+
+describe('a component answering within its fast bound', () => {
+  for (const database of ['sqlite', 'mysql'] as const) {
+    it(`runs with no transaction open on ${database}: other writers go on meanwhile`, async () => {
+      const scratch = database === 'mysql' ? await createScratchDatabase() : undefined
+      const store = await openRuntime(scratch?.url ?? `sqlite:${join(folder, 'fast-bound.db')}`)
+      try {
+        const h = createHarness(store.runtime)
+        const gate = act('gate')
+        const id = await h.start(sequence(gate, act('debug_node')), { keepIds: true })
+        // The call runs and the clock stands still: the step waits inside its fast bound.
+        await h.gates.started(gate.id)
+        if (scratch) {
+          const name = new URL(scratch.url).pathname.slice(1)
+          const open = await sql<{ n: number }>`select count(*) as n
+            from information_schema.innodb_trx t join information_schema.processlist p
+            on p.id = t.trx_mysql_thread_id where p.db = ${name}`.execute(store.db)
+          expect(Number(open.rows[0]!.n)).toBe(0)
+        }
+        // Another pipeline's write does not wait for the running step (on SQLite, one connection).
+        const other = createHarness(store.runtime)
+        const done = await other.run(sequence(act('debug_node')))
+        expect((await other.states(done))[done]).toBe('FINISHED')
+        h.gates.release(gate.id, { outputs: { rows: 1 } })
+        await h.settle()
+        expect((await h.states(id))[id]).toBe('FINISHED')
+      } finally {
+        await store.close()
         await scratch?.drop()
       }
     })

@@ -381,8 +381,18 @@ export class Core implements StepHandler {
     const started = this.deps.clock.now()
     let current = nodeId
     for (let steps = 1; ; steps++) {
-      const outcome = await this.#executeStep(tx, after, processId, current)
+      const outcome = await this.#executeStep(tx, after, processId, current, steps === 1)
       if ('stop' in outcome) return null
+      if ('yield' in outcome) {
+        await tx.updateProcess(processId, { currentNodeId: outcome.yield, asleep: false })
+        return outcome.yield
+      }
+      if ('poll' in outcome && tx.holdsTransaction?.()) {
+        // Its component must not run while this transaction holds the database.
+        const poll = outcome.poll
+        after.push(() => this.deps.dispatcher.schedule(processId, current, poll, 0))
+        return null
+      }
       if ('poll' in outcome) {
         // The first poll is due at once: run it here rather than through the dispatcher's queue.
         const next = await scheduleStep(this, tx, after, processId, current, outcome.poll)
@@ -403,6 +413,7 @@ export class Core implements StepHandler {
     after: AfterCommit,
     processId: string,
     nodeId: string,
+    firstInGroup: boolean,
   ): Promise<StepOutcome> {
     const process = await tx.getProcess(processId)
     if (!process || process.dead) {
@@ -438,7 +449,7 @@ export class Core implements StepHandler {
     // the pipeline stops the process (at the node after this one).
     const pending = this.calls.pendingCall(nodeId, 'execute')
     if (pending?.processId === processId && pending.answer) {
-      return this.#resumeCall(tx, after, process, nodeId)
+      return this.#resumeCall(tx, after, process, nodeId, firstInGroup)
     }
     for (const id of process.pipelineStack) {
       const state = pipelineStates.find((s) => s.nodeId === id)
@@ -496,7 +507,7 @@ export class Core implements StepHandler {
         // it runs again.
         const call = this.calls.pendingCall(nodeId, 'execute')
         if (call && call.processId === processId) return STOP
-        return this.#resumeCall(tx, after, process, nodeId)
+        return this.#resumeCall(tx, after, process, nodeId, firstInGroup)
       }
       if (
         existing.name !== 'READY' &&
@@ -537,7 +548,8 @@ export class Core implements StepHandler {
       })
     }
 
-    return handlerOf(node.type)({ core: this, tx, after, process, node, state, resumed: false })
+    const ctx = { core: this, tx, after, process, node, state, resumed: false, firstInGroup }
+    return handlerOf(node.type)(ctx)
   }
 
   /** Takes up an activity or executable end event RUNNING at its current version. */
@@ -546,6 +558,7 @@ export class Core implements StepHandler {
     after: AfterCommit,
     process: ProcessRecord,
     nodeId: string,
+    firstInGroup: boolean,
   ): Promise<StepOutcome> {
     const node = await this.node(tx, nodeId)
     const state = await tx.getState(nodeId)
@@ -554,7 +567,8 @@ export class Core implements StepHandler {
       if (call) this.calls.discard(call, `node(${nodeId}) is ${state?.name ?? 'gone'}`)
       return STOP
     }
-    return handlerOf(node.type)({ core: this, tx, after, process, node, state, resumed: true })
+    const ctx = { core: this, tx, after, process, node, state, resumed: true, firstInGroup }
+    return handlerOf(node.type)(ctx)
   }
 
   #discardProcessCall(processId: string, nodeId: string, reason: string): void {

@@ -28,10 +28,23 @@ export interface StepContext {
    * held), or the worker of that step stopped (the component runs again).
    */
   readonly resumed: boolean
+  /** The step is the first of its transaction (nothing before it is waiting to be committed). */
+  readonly firstInGroup: boolean
 }
 
-/** Where a process goes after a step: on to a node, nowhere for now, or to a poll due at once. */
-export type StepOutcome = { next: string } | { stop: true } | { poll: string }
+/**
+ * Where a process goes after a step: on to a node, nowhere for now, to a poll due at once, or
+ * (`yield`) to the same node in a transaction of its own, once what came before is committed.
+ */
+export type StepOutcome = { next: string } | { stop: true } | { poll: string } | { yield: string }
+
+/**
+ * Whether a step must commit before it calls a component: its transaction holds the database
+ * (and steps before it are waiting to be committed), and no component runs while it does.
+ */
+export function mustCommitBeforeCall(ctx: StepContext): boolean {
+  return !ctx.firstInGroup && ctx.tx.holdsTransaction?.() === true
+}
 export const STOP: StepOutcome = { stop: true }
 
 /** A node kind's step. */

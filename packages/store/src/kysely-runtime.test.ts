@@ -196,12 +196,18 @@ for (const database of DATABASES) {
       expect(first).toMatchObject({ id: `${scheduleId}-0`, data: { n: 1 }, consumed: false })
       // Looking does not consume: the same one comes until it is consumed, once.
       expect((await runtime.nextCallback(scheduleId))?.id).toBe(`${scheduleId}-0`)
-      const consumed = await Promise.all(
+      // Consumed at the commit: one transaction commits, the others fail with CONFLICT.
+      const consumed = await Promise.allSettled(
         Array.from({ length: 3 }, () =>
           runtime.transaction((tx) => tx.consumeCallback(`${scheduleId}-0`)),
         ),
       )
-      expect(consumed.filter(Boolean)).toHaveLength(1)
+      expect(consumed.filter((c) => c.status === 'fulfilled')).toEqual([
+        { status: 'fulfilled', value: true },
+      ])
+      for (const failed of consumed.filter((c) => c.status === 'rejected'))
+        expect(failed.reason).toMatchObject({ code: 'CONFLICT' })
+      expect(await runtime.consumeCallback(`${scheduleId}-0`)).toBe(false)
       const second = await runtime.nextCallback(scheduleId)
       expect(second).toMatchObject({ id: `${scheduleId}-1`, data: null })
       expect(await runtime.consumeCallback(`${scheduleId}-1`)).toBe(true)

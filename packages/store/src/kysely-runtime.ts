@@ -14,7 +14,14 @@ import type {
   StatePatch,
   StateRecord,
 } from '@culm/engine'
-import { type IsolationLevel, type Kysely, MysqlAdapter, type Selectable, sql } from 'kysely'
+import {
+  type ControlledTransaction,
+  type IsolationLevel,
+  type Kysely,
+  MysqlAdapter,
+  type Selectable,
+  sql,
+} from 'kysely'
 import { StoreError } from './errors.js'
 import { NodeDetails } from './internal/node-details.js'
 import {
@@ -126,21 +133,36 @@ export class KyselyRuntime implements Runtime {
     return this.#db
   }
 
+  /**
+   * Runs one engine step (or group of steps): its reads go to the database outside any
+   * transaction and its writes are buffered; the database transaction is opened to check what the
+   * step decided on and to write, then committed (see `TransactionRuntime`). A deadlock or a lock
+   * wait runs the step again, a few times.
+   */
   async transaction<T>(fn: (tx: Runtime) => Promise<T>): Promise<T> {
     if (this.#db.isTransaction) return fn(this)
     const maxAttempts = Math.max(1, this.#options.maxAttempts ?? 5)
     for (let attempt = 1; ; attempt++) {
-      try {
-        let builder = this.#db.transaction()
+      let trx: ControlledTransaction<StoreDatabase> | undefined
+      const begin = async () => {
+        let builder = this.#db.startTransaction()
         if (this.#options.isolationLevel)
           builder = builder.setIsolationLevel(this.#options.isolationLevel)
-        return await builder.execute(async (trx) => {
-          const tx = new TransactionRuntime(new KyselyRuntime(trx, this.#options), this.#details)
-          const result = await fn(tx)
-          await tx.flush()
-          return result
-        })
+        trx = await builder.execute()
+        return new KyselyRuntime(trx, this.#options)
+      }
+      const tx = new TransactionRuntime(this, this.#details, begin)
+      try {
+        const result = await fn(tx)
+        if (await tx.prepareCommit()) await trx!.commit().execute()
+        return result
       } catch (error) {
+        if (trx && !trx.isCommitted)
+          await trx
+            .rollback()
+            .execute()
+            .catch(() => {})
+        await tx.abandon((id) => this.updateSchedule(id, { scheduling: false }))
         if (!isRetryable(error)) throw error
         if (attempt >= maxAttempts) {
           throw new StoreError(
@@ -210,6 +232,16 @@ export class KyselyRuntime implements Runtime {
     return row && toProcess(row)
   }
 
+  async lockProcesses(ids: string[]): Promise<ProcessRecord[]> {
+    const found: ProcessRecord[] = []
+    for (const batch of chunks(ids, BATCH)) {
+      let query = this.#db.selectFrom('culm_processes').selectAll().where('id', 'in', batch)
+      if (this.flavor === 'mysql' && this.#db.isTransaction) query = query.forUpdate()
+      for (const row of await query.execute()) found.push(toProcess(row))
+    }
+    return found
+  }
+
   async updateProcess(id: string, patch: Partial<Omit<ProcessRecord, 'id'>>): Promise<void> {
     const set = processPatch(patch)
     if (Object.keys(set).length === 0) return
@@ -277,6 +309,16 @@ export class KyselyRuntime implements Runtime {
     for (const id of nodeIds) {
       const state = byId.get(id)
       if (state) found.push({ ...state })
+    }
+    return found
+  }
+
+  async lockStates(nodeIds: string[]): Promise<StateRecord[]> {
+    const found: StateRecord[] = []
+    for (const batch of chunks(nodeIds, BATCH)) {
+      let query = this.#db.selectFrom('culm_states').selectAll().where('node_id', 'in', batch)
+      if (this.flavor === 'mysql' && this.#db.isTransaction) query = query.forUpdate()
+      for (const row of await query.execute()) found.push(toState(row))
     }
     return found
   }

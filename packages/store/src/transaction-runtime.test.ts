@@ -1,5 +1,5 @@
 import type { NodeRecord, Runtime, ScheduleRecord } from '@culm/engine'
-import type { KyselyPlugin, RootOperationNode } from 'kysely'
+import { type KyselyPlugin, type RootOperationNode, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { StoreError } from './errors.js'
 import { KyselyRuntime } from './kysely-runtime.js'
@@ -113,9 +113,10 @@ for (const database of DATABASES) {
           expect(await tx.updateState(nodeId, 'v1', { name: 'FAILED' }, 'RUNNING')).toBe(false)
         }
       })
-      // Reads: the process once, then a state and the data of each node.
-      expect(counter.counts.select).toBe(1 + 2 * nodes.length)
-      // The transaction holds the process, so the states wait for the commit too: one statement
+      // Reads: the process once, then a state and the data of each node, and at the commit the
+      // process again (under a lock, to compare it with what was read).
+      expect(counter.counts.select).toBe(1 + 2 * nodes.length + 1)
+      // The process is checked at the commit, so the states wait for the commit too: one statement
       // for the states, one for the execution data, one for the schedules, one for the process.
       expect(counter.counts.insert).toBe(3)
       expect(counter.counts.update + counter.counts.other).toBe(1)
@@ -294,39 +295,41 @@ describe('a transaction of KyselyRuntime on mysql, with another writer', () => {
     expect((await first.runtime.getState(ids[2]!))?.name).toBe('RUNNING')
   })
 
-  it('checks a guard against the database, not against what it read before', async () => {
+  it('checks a guard against the database at the commit, not against what it read before', async () => {
     const nodeId = uniqueId('n')
+    const processId = uniqueId('p')
     await first.runtime.createState(stateRecord({ nodeId, name: 'SUSPENDED' }))
-    const outcome = await first.runtime.transaction(async (tx: Runtime) => {
+    await first.runtime.createProcesses([processRecord(processId)])
+    const attempt = first.runtime.transaction(async (tx: Runtime) => {
       expect((await tx.getState(nodeId))?.name).toBe('SUSPENDED')
       // Resumed by another worker after the read.
       await second.runtime.updateState(nodeId, 'v1', { name: 'RUNNING' }, 'SUSPENDED')
-      const held = await tx.updateState(nodeId, 'v1', {}, 'SUSPENDED')
-      return { held, after: (await tx.getState(nodeId))?.name }
+      expect(await tx.updateState(nodeId, 'v1', {}, 'SUSPENDED')).toBe(true)
+      await tx.updateProcess(processId, { suspended: true, suspendedBy: nodeId })
     })
-    expect(outcome).toEqual({ held: false, after: 'RUNNING' })
+    await expect(attempt).rejects.toMatchObject({ code: 'CONFLICT' })
+    expect(await first.runtime.getProcess(processId)).toMatchObject({ suspended: false })
   })
 
-  it('lets a second transaction read a process only once the first that read it commits', async () => {
+  it('holds no transaction while it reads and decides, and fails its commit when a process it read changed', async () => {
     const processId = uniqueId('p')
     const nodeId = uniqueId('n')
     await first.runtime.createProcesses([processRecord(processId)])
-    const order: string[] = []
-    let duplicate: Promise<unknown> | undefined
-    await first.runtime.transaction(async (tx) => {
+    const attempt = first.runtime.transaction(async (tx) => {
       await tx.getProcess(processId)
       expect(await tx.getState(nodeId)).toBeUndefined()
       expect(await tx.createState(stateRecord({ nodeId }))).toBe(true)
-      duplicate = second.runtime.transaction(async (other) => {
-        await other.getProcess(processId)
-        order.push('second reads the process')
-        return other.getState(nodeId)
-      })
-      await waitForLockWait()
-      order.push('first commits')
+      await tx.updateProcess(processId, { currentNodeId: nodeId })
+      // Nothing of the store's database is in a transaction, so another worker is not held up.
+      expect(await openTransactions(first)).toBe(0)
+      await second.runtime.updateProcess(processId, { asleep: true })
     })
-    expect(await duplicate).toMatchObject({ nodeId, version: 'v1' })
-    expect(order).toEqual(['first commits', 'second reads the process'])
+    await expect(attempt).rejects.toMatchObject({ code: 'CONFLICT' })
+    expect(await first.runtime.getState(nodeId)).toBeUndefined()
+    expect(await first.runtime.getProcess(processId)).toMatchObject({
+      currentNodeId: 'start',
+      asleep: true,
+    })
   })
 
   it('fails a commit with CONFLICT when a state it created waiting for the commit exists by then', async () => {
@@ -350,42 +353,33 @@ describe('a transaction of KyselyRuntime on mysql, with another writer', () => {
     expect((await first.runtime.getState(nodeId))?.version).toBe('theirs')
   })
 
-  it('holds a guarded row from another writer until its transaction commits', async () => {
-    const nodeId = uniqueId('n')
-    await first.runtime.createState(stateRecord({ nodeId, name: 'SUSPENDED' }))
-    const order: string[] = []
-    let resume: Promise<boolean> | undefined
-    await first.runtime.transaction(async (tx) => {
-      expect(await tx.updateState(nodeId, 'v1', {}, 'SUSPENDED')).toBe(true)
-      resume = second.runtime
-        .updateState(nodeId, 'v1', { name: 'RUNNING' }, 'SUSPENDED')
-        .then((done) => {
-          order.push('resumed')
-          return done
-        })
-      await waitForLockWait()
-      order.push('guard commits')
+  it('gives back a schedule lock it took when it does not commit', async () => {
+    const scheduleId = uniqueId('s')
+    const processId = uniqueId('p')
+    await first.runtime.createProcesses([processRecord(processId)])
+    await first.runtime.createSchedule(scheduleRecord(scheduleId, uniqueId('n')))
+    const attempt = first.runtime.transaction(async (tx) => {
+      await tx.getProcess(processId)
+      expect(await tx.lockSchedule(scheduleId)).toBe(true)
+      // Taken at once, outside any transaction: another worker finds it held.
+      expect(await second.runtime.lockSchedule(scheduleId)).toBe(false)
+      await tx.updateProcess(processId, { asleep: true })
+      await second.runtime.updateProcess(processId, { currentNodeId: 'elsewhere' })
     })
-    expect(await resume).toBe(true)
-    expect(order).toEqual(['guard commits', 'resumed'])
+    await expect(attempt).rejects.toMatchObject({ code: 'CONFLICT' })
+    expect(await first.runtime.getSchedule(scheduleId)).toMatchObject({ scheduling: false })
+    expect(await second.runtime.lockSchedule(scheduleId)).toBe(true)
   })
 })
 
-/** Resolves once some transaction of the server waits for a row lock. */
-async function waitForLockWait(): Promise<void> {
-  const other = await openTestStore('mysql', '')
-  try {
-    for (;;) {
-      const rows = await other.db
-        .withTables<{ 'information_schema.INNODB_TRX': { trx_state: string } }>()
-        .selectFrom('information_schema.INNODB_TRX')
-        .select('trx_state')
-        .where('trx_state', '=', 'LOCK WAIT')
-        .execute()
-      if (rows.length > 0) return
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-  } finally {
-    await other.close()
-  }
+/** How many transactions are open on the MySQL database of a store. */
+async function openTransactions(store: OpenedRuntime): Promise<number> {
+  const { database } = (
+    await sql<{ database: string }>`select database() as ${sql.ref('database')}`.execute(store.db)
+  ).rows[0]!
+  const rows = await sql<{ n: number }>`select count(*) as n from information_schema.INNODB_TRX t
+    join information_schema.PROCESSLIST p on p.ID = t.trx_mysql_thread_id where p.DB = ${database}`.execute(
+    store.db,
+  )
+  return Number(rows.rows[0]?.n ?? 0)
 }

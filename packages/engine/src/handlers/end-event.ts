@@ -5,6 +5,7 @@ import {
   errorText,
   executeInput,
   failNode,
+  mustCommitBeforeCall,
   STOP,
   type StepContext,
   type StepOutcome,
@@ -21,6 +22,11 @@ export async function endEvent(ctx: StepContext): Promise<StepOutcome> {
   const { core, tx, after, process, node, state } = ctx
   const pipelineId = node.pipelineId
   if (node.type !== 'EmptyEndEvent') {
+    if (
+      mustCommitBeforeCall(ctx) &&
+      core.deps.components.info({ code: node.type, version: 'legacy' })
+    )
+      return { yield: node.id }
     const failure = await runEndEventCode(ctx)
     if (failure !== null && typeof failure !== 'string') {
       core.calls.continueWhenAnswered(after, failure)

@@ -9,6 +9,7 @@ import {
   errorText,
   executeInput,
   failNode,
+  mustCommitBeforeCall,
   preExtract,
   STOP,
   type StepContext,
@@ -70,6 +71,10 @@ export async function serviceActivity(ctx: StepContext): Promise<StepOutcome> {
     after.push(() => core.deps.dispatcher.schedule(process.id, node.id, schedule.id, delay))
   }
 
+  if (mustCommitBeforeCall(ctx)) {
+    await tx.setExecutionData(node.id, { inputs, outputs: {} })
+    return { yield: node.id }
+  }
   const result = await core.calls.callComponent(
     after,
     ref,

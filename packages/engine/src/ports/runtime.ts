@@ -131,4 +131,9 @@ export interface Runtime
   transaction<T>(fn: (tx: Runtime) => Promise<T>): Promise<T>
   /** Whether an error thrown by this runtime left a step rolled back and safe to run again. */
   isInterruption?(error: unknown): boolean
+  /**
+   * Whether this runtime (a transaction's) holds a database transaction open now. The engine
+   * calls no component while one is open: it commits first.
+   */
+  holdsTransaction?(): boolean
 }

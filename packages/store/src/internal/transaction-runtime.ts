@@ -28,6 +28,10 @@ export interface TransactionBase extends Runtime {
   readonly db: Kysely<StoreDatabase>
   getNodesWithData(ids: string[]): Promise<Map<string, NodeWithData>>
   lockProcess(id: string): Promise<ProcessRecord | undefined>
+  /** Reads processes and, inside a MySQL transaction, holds their rows until the commit. */
+  lockProcesses(ids: string[]): Promise<ProcessRecord[]>
+  /** Reads states and, inside a MySQL transaction, holds their rows until the commit. */
+  lockStates(nodeIds: string[]): Promise<StateRecord[]>
   insertStates(states: StateRecord[]): Promise<void>
   setExecutionDataBatch(entries: Array<[string, ExecutionDataRecord]>): Promise<void>
   createSchedules(schedules: ScheduleRecord[]): Promise<void>
@@ -78,6 +82,23 @@ function mergePatch<T extends object>(patches: Map<string, T>, id: string, patch
   assignDefined(pending, patch)
 }
 
+/** Whether two reads of a process row hold the same values. */
+function sameProcess(a: ProcessRecord, b: ProcessRecord): boolean {
+  return (
+    a.currentNodeId === b.currentNodeId &&
+    a.asleep === b.asleep &&
+    a.suspended === b.suspended &&
+    a.suspendedBy === b.suspendedBy &&
+    a.dead === b.dead &&
+    a.ackNum === b.ackNum &&
+    a.needAck === b.needAck &&
+    a.destinationId === b.destinationId &&
+    a.parentId === b.parentId &&
+    a.pipelineStack.length === b.pipelineStack.length &&
+    a.pipelineStack.every((id, i) => id === b.pipelineStack[i])
+  )
+}
+
 const copyState = (state: StateRecord): StateRecord => ({ ...state })
 const copyProcess = (process: ProcessRecord): ProcessRecord => ({
   ...process,
@@ -89,24 +110,33 @@ const copyProcess = (process: ProcessRecord): ProcessRecord => ({
  * transaction has read and buffers what it writes, so that a group of engine steps reads each
  * record once and sends its writes as a few batched statements when it commits.
  *
+ * It opens no database transaction while it only reads and decides: its reads go to the
+ * database outside any transaction, and a component called meanwhile holds no connection and no
+ * row. The database transaction is opened at the commit, where everything the group decided on is
+ * checked (compare-and-set) and its writes go out, or earlier, when an operation needs the
+ * database's own answer under the transaction (a search, an acknowledgement, a history read):
+ * from then on it holds what it reads, as a classic transaction does (`holdsTransaction`).
+ *
  * A node is read with its state and data in one query. The first node a transaction reads comes
  * alone; each later read also brings the nodes that follow (as far as the definitions known to
  * the runtime tell), twice as many each time up to `PREFETCH_NODES`: a chain of steps reads its
  * nodes in a few queries, while a step that waits after one node reads no more than it needs.
- * States read ahead are as fresh as any other read of the transaction; a change committed by
- * someone else after the read fails the commit like any stale state.
  *
  * What stays exact:
- * - a process read in the transaction is held (`lockProcess`: a locking read on MySQL), so a
- *   second worker handed the same process waits; the states its nodes get are then inserted at
- *   the commit (a duplicate fails it with `CONFLICT`); without a held process, a state is
- *   inserted at once, and its unique key keeps two workers from running the same node;
+ * - a process read by the transaction is compared, at the commit and under a row lock, with what
+ *   was read; a change by anyone else fails the commit with `StoreError` `CONFLICT` (an
+ *   interruption: the engine runs the step again from the last commit, with the component answers
+ *   it holds). The states its nodes get are inserted at the commit (a duplicate fails it with
+ *   `CONFLICT`); without a process read, the state is created in the transaction at once, and its
+ *   unique key keeps two workers from running the same node;
  * - a state update is checked against the cached version at once and written at commit as a
- *   compare-and-set on the version the database held; if another transaction changed the row
- *   meanwhile, the commit fails with `StoreError` `CONFLICT` (an interruption: the engine runs
- *   the step again from the last commit);
- * - every read the cache cannot answer exactly (searches, acknowledgements, schedule locks of
- *   committed schedules, callbacks, histories) first writes out what is buffered.
+ *   compare-and-set on the version the database held; a guard (an update with an empty patch) is
+ *   checked at the commit under a row lock;
+ * - a schedule's lock is taken by a conditional update of its own (so that no transaction is open
+ *   while the schedule's component runs) and given back if the transaction does not commit;
+ * - a callback is consumed at the commit, as a compare-and-set;
+ * - every read the cache cannot answer exactly (searches, acknowledgements, histories) opens the
+ *   transaction and first writes out what is buffered.
  */
 export class TransactionRuntime implements Runtime {
   #base: TransactionBase
@@ -140,9 +170,117 @@ export class TransactionRuntime implements Runtime {
   #schedulePatches = new Map<string, SchedulePatch>()
   #histories: Array<Omit<HistoryRecord, 'id'>> = []
 
-  constructor(base: TransactionBase, details: NodeDetails) {
-    this.#base = base
+  /** Opens the database transaction; undefined once it is open. */
+  #begin: (() => Promise<TransactionBase>) | undefined
+  /** Processes as the database held them when read, compared at the commit. */
+  #processReads = new Map<string, ProcessRecord>()
+  /** States a decision was taken on (guards), compared at the commit. */
+  #guards = new Map<string, { version: string; name: StateName | undefined }>()
+  /** Callbacks consumed by this transaction, marked at the commit. */
+  #consumed = new Set<string>()
+  /** Schedule locks taken outside the transaction: given back if it does not commit. */
+  #scheduleLocks = new Set<string>()
+
+  /**
+   * `reads`: the runtime that reads outside any transaction; `begin` opens the database
+   * transaction and answers the runtime inside it.
+   */
+  constructor(reads: TransactionBase, details: NodeDetails, begin: () => Promise<TransactionBase>) {
+    this.#base = reads
     this.#details = details
+    this.#begin = begin
+  }
+
+  /** Whether a database transaction is open (what it read and wrote is held). */
+  holdsTransaction(): boolean {
+    return this.#begin === undefined
+  }
+
+  /**
+   * Opens the database transaction if it is not open: checks what the transaction decided on so
+   * far, and writes out what it buffered.
+   */
+  async #openTransaction(): Promise<void> {
+    const begin = this.#begin
+    if (!begin) return
+    this.#begin = undefined
+    this.#base = await begin()
+    await this.#check()
+    await this.flush()
+  }
+
+  /** Fails with `CONFLICT` when a process or guarded state read changed meanwhile. */
+  async #check(): Promise<void> {
+    if (this.#processReads.size > 0) {
+      const reads = this.#processReads
+      this.#processReads = new Map()
+      const held = new Map(
+        (await this.#base.lockProcesses([...reads.keys()])).map((p) => [p.id, p]),
+      )
+      for (const [id, read] of reads) {
+        const now = held.get(id)
+        if (!now || !sameProcess(now, read)) {
+          throw new StoreError('CONFLICT', `process(${id}) was changed by another step meanwhile`)
+        }
+      }
+    }
+    if (this.#guards.size > 0) {
+      const guards = [...this.#guards]
+      this.#guards.clear()
+      const held = new Map(
+        (await this.#base.lockStates(guards.map(([id]) => id))).map((s) => [s.nodeId, s]),
+      )
+      for (const [id, guard] of guards) {
+        const now = held.get(id)
+        if (!now || now.version !== guard.version || (guard.name && now.name !== guard.name)) {
+          throw new StoreError('CONFLICT', `node(${id}) was changed by another step meanwhile`)
+        }
+      }
+    }
+  }
+
+  /** Whether the transaction has anything to write or check at its commit. */
+  #hasWork(): boolean {
+    return (
+      this.#newPipelines.size > 0 ||
+      this.#newNodes.size > 0 ||
+      this.#newProcesses.size > 0 ||
+      this.#processPatches.size > 0 ||
+      this.#newStates.size > 0 ||
+      this.#stateUpdates.size > 0 ||
+      this.#dataWrites.size > 0 ||
+      this.#executionDataWrites.size > 0 ||
+      this.#contextWrites.size > 0 ||
+      this.#newSchedules.size > 0 ||
+      this.#schedulePatches.size > 0 ||
+      this.#histories.length > 0 ||
+      this.#consumed.size > 0 ||
+      this.#guards.size > 0
+    )
+  }
+
+  /**
+   * Makes the transaction ready to commit: opens it if there is anything to write, checks what
+   * it decided on and writes everything out. Answers whether a database transaction is open (the
+   * caller commits it).
+   */
+  async prepareCommit(): Promise<boolean> {
+    if (this.#begin && !this.#hasWork()) return false
+    await this.#openTransaction()
+    await this.flush()
+    return true
+  }
+
+  /** The transaction will not commit: gives back the schedule locks it took outside of it. */
+  async abandon(release: (scheduleId: string) => Promise<void>): Promise<void> {
+    for (const id of this.#scheduleLocks) await release(id).catch(() => {})
+    this.#scheduleLocks.clear()
+  }
+
+  /** Opens the transaction (if it is not) and writes out what is buffered. */
+  async #exact(): Promise<void> {
+    await this.#openTransaction()
+    await this.flush()
   }
 
   transaction<T>(fn: (tx: Runtime) => Promise<T>): Promise<T> {
@@ -179,7 +317,11 @@ export class TransactionRuntime implements Runtime {
     let process = this.#processes.get(id)
     if (process === undefined) {
       process = (await this.#base.lockProcess(id)) ?? null
-      if (process) this.#lockedProcesses.add(id)
+      if (process) {
+        this.#lockedProcesses.add(id)
+        // Read outside the transaction: compared at the commit (inside, the read holds the row).
+        if (this.#begin) this.#processReads.set(id, copyProcess(process))
+      }
       // A patch buffered before the first read belongs on top of what the database holds.
       const pending = this.#processPatches.get(id)
       if (process && pending) assignDefined(process, pending)
@@ -196,7 +338,7 @@ export class TransactionRuntime implements Runtime {
   }
 
   async findProcesses(where: Partial<Omit<ProcessRecord, 'pipelineStack'>>) {
-    await this.flush()
+    await this.#exact()
     return this.#base.findProcesses(where)
   }
 
@@ -204,7 +346,7 @@ export class TransactionRuntime implements Runtime {
     // The increment holds the parent's row until the commit, and every branch of a fork ends
     // with one: the buffered writes go out first, so that the row is held for as short a time
     // as possible (the rest of the step is a read of the parent and the commit).
-    await this.flush()
+    await this.#exact()
     const acks = await this.#base.addAck(id)
     const process = this.#processes.get(id)
     if (process) process.ackNum = acks
@@ -234,13 +376,31 @@ export class TransactionRuntime implements Runtime {
   }
 
   async getStatesByRoot(rootId: string): Promise<StateRecord[]> {
-    await this.flush()
+    await this.#exact()
     return this.#base.getStatesByRoot(rootId)
   }
 
   async getStatesByParent(parentId: string): Promise<StateRecord[]> {
-    await this.flush()
-    return this.#base.getStatesByParent(parentId)
+    if (!this.#begin) {
+      await this.flush()
+      return this.#base.getStatesByParent(parentId)
+    }
+    // Read outside the transaction, as this transaction sees them: its own changes on top.
+    const found = await this.#base.getStatesByParent(parentId)
+    const seen = new Set<string>()
+    const states: StateRecord[] = []
+    for (const read of found) {
+      seen.add(read.nodeId)
+      if (!this.#states.has(read.nodeId)) this.#states.set(read.nodeId, copyState(read))
+      const state = this.#states.get(read.nodeId)
+      if (state && state.parentId === parentId) states.push(copyState(state))
+    }
+    for (const id of this.#newStates) {
+      const state = this.#states.get(id)
+      if (state && !seen.has(id) && state.parentId === parentId && id !== parentId)
+        states.push(copyState(state))
+    }
+    return states
   }
 
   async createState(state: StateRecord): Promise<boolean> {
@@ -253,6 +413,7 @@ export class TransactionRuntime implements Runtime {
       this.#newStates.add(state.nodeId)
       return true
     }
+    await this.#exact()
     const created = await this.#base.createState(state)
     if (created) this.#states.set(state.nodeId, copyState(state))
     else this.#states.delete(state.nodeId)
@@ -277,6 +438,11 @@ export class TransactionRuntime implements Runtime {
     }
     const pending = this.#stateUpdates.get(nodeId)
     if (Object.keys(copy).length === 0 && !pending) {
+      if (this.#begin) {
+        // A guard: checked under a row lock at the commit.
+        this.#guards.set(nodeId, { version: expectedVersion, name: expectedName })
+        return true
+      }
       // A guard: check the database itself and hold the row there until the commit.
       const held = await this.#base.updateState(nodeId, expectedVersion, {}, expectedName)
       if (!held) this.#states.delete(nodeId)
@@ -420,7 +586,7 @@ export class TransactionRuntime implements Runtime {
   }
 
   async findSchedule(nodeId: string, version: string, type?: ScheduleRecord['type']) {
-    await this.flush()
+    await this.#exact()
     return this.#base.findSchedule(nodeId, version, type)
   }
 
@@ -439,8 +605,10 @@ export class TransactionRuntime implements Runtime {
       schedule.scheduling = true
       return true
     }
-    await this.flush()
+    if (!this.#begin) await this.flush()
     const locked = await this.#base.lockSchedule(id)
+    // Taken outside the transaction: given back if the transaction does not commit.
+    if (locked && this.#begin) this.#scheduleLocks.add(id)
     // Read it again either way: held now, its row is as the last step that held it left it (a
     // copy read before the lock may miss the calls that step counted).
     this.#schedules.delete(id)
@@ -448,20 +616,26 @@ export class TransactionRuntime implements Runtime {
   }
 
   async findPendingSchedules(): Promise<ScheduleRecord[]> {
-    await this.flush()
+    await this.#exact()
     return this.#base.findPendingSchedules()
   }
 
-  addCallback(callback: CallbackRecord): Promise<boolean> {
+  async addCallback(callback: CallbackRecord): Promise<boolean> {
+    await this.#exact()
     return this.#base.addCallback(callback)
   }
 
-  nextCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
+  async nextCallback(scheduleId: string): Promise<CallbackRecord | undefined> {
+    if (this.#consumed.size > 0) await this.#exact()
     return this.#base.nextCallback(scheduleId)
   }
 
-  consumeCallback(id: string): Promise<boolean> {
-    return this.#base.consumeCallback(id)
+  async consumeCallback(id: string): Promise<boolean> {
+    if (!this.#begin) return this.#base.consumeCallback(id)
+    if (this.#consumed.has(id)) return false
+    // Marked at the commit, where a callback consumed by someone else meanwhile fails it.
+    this.#consumed.add(id)
+    return true
   }
 
   // ---- histories ----
@@ -471,7 +645,7 @@ export class TransactionRuntime implements Runtime {
   }
 
   async getHistories(nodeId: string): Promise<HistoryRecord[]> {
-    await this.flush()
+    await this.#exact()
     return this.#base.getHistories(nodeId)
   }
 
@@ -482,7 +656,17 @@ export class TransactionRuntime implements Runtime {
    * (it is now what the database holds).
    */
   async flush(): Promise<void> {
+    // Outside the database transaction nothing is written: it all goes at the commit.
+    if (this.#begin) return
     const base = this.#base
+    if (this.#consumed.size > 0) {
+      const ids = [...this.#consumed]
+      this.#consumed.clear()
+      for (const id of ids) {
+        if (!(await base.consumeCallback(id)))
+          throw new StoreError('CONFLICT', `callback(${id}) was consumed by another step meanwhile`)
+      }
+    }
     if (this.#newPipelines.size > 0) {
       const pipelines = [...this.#newPipelines.values()]
       this.#newPipelines.clear()
