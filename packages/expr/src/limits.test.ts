@@ -44,4 +44,23 @@ describe('expression limits', () => {
     expect(() => evaluateCondition(deep, {})).toThrow(/nests 100 brackets deep/)
     expect(expressionLimitProblem('(((1)))')).toBeUndefined()
   })
+
+  it('stops an evaluation whose transforms together do more work than the budget', () => {
+    // Each upper() stays under the size limits; sixty of them on 900,000 characters do not.
+    const chain = Array.from({ length: 60 }, () => '|upper').join('')
+    const error = rendering(`\${s${chain}}`, { s: 'a'.repeat(900_000) })
+    expect(error.code).toBe('LIMIT_EXCEEDED')
+    expect(error.message).toMatch(/did more than 20000000 units of work/)
+    // The budget is per evaluation: the same work split over two fragments passes.
+    const half = Array.from({ length: 5 }, () => '|upper').join('')
+    expect(render(`\${s${half}}-\${s${half}}`, { s: 'ab' })).toBe('AB-AB')
+  })
+
+  it('stops a chain of + that builds a string past the budget', () => {
+    const sum = Array.from({ length: 30 }, () => 's').join(' + ')
+    const error = rendering(`\${${sum}}`, { s: 'x'.repeat(1_000_000) })
+    expect(error.code).toBe('LIMIT_EXCEEDED')
+    expect(error.message).toMatch(/made a string of 30000000 characters, over the limit/)
+    expect(render('${s + s}', { s: 'ab' })).toBe('abab')
+  })
 })

@@ -15,7 +15,55 @@ export const EXPR_LIMITS = Object.freeze({
   maxStringLength: 1_000_000,
   /** Items of a list a transform makes. */
   maxListLength: 100_000,
+  /**
+   * Work of one evaluation: the characters and items its transforms take and make, summed. A
+   * chain of transforms each under the size limits stops here.
+   */
+  maxWork: 20_000_000,
 })
+
+/** The work left to the evaluation under way (evaluations run synchronously, one at a time). */
+let workLeft = Number.POSITIVE_INFINITY
+
+/**
+ * Runs one evaluation with the work budget of `EXPR_LIMITS`. Its result may be a string no longer
+ * than the budget: a chain of `+` builds one without a transform.
+ */
+export function withinWorkBudget<T>(evaluate: () => T): T {
+  const outer = workLeft
+  workLeft = EXPR_LIMITS.maxWork
+  try {
+    const result = evaluate()
+    if (typeof result === 'string' && result.length > EXPR_LIMITS.maxWork) {
+      throw new ExprError(
+        'LIMIT_EXCEEDED',
+        `the expression made a string of ${result.length} characters, over the limit of ${EXPR_LIMITS.maxWork}`,
+      )
+    }
+    return result
+  } finally {
+    workLeft = outer
+  }
+}
+
+/** Counts work against the evaluation under way; throws `LIMIT_EXCEEDED` past its budget. */
+export function spendWork(units: number): void {
+  workLeft -= units
+  if (workLeft < 0) {
+    workLeft = Number.POSITIVE_INFINITY
+    throw new ExprError(
+      'LIMIT_EXCEEDED',
+      `the expression did more than ${EXPR_LIMITS.maxWork} units of work (characters and items its transforms took and made)`,
+    )
+  }
+}
+
+/** The work a transform's argument or result counts for: its characters or items. */
+export function workOf(value: unknown): number {
+  if (typeof value === 'string') return value.length
+  if (Array.isArray(value)) return value.length
+  return 1
+}
 
 /** What is wrong with an expression's size or nesting, or undefined. */
 export function expressionLimitProblem(source: string): string | undefined {

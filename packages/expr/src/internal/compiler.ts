@@ -1,6 +1,6 @@
 import jexl from 'jexl'
 import { ExprError, fromStringified } from '../errors.js'
-import { assertExpressionWithinLimits } from '../limits.js'
+import { assertExpressionWithinLimits, withinWorkBudget } from '../limits.js'
 import { BoundedCache } from './bounded-cache.js'
 import type { Expression, Jexl } from './jexl-types.js'
 import { harden, READ_INDEX, READ_PROPERTY, readMember, readProperty } from './sandbox.js'
@@ -79,5 +79,5 @@ export class ExpressionCompiler {
 /** Evaluates a compiled expression; every root must be an own key of `context`. */
 export function evaluateCompiled(compiled: Compiled, context: Record<string, unknown>): unknown {
   if (compiled.identifier !== undefined) return context[compiled.identifier]
-  return compiled.expression.evalSync(context)
+  return withinWorkBudget(() => compiled.expression.evalSync(context))
 }

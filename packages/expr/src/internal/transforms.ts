@@ -1,5 +1,5 @@
 import { ExprError } from '../errors.js'
-import { assertProduct, EXPR_LIMITS } from '../limits.js'
+import { assertProduct, EXPR_LIMITS, spendWork, workOf } from '../limits.js'
 import { isPlainObject } from './objects.js'
 import { pyCompare, pyEq, pyTruthy, pyType, textOf, toPyInt } from './python-values.js'
 
@@ -303,9 +303,11 @@ function guarded(name: string, operation: Transform): Transform {
       throw new ExprError('FORBIDDEN_ACCESS', `${name}() was given a function`)
     }
     const [value, ...rest] = args
+    spendWork(workOf(value))
     const result = operation(value, ...rest)
     if (typeof result === 'string') assertProduct(name, result.length, 'string')
     else if (Array.isArray(result)) assertProduct(name, result.length, 'list')
+    spendWork(workOf(result))
     return result
   }
 }
