@@ -1,15 +1,18 @@
 /**
  * A worker of the poison-step test, run as a child process:
  *
- *   node poison-worker.js <database-url> start|recover <pipeline-id> <killer-node-id>
+ *   node poison-worker.js <database-url> start|recover <pipeline-id> <killer-node-id> [kill|hang]
  *
- * Its engine has the test kit's `debug_node` and `poison_node`, whose execute kills the process.
+ * Its engine has the test kit's `debug_node` and `poison_node`, whose execute kills the process
+ * (`kill`) or blocks its event loop for good (`hang`: the server's watchdog, set to one second,
+ * kills it).
  * `start` runs `start -> debug_node -> poison_node -> debug_node -> end`; `recover` picks up
  * what a killed worker left behind. A worker that lives until nothing runs prints
  * `quiet <json of the killer node's state and outputs>` and exits 0.
  */
 import { ComponentRegistry, createEngine, InlineDispatcher } from '@culm/engine'
 import { debugNode } from '@culm/plugin-testkit'
+import { startWatchdog } from '@culm/server'
 import { openRuntime } from '@culm/store'
 import { poisonTree } from './pipeline.js'
 
@@ -18,7 +21,7 @@ function say(line: string): void {
 }
 
 async function main(): Promise<number> {
-  const [url, mode, pipelineId, killerId] = process.argv.slice(2)
+  const [url, mode, pipelineId, killerId, how = 'kill'] = process.argv.slice(2)
   if (!url || (mode !== 'start' && mode !== 'recover') || !pipelineId || !killerId) {
     process.stderr.write(
       'usage: node poison-worker.js <url> start|recover <pipeline-id> <node-id>\n',
@@ -30,9 +33,13 @@ async function main(): Promise<number> {
     code: 'poison_node',
     name: 'Poison node',
     execute() {
-      process.kill(process.pid, 'SIGKILL')
+      if (how === 'kill') process.kill(process.pid, 'SIGKILL')
+      for (;;) {
+        // Blocks the event loop: only the watchdog's thread still runs.
+      }
     },
   })
+  const watchdog = how === 'hang' ? startWatchdog(1) : null
   const engine = createEngine({
     runtime: opened.runtime,
     dispatcher: new InlineDispatcher(),
@@ -52,6 +59,7 @@ async function main(): Promise<number> {
   const data = await opened.runtime.getExecutionData(killerId)
   say(`quiet ${JSON.stringify({ state: state?.name ?? null, outputs: data?.outputs ?? null })}`)
   await opened.close()
+  await watchdog?.stop()
   return 0
 }
 

@@ -15,8 +15,14 @@ interface Run {
   stderr: string
 }
 
-function runWorker(url: string, mode: 'start' | 'recover', pipelineId: string, killer: string) {
-  const child = spawn(process.execPath, [WORKER, url, mode, pipelineId, killer], {
+function runWorker(
+  url: string,
+  mode: 'start' | 'recover',
+  pipelineId: string,
+  killer: string,
+  how: 'kill' | 'hang' = 'kill',
+) {
+  const child = spawn(process.execPath, [WORKER, url, mode, pipelineId, killer, how], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const run: Run = { code: null, signal: null, stdout: '', stderr: '' }
@@ -31,43 +37,46 @@ function runWorker(url: string, mode: 'start' | 'recover', pipelineId: string, k
   )
 }
 
-describe('a step that kills its worker on MySQL', () => {
-  let scratch: ScratchDatabase
-  beforeAll(async () => {
-    scratch = await createScratchDatabase()
-  })
-  afterAll(async () => {
-    await scratch?.drop()
-  })
+for (const how of ['kill', 'hang'] as const) {
+  describe(`a step that ${how === 'kill' ? 'kills' : 'blocks the event loop of'} its worker on MySQL`, () => {
+    let scratch: ScratchDatabase
+    beforeAll(async () => {
+      scratch = await createScratchDatabase()
+    })
+    afterAll(async () => {
+      await scratch?.drop()
+    })
 
-  it('is not run again forever: after a few restarts its node is FAILED and the worker serves', async () => {
-    const pipelineId = uniqueId('p')
-    const killer = uniqueId('e')
-    const first = await runWorker(scratch.url, 'start', pipelineId, killer)
-    expect(first.signal).toBe('SIGKILL')
-    const restarts: Run[] = []
-    for (let i = 0; i < 2 * MAX_RECOVERIES + 2; i++) {
-      const run = await runWorker(scratch.url, 'recover', pipelineId, killer)
-      restarts.push(run)
-      if (run.signal === null) break
-      expect(run.signal).toBe('SIGKILL')
-    }
-    const last = restarts.at(-1)!
-    expect(last.stderr).toBe('')
-    expect(last.code).toBe(0)
-    // Each restart but the last was killed by the node again; the last failed it instead. The
-    // worker first went down in a group of steps (picked up where the group began), then one
-    // node a step until the node that kills it is where it stands: at most twice the limit.
-    expect(restarts.slice(0, -1).every((run) => run.signal === 'SIGKILL')).toBe(true)
-    expect(restarts.length).toBeLessThanOrEqual(2 * MAX_RECOVERIES)
-    expect(last.stdout).toMatch(/^ready \{"processes":0,"schedules":0,"quarantined":1\}$/m)
-    const quiet = JSON.parse(/^quiet (.*)$/m.exec(last.stdout)![1]!) as {
-      state: string
-      outputs: { ex_data: string }
-    }
-    expect(quiet.state).toBe('FAILED')
-    expect(quiet.outputs.ex_data).toBe(
-      `engine step failed: the worker stopped ${MAX_RECOVERIES} times while running this node; it is not run again`,
-    )
-  }, 120_000)
-})
+    it('is not run again forever: after a few restarts its node is FAILED and the worker serves', async () => {
+      const pipelineId = uniqueId('p')
+      const killer = uniqueId('e')
+      const first = await runWorker(scratch.url, 'start', pipelineId, killer, how)
+      expect(first.signal).toBe('SIGKILL')
+      if (how === 'hang') expect(first.stderr).toMatch(/the event loop has not answered for \d+ ms/)
+      const restarts: Run[] = []
+      for (let i = 0; i < 2 * MAX_RECOVERIES + 2; i++) {
+        const run = await runWorker(scratch.url, 'recover', pipelineId, killer, how)
+        restarts.push(run)
+        if (run.signal === null) break
+        expect(run.signal).toBe('SIGKILL')
+      }
+      const last = restarts.at(-1)!
+      expect(last.stderr).toBe('')
+      expect(last.code).toBe(0)
+      // Each restart but the last was killed by the node again; the last failed it instead. The
+      // worker first went down in a group of steps (picked up where the group began), then one
+      // node a step until the node that kills it is where it stands: at most twice the limit.
+      expect(restarts.slice(0, -1).every((run) => run.signal === 'SIGKILL')).toBe(true)
+      expect(restarts.length).toBeLessThanOrEqual(2 * MAX_RECOVERIES)
+      expect(last.stdout).toMatch(/^ready \{"processes":0,"schedules":0,"quarantined":1\}$/m)
+      const quiet = JSON.parse(/^quiet (.*)$/m.exec(last.stdout)![1]!) as {
+        state: string
+        outputs: { ex_data: string }
+      }
+      expect(quiet.state).toBe('FAILED')
+      expect(quiet.outputs.ex_data).toBe(
+        `engine step failed: the worker stopped ${MAX_RECOVERIES} times while running this node; it is not run again`,
+      )
+    }, 120_000)
+  })
+}

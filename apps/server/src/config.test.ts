@@ -20,6 +20,14 @@ describe('readConfig', () => {
     expect(() => readConfig({ CULM_ADMIN_PREFIX: 'ops' })).toThrow(/must start with \//)
   })
 
+  it('watches the event loop for 60 s unless CULM_WATCHDOG_SECONDS says otherwise', () => {
+    expect(readConfig({}).watchdogSeconds).toBe(60)
+    expect(readConfig({ CULM_WATCHDOG_SECONDS: '0' }).watchdogSeconds).toBe(0)
+    expect(() => readConfig({ CULM_WATCHDOG_SECONDS: 'soon' })).toThrow(
+      /CULM_WATCHDOG_SECONDS must be a number of seconds/,
+    )
+  })
+
   it('runs 8 engine steps at once unless CULM_ENGINE_CONCURRENCY says otherwise', () => {
     expect(readConfig({}).concurrency).toBe(8)
     expect(readConfig({ CULM_ENGINE_CONCURRENCY: '2' }).concurrency).toBe(2)

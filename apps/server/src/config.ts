@@ -23,6 +23,11 @@ export interface ServerConfig {
   concurrency: number
   /** How long the engine lease of a server lasts unless renewed (`CULM_LEASE_SECONDS`). */
   leaseSeconds: number
+  /**
+   * How long the event loop may stay blocked before the process is killed to restart
+   * (`CULM_WATCHDOG_SECONDS`, 60; 0 turns the watchdog off).
+   */
+  watchdogSeconds: number
   /** Who may read and control a pipeline started directly (`CULM_PIPELINE_ACCESS`). */
   pipelineAccess: PipelineAccessMode
   logLevel: string
@@ -60,6 +65,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (!(leaseSeconds > 0)) {
     throw new ServerError('CONFIGURATION', 'CULM_LEASE_SECONDS must be a positive number')
   }
+  const watchdogSeconds = Number(env.CULM_WATCHDOG_SECONDS ?? 60)
+  if (!(watchdogSeconds >= 0)) {
+    throw new ServerError(
+      'CONFIGURATION',
+      'CULM_WATCHDOG_SECONDS must be a number of seconds (0 turns the watchdog off)',
+    )
+  }
   const pipelineAccess = env.CULM_PIPELINE_ACCESS || 'owner'
   if (!(PIPELINE_ACCESS as readonly string[]).includes(pipelineAccess)) {
     throw new ServerError(
@@ -79,6 +91,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     bodyLimit,
     concurrency,
     leaseSeconds,
+    watchdogSeconds,
     pipelineAccess: pipelineAccess as PipelineAccessMode,
     logLevel: env.CULM_LOG_LEVEL || 'info',
   }

@@ -34,3 +34,4 @@ export {
 } from './plugins.js'
 export { type CulmServer, createServer, type ServerOptions } from './server.js'
 export { startFromEnv } from './start.js'
+export { startWatchdog, type Watchdog } from './watchdog.js'

@@ -9,6 +9,7 @@ import type { ServerDatabase } from './db/schema.js'
 import { EngineLease } from './lease.js'
 import { loadComponents, parsePluginConfig, parsePluginSelection } from './plugins.js'
 import { createServer } from './server.js'
+import { startWatchdog } from './watchdog.js'
 
 /** A started server and how to stop it (the server, then the plugins, then the store). */
 export interface StartedServer {
@@ -34,6 +35,9 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
   const store = await openRuntime(config.databaseUrl)
   const db = store.db as unknown as Kysely<ServerDatabase>
   const lease = new EngineLease(db, { ttlMs: config.leaseSeconds * 1000 })
+  // From before the engine picks up what a stopped run left behind: a step that blocks the event
+  // loop then gets the process killed, and its node quarantined after a few restarts.
+  const watchdog = config.watchdogSeconds > 0 ? startWatchdog(config.watchdogSeconds) : null
   try {
     // Before anything runs the engine: a second server on this database refuses to start.
     await migrateServer(db, store.flavor)
@@ -68,6 +72,7 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
       url,
       adminToken: config.adminToken ? null : adminToken,
       stop: async () => {
+        await watchdog?.stop()
         await server.close()
         await components.close()
         await lease.release()
@@ -75,6 +80,7 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
       },
     }
   } catch (error) {
+    await watchdog?.stop()
     await lease.release().catch(() => undefined)
     await store.close()
     throw error
