@@ -227,6 +227,25 @@ for (const database of DATABASES) {
         [`/engine-admin/api/v1/bamboo_engine/node_skip/${waiting.id}`, {}],
         [`/engine-admin/api/v1/bamboo_engine/node_retry/${done.id}`, { inputs: { bit: 1 } }],
         [`/engine-admin/api/v1/pipeline_engine/task_pause/${running.id}`, {}],
+        // Expressions over the limits are refused before anything runs.
+        [
+          '/api/bamboo/run_pipeline',
+          {
+            pipeline: sequence(
+              act('debug_node', { x: `\${${'('.repeat(100)}1${')'.repeat(100)}}` }),
+            ),
+          },
+        ],
+        [
+          '/api/bamboo/run_pipeline',
+          { pipeline: sequence(act('debug_node', { x: `\${${'1 + '.repeat(1_200)}1}` })) },
+        ],
+        [
+          '/api/pipeline_engine/start_pipeline',
+          {
+            pipeline: sequence(act('debug_node', { x: `\${${'['.repeat(70)}${']'.repeat(70)}}` })),
+          },
+        ],
       ]
       for (const [path, body] of refused) {
         cases.push({
