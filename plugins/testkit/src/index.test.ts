@@ -71,21 +71,28 @@ describe('the test kit', () => {
   })
 
   it('sleep_timer polls at once, then once a second until bk_timing seconds have passed, and refuses a bad timing', async () => {
-    const early = await registry.run(
-      ref('sleep_timer'),
-      'schedule',
-      call({ bk_timing: 3 }, { scheduleTimes: 2 }),
-    )
-    expect(early).toMatchObject({ finished: false, pollAfterSeconds: 1 })
-    const done = await registry.run(
-      ref('sleep_timer'),
-      'schedule',
-      call({ bk_timing: 3 }, { scheduleTimes: 3 }),
-    )
-    expect(done.finished).toBe(true)
+    const executed = await registry.run(ref('sleep_timer'), 'execute', call({ bk_timing: 3 }))
+    expect(executed.outputs).toMatchObject({ bk_timing: 3, type: 'seconds', timing_seconds: 3 })
+    let outputs = executed.outputs
+    const finished: boolean[] = []
+    for (let times = 0; times <= 3; times++) {
+      const poll = await registry.run(
+        ref('sleep_timer'),
+        'schedule',
+        call({ bk_timing: 3 }, { scheduleTimes: times, outputs }),
+      )
+      expect(poll.pollAfterSeconds).toBe(1)
+      finished.push(poll.finished)
+      outputs = poll.outputs
+    }
+    expect(finished).toEqual([false, false, false, true])
+    const soon = new Date(Date.now() + 90_000).toISOString().slice(0, 19).replace('T', ' ')
+    const dated = await registry.run(ref('sleep_timer'), 'execute', call({ bk_timing: soon }))
+    expect(dated.outputs).toMatchObject({ type: 'datetime', timing_time: soon })
+    expect(Number(dated.outputs.timing_seconds)).toBeGreaterThan(80)
     const bad = await registry.run(ref('sleep_timer'), 'execute', call({ bk_timing: 'soon' }))
     expect(bad.success).toBe(false)
-    expect(String(bad.outputs.ex_data)).toMatch(/bk_timing/)
+    expect(String(bad.outputs.ex_data)).toMatch(/^bk_timing must be seconds \(up to 8 digits\)/)
   })
 
   it('loop_count_node outputs its loop and fail_at_second_node fails at loop 1 unless it can go', async () => {

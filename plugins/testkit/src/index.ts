@@ -1,4 +1,5 @@
 import { type Component, ComponentRegistry, type LazyVariable } from '@culm/engine'
+import { parseTiming, timingOutputs } from '@culm/plugin-sleep-timer'
 
 const isOne = (value: unknown): boolean => Number(value) === 1
 
@@ -112,7 +113,11 @@ export const failAtSecondNode: Component = {
   },
 }
 
-/** Polls every second until `bk_timing` seconds have passed (one poll a second). */
+/**
+ * Waits until `bk_timing` (seconds, or a date-time as the Python component takes it; see
+ * `@culm/plugin-sleep-timer`) with one poll a second, counting the seconds left down in its
+ * outputs; the same outputs as the plugin (`type`, `eta`, `timing_time`, `timing_seconds`).
+ */
 export const sleepTimer: Component = {
   code: 'sleep_timer',
   name: 'Sleep timer',
@@ -126,24 +131,35 @@ export const sleepTimer: Component = {
       required: true,
       schema: { type: ['integer', 'string'] },
     },
+    { key: 'force_check', type: 'bool', schema: { type: 'boolean' } },
   ],
-  outputs: [{ key: 'bk_timing', type: 'int' }],
+  outputs: [
+    { key: 'bk_timing', type: 'int' },
+    { key: 'type', type: 'string' },
+    { key: 'eta', type: 'string' },
+    { key: 'timing_time', type: 'string' },
+    { key: 'timing_seconds', type: 'int' },
+  ],
   execute(data) {
-    const timing = Number(data.getInput('bk_timing'))
-    if (!Number.isFinite(timing) || timing < 0) {
-      data.setOutput(
-        'ex_data',
-        `bk_timing must be a number of seconds, got ${String(data.getInput('bk_timing'))}`,
-      )
+    const given = data.getInput('bk_timing')
+    const timing = parseTiming(
+      given,
+      Date.now(),
+      data.getInput<unknown>('force_check', true) !== false,
+    )
+    if ('error' in timing) {
+      data.setOutput('ex_data', timing.error)
       return false
     }
-    data.setOutput('bk_timing', timing)
+    for (const [key, value] of Object.entries(timingOutputs(given, timing)))
+      data.setOutput(key, value)
     return true
   },
   schedule(data, _parent, _callback, controls) {
-    const timing = Number(data.getInput('bk_timing'))
     // The first poll comes right after execute, then one a second (the clock's seconds).
-    if (controls.scheduleTimes >= timing) controls.finishSchedule()
+    const left = Number(data.getOutput('timing_seconds', data.getInput('bk_timing')))
+    if (!(left > 0)) controls.finishSchedule()
+    else data.setOutput('timing_seconds', left - 1)
   },
 }
 
