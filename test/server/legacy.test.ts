@@ -162,7 +162,22 @@ for (const database of DATABASES) {
 
     it('skips a failed node and refuses to skip or retry other node types', async () => {
       const failing = act('fail_ctrl_node', { bit: 0 })
-      const id = await start(sequence(failing))
+      const after = act('debug_node', { seen: '${r}' })
+      const skipTree = sequence(failing, after)
+      skipTree.data.inputs['${r}'] = {
+        type: 'plain',
+        value: 'initial',
+        source_act: failing.id,
+        source_key: '_result',
+      }
+      const id = await start(skipTree)
+      // An operator changes what the failure put into the context (the legacy API has no call
+      // for it: straight through the engine).
+      const set = await t.server.engine.api.updateContextValues({
+        pipelineId: id,
+        contextValues: { '${r}': 'set by operator' },
+      })
+      expect(set.result).toBe(true)
       const tree = await status(id)
       const startEvent = Object.values(
         tree.body.data.children as Record<string, { id: string; name: string }>,
@@ -179,6 +194,9 @@ for (const database of DATABASES) {
         state: 'FINISHED',
         skip: true,
       })
+      // The older engine's skip copied the node's outputs into the context again.
+      const seen = await call('get_outputs', { node_id: after.id })
+      expect(seen.body.data.outputs).toMatchObject({ seen: false })
     })
 
     it('skips failed exclusive and conditional parallel gateways', async () => {

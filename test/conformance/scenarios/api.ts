@@ -547,6 +547,31 @@ export const apiScenarios: Record<string, Scenario> = {
       expect((await h.states(id))[id]).toBe('FINISHED')
     },
 
+  'skipNode with extractOutputs (the older engine) copies the skipped node outputs to the context':
+    async (h) => {
+      const failing = act('fail_ctrl_node', { bit: 0 })
+      const after = act('debug_node', { seen: '${r}' })
+      const tree = sequence(failing, after)
+      tree.data.inputs['${r}'] = {
+        type: 'plain',
+        value: 'initial',
+        source_act: failing.id,
+        source_key: '_result',
+      }
+      const id = await h.run(tree, { keepIds: true })
+      h.ok(
+        await h.engine.api.updateContextValues({
+          pipelineId: id,
+          contextValues: { '${r}': 'set by operator' },
+        }),
+      )
+      h.ok(await h.engine.api.skipNode({ nodeId: failing.id, extractOutputs: true }))
+      await h.settle()
+      expect(await stateOf(h, failing.id)).toMatchObject({ state: 'FINISHED', skip: true })
+      expect(await h.outputs(after.id)).toMatchObject({ seen: false })
+      expect((await h.states(id))[id]).toBe('FINISHED')
+    },
+
   'skipNode refuses a node with skippable false: can not skip this node': async (h) => {
     const failing = act('fail_ctrl_node', { bit: 0 }, { skippable: false })
     const id = await h.run(sequence(failing), { keepIds: true })

@@ -212,7 +212,8 @@ export class LegacyEngine {
       if (!node.canSkip) {
         return refuse('CONFLICT', 'this node is set to not be skippable, try retry it please.')
       }
-      return fromEngine(await this.#engine.api.skipNode({ nodeId }))
+      // The older engine's skip copies the node's outputs into the context.
+      return fromEngine(await this.#engine.api.skipNode({ nodeId, extractOutputs: true }))
     })
   }
 

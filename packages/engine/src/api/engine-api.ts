@@ -393,8 +393,16 @@ export class EngineAPI {
     after.push(() => this.#core.deps.dispatcher.execute(process.id, next))
   }
 
-  /** Skips a failed activity (or start event); its outputs are not copied to the context. */
-  skipNode(args: { nodeId: string; loopSkip?: boolean }): Promise<EngineAPIResult<null>> {
+  /**
+   * Skips a failed activity (or start event). Its outputs are not copied to the context, as in
+   * the bamboo engine; `extractOutputs` copies them (`ex_data` and the declared outputs, through
+   * the node's output map) as the older pipeline engine's skip does.
+   */
+  skipNode(args: {
+    nodeId: string
+    loopSkip?: boolean
+    extractOutputs?: boolean
+  }): Promise<EngineAPIResult<null>> {
     return guard(async () => {
       await this.#core.step(async (tx, after) => {
         const node = await this.#node(tx, args.nodeId)
@@ -408,6 +416,10 @@ export class EngineAPI {
         const state = await this.#state(tx, args.nodeId)
         this.#assertFailed(state)
         const process = await this.#parkedProcess(tx, args.nodeId)
+        if (args.extractOutputs) {
+          const execution = await tx.getExecutionData(node.id)
+          await this.#core.extractOutputs(tx, node, execution?.outputs ?? {})
+        }
         const next = args.loopSkip ? this.#core.loopNext(node, state) : node.targets[0]!.targetId
         await this.#skipTo(tx, after, process, state, next)
       })
