@@ -38,6 +38,23 @@ export function sequence(...activities: ServiceActivity[]): EngineTree {
   return buildTree(start)
 }
 
+/**
+ * start -> fail_ctrl_node (fails) -> debug_node reading `${r}` -> end, where `${r}` is fed by the
+ * failing node's `_result`: what a skip copies into the context shows in `after`'s outputs.
+ */
+export function failingThenReading() {
+  const failing = act('fail_ctrl_node', { bit: 0 })
+  const after = act('debug_node', { seen: '${r}' })
+  const tree = sequence(failing, after)
+  tree.data.inputs['${r}'] = {
+    type: 'plain',
+    value: 'initial',
+    source_act: failing.id,
+    source_key: '_result',
+  }
+  return { tree, failing, after }
+}
+
 /** start -> before -> parallel(branches) -> converge -> after -> end */
 export function parallel(
   branches: ServiceActivity[],

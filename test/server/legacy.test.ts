@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { failingThenReading } from '../conformance/trees.js'
 import { DATABASES, startTestServer, type TestServer } from './harness.js'
 import { act, exclusive, parallel, sequence } from './trees.js'
 
@@ -161,15 +162,7 @@ for (const database of DATABASES) {
     })
 
     it('skips a failed node and refuses to skip or retry other node types', async () => {
-      const failing = act('fail_ctrl_node', { bit: 0 })
-      const after = act('debug_node', { seen: '${r}' })
-      const skipTree = sequence(failing, after)
-      skipTree.data.inputs['${r}'] = {
-        type: 'plain',
-        value: 'initial',
-        source_act: failing.id,
-        source_key: '_result',
-      }
+      const { tree: skipTree, failing, after } = failingThenReading()
       const id = await start(skipTree)
       // An operator changes what the failure put into the context (the legacy API has no call
       // for it: straight through the engine).

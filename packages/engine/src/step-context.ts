@@ -1,7 +1,8 @@
 import { bareKey, formatKey } from '@culm/expr'
 import type { AfterCommit } from './component-calls.js'
+import { renderInputs } from './context.js'
 import type { Core } from './engine-core.js'
-import type { ComponentCallInput } from './ports/components.js'
+import type { ComponentCallInput, ComponentCallResult } from './ports/components.js'
 import type {
   ContextValue,
   DataRecord,
@@ -89,6 +90,44 @@ export function executeInput(
     loop: state.loop,
     innerLoop: state.innerLoop,
   }
+}
+
+/** A node's `_loop` and `_inner_loop`, as its inputs and outputs carry them. */
+export function systemValues(state: StateRecord): { _loop: number; _inner_loop: number } {
+  return { _loop: state.loop, _inner_loop: state.innerLoop }
+}
+
+/**
+ * Renders the step's node inputs (a subprocess's params) from its pipeline's context, the node's
+ * own `_loop` / `_inner_loop` outputs extracted first (see `preExtract`).
+ */
+export async function renderNodeInputs(
+  ctx: StepContext,
+  data: DataRecord | undefined,
+): Promise<Record<string, unknown>> {
+  const { core, tx, node, state } = ctx
+  const system = systemValues(state)
+  const context = preExtract(await tx.getContext(node.pipelineId), data, system)
+  const pipeline = await core.pipeline(tx, node.rootPipelineId)
+  return renderInputs(data?.inputs ?? {}, context, core.lazyFor(pipeline, state.innerLoop), system)
+}
+
+/**
+ * The outputs a component's answer leaves on its node: what it set, `_result`, `_loop`,
+ * `_inner_loop`, and for a failure its error as `ex_data` unless it set one.
+ */
+export function answerOutputs(
+  result: ComponentCallResult,
+  state: StateRecord,
+): Record<string, unknown> {
+  const outputs: Record<string, unknown> = {
+    ...result.outputs,
+    _result: result.success,
+    ...systemValues(state),
+  }
+  if (!result.success && outputs.ex_data === undefined && result.error)
+    outputs.ex_data = result.error
+  return outputs
 }
 
 /** Fails the step's node with `ex_data`; its process sleeps there. */

@@ -10,7 +10,7 @@ import {
 } from '@culm/tree'
 import { expect } from 'vitest'
 import type { Harness, Scenario } from '../harness.js'
-import { act, exclusive, parallel, sequence, withSubprocess } from '../trees.js'
+import { act, exclusive, failingThenReading, parallel, sequence, withSubprocess } from '../trees.js'
 
 type History = Record<string, unknown>
 type ExecutionTime = {
@@ -509,15 +509,7 @@ export const apiScenarios: Record<string, Scenario> = {
 
   'skipNode finishes a failed fail_ctrl_node with skip, does not extract its outputs, and the pipeline continues':
     async (h) => {
-      const failing = act('fail_ctrl_node', { bit: 0 })
-      const after = act('debug_node', { seen: '${r}' })
-      const tree = sequence(failing, after)
-      tree.data.inputs['${r}'] = {
-        type: 'plain',
-        value: 'initial',
-        source_act: failing.id,
-        source_key: '_result',
-      }
+      const { tree, failing, after } = failingThenReading()
       const id = await h.run(tree, { keepIds: true })
       const failed = await stateOf(h, failing.id)
       expect(failed.state).toBe('FAILED')
@@ -549,15 +541,7 @@ export const apiScenarios: Record<string, Scenario> = {
 
   'skipNode with extractOutputs (the older engine) copies the skipped node outputs to the context':
     async (h) => {
-      const failing = act('fail_ctrl_node', { bit: 0 })
-      const after = act('debug_node', { seen: '${r}' })
-      const tree = sequence(failing, after)
-      tree.data.inputs['${r}'] = {
-        type: 'plain',
-        value: 'initial',
-        source_act: failing.id,
-        source_key: '_result',
-      }
+      const { tree, failing, after } = failingThenReading()
       const id = await h.run(tree, { keepIds: true })
       h.ok(
         await h.engine.api.updateContextValues({

@@ -3,7 +3,7 @@ import { isCall } from '../component-calls.js'
 import type { Core } from '../engine-core.js'
 import type { ExecutionDataRecord } from '../ports/records.js'
 import type { Runtime } from '../ports/runtime.js'
-import { stillRunning } from '../step-context.js'
+import { answerOutputs, stillRunning } from '../step-context.js'
 import { failActivity, finishActivity } from './service-activity.js'
 
 /**
@@ -149,15 +149,7 @@ export async function scheduleStep(
     core.calls.continueWhenAnswered(after, result)
     return null
   }
-  const system = { _loop: state.loop, _inner_loop: state.innerLoop }
-  const outputs: Record<string, unknown> = {
-    ...result.outputs,
-    _result: result.success,
-    ...system,
-  }
-  if (!result.success && outputs.ex_data === undefined && result.error)
-    outputs.ex_data = result.error
-
+  const outputs = answerOutputs(result, state)
   if (!(await stillRunning(core, tx, nodeId, state, 'schedule'))) {
     await tx.updateSchedule(schedule.id, { expired: true, scheduling: false })
     return null

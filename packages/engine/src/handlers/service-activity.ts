@@ -1,20 +1,21 @@
 import type { AfterCommit } from '../component-calls.js'
 import { isCall } from '../component-calls.js'
-import { renderInputs } from '../context.js'
 import type { Core } from '../engine-core.js'
 import type { NodeRecord, StateRecord } from '../ports/records.js'
 import type { Runtime } from '../ports/runtime.js'
 import {
+  answerOutputs,
   createSchedule,
   errorText,
   executeInput,
   failNode,
   mustCommitBeforeCall,
-  preExtract,
+  renderNodeInputs,
   STOP,
   type StepContext,
   type StepOutcome,
   stillRunning,
+  systemValues,
 } from '../step-context.js'
 
 /**
@@ -25,18 +26,12 @@ import {
 export async function serviceActivity(ctx: StepContext): Promise<StepOutcome> {
   const { core, tx, after, process, node, state, resumed } = ctx
   const ref = node.component!
-  const system = { _loop: state.loop, _inner_loop: state.innerLoop }
+  const system = systemValues(state)
   const data = await tx.getData(node.id)
   const pipeline = await core.pipeline(tx, node.rootPipelineId)
   let inputs: Record<string, unknown>
   try {
-    const context = preExtract(await tx.getContext(node.pipelineId), data, system)
-    inputs = await renderInputs(
-      data?.inputs ?? {},
-      context,
-      core.lazyFor(pipeline, state.innerLoop),
-      system,
-    )
+    inputs = await renderNodeInputs(ctx, data)
   } catch (error) {
     core.rethrowInterruption(error)
     const raw = Object.fromEntries(Object.entries(data?.inputs ?? {}).map(([k, v]) => [k, v.value]))
@@ -89,14 +84,7 @@ export async function serviceActivity(ctx: StepContext): Promise<StepOutcome> {
     core.calls.continueWhenAnswered(after, result)
     return STOP
   }
-  const outputs: Record<string, unknown> = {
-    ...result.outputs,
-    _result: result.success,
-    ...system,
-  }
-  if (!result.success && outputs.ex_data === undefined && result.error)
-    outputs.ex_data = result.error
-
+  const outputs = answerOutputs(result, state)
   if (!(await stillRunning(core, tx, node.id, state, 'execute'))) return STOP
   await tx.setExecutionData(node.id, { inputs, outputs })
 

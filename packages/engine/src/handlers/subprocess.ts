@@ -1,10 +1,9 @@
 import { bareKey, formatKey } from '@culm/expr'
-import { renderInputs } from '../context.js'
 import type { ContextValue } from '../ports/records.js'
 import {
   errorText,
   failNode,
-  preExtract,
+  renderNodeInputs,
   type StepContext,
   type StepOutcome,
 } from '../step-context.js'
@@ -15,19 +14,11 @@ import {
  * subprocess's start event with the subprocess pushed on its pipeline stack.
  */
 export async function subProcess(ctx: StepContext): Promise<StepOutcome> {
-  const { core, tx, process, node, state } = ctx
+  const { core, tx, process, node } = ctx
   const data = await tx.getData(node.id)
-  const system = { _loop: state.loop, _inner_loop: state.innerLoop }
-  const context = preExtract(await tx.getContext(node.pipelineId), data, system)
-  const pipeline = await core.pipeline(tx, node.rootPipelineId)
   let params: Record<string, unknown>
   try {
-    params = await renderInputs(
-      data?.inputs ?? {},
-      context,
-      core.lazyFor(pipeline, state.innerLoop),
-      system,
-    )
+    params = await renderNodeInputs(ctx, data)
   } catch (error) {
     core.rethrowInterruption(error)
     return failNode(ctx, `context hydrate failed(${errorText(error)})`)
