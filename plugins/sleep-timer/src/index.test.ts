@@ -32,7 +32,9 @@ describe('sleep_timer', () => {
     })
     expect(executed.outputs.timing_time).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
     expect(await polls(executed.outputs)).toEqual([3])
-    expect(await polls({ bk_timing: '0', timing_seconds: 0 })).toEqual([])
+    expect(await polls({ bk_timing: 0, timing_seconds: 0 })).toEqual([])
+    const text = await runComponent(sleepTimer, { inputs: { bk_timing: '00000007' } })
+    expect(text.outputs).toMatchObject({ bk_timing: 7, type: 'seconds', timing_seconds: 7 })
   })
 
   it('waits until a date-time given as the Python component takes it, an hour a poll at most', async () => {

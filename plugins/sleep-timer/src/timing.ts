@@ -86,13 +86,14 @@ export function formatTime(epochMs: number): string {
 }
 
 /**
- * The outputs of an execute that read `bk_timing`: the timing as given, its form (`type`), the
+ * The outputs of an execute that read `bk_timing`: the timing (a number of seconds, or the
+ * date-time text as given), its form (`type`), the
  * wake time (`eta`, ISO 8601 in UTC; `timing_time`, `%Y-%m-%d %H:%M:%S` in UTC), and the seconds
  * left to wait (`timing_seconds`), which the polls count down.
  */
 export function timingOutputs(given: unknown, timing: Timing): Record<string, unknown> {
   return {
-    bk_timing: given,
+    bk_timing: timing.type === 'seconds' ? timing.seconds : given,
     type: timing.type,
     eta: new Date(timing.eta).toISOString(),
     timing_time: formatTime(timing.eta),
