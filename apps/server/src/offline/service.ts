@@ -482,6 +482,7 @@ export class OfflineService {
         nodeViews.some((n) => n.status === 'FAILED'),
       ),
       trigger: run.trigger_kind,
+      tickTime: run.tick_at === null ? null : Number(run.tick_at),
       timedOut: Number(run.timed_out) === 1,
       resumedFrom: run.resumed_from === null ? null : Number(run.resumed_from),
       params: JSON.parse(run.params),
