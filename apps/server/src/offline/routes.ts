@@ -3,6 +3,7 @@ import { Hono } from 'hono'
 import type { UserStore } from '../auth/users.js'
 import { ServerError } from '../errors.js'
 import type { AppEnv } from '../http.js'
+import { MAX_JSON_DEPTH, tooDeep } from '../json-depth.js'
 import { envelope, envelopeError } from './envelope.js'
 import { fileRefs, type JobFiles } from './files.js'
 import type { OfflineEngine, OfflineService } from './service.js'
@@ -42,8 +43,9 @@ async function jsonBody(c: C, required: boolean): Promise<unknown> {
       })
     return undefined
   }
+  let body: unknown
   try {
-    return JSON.parse(text)
+    body = JSON.parse(text)
   } catch (error) {
     throw new ServerError(
       'VALIDATION',
@@ -53,6 +55,17 @@ async function jsonBody(c: C, required: boolean): Promise<unknown> {
       },
     )
   }
+  const path = tooDeep(body)
+  if (path !== null) {
+    throw new ServerError(
+      'VALIDATION',
+      `invalid ${path}: nested deeper than ${MAX_JSON_DEPTH} levels`,
+      {
+        issues: [{ field: path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` }],
+      },
+    )
+  }
+  return body
 }
 
 /**
