@@ -244,6 +244,21 @@ describe('offline pipelines on MySQL (seed 003)', () => {
     expect(stopAgain.body.status).toBe(0)
   })
 
+  it("runs the seed's template as written: a start node and no job", async () => {
+    const body = JSON.parse(SEED_CREATE_BODY)
+    body.pipelineKey = 'seed-as-written'
+    const created = await s.request('POST', `${kernel}/pipeline/template/${engineId}/create?${q}`, {
+      body,
+    })
+    const id: number = created.body.data.id
+    const started = await s.request('POST', `${kernel}/pipeline/${engineId}/${id}/start?${q}`)
+    expect(started.body.status).toBe(0)
+    const finished = await runState(id, started.body.data.id, 'FINISHED')
+    expect(finished.nodes).toEqual([
+      expect.objectContaining({ nodeId: 'start_node', status: 'FINISHED' }),
+    ])
+  })
+
   it('resumes a paused run and retries the failed nodes of a failed run', async () => {
     const body = JSON.parse(SEED_CREATE_BODY)
     body.pipelineKey = 'resume-cases'

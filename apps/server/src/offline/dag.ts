@@ -332,14 +332,7 @@ export function dagTree(
     tree.activities[id] = node
     return id
   }
-  let last = tree.start_event.id
-  for (const stage of stagesOf(dag)) {
-    if (stage.length === 1) {
-      const id = activity(stage[0]!)
-      link(last, id)
-      last = id
-      continue
-    }
+  const forkJoin = (): { fork: string; join: string } => {
     const fork = uniqueId('n')
     const join = uniqueId('n')
     tree.gateways[fork] = {
@@ -357,6 +350,26 @@ export function dagTree(
       incoming: [],
       outgoing: '',
     }
+    return { fork, join }
+  }
+  let last = tree.start_event.id
+  const stages = stagesOf(dag)
+  if (stages.length === 0) {
+    // A start event may not lead straight to the end event: a DAG without jobs runs through
+    // an empty fork and join.
+    const { fork, join } = forkJoin()
+    link(last, fork)
+    link(fork, join)
+    last = join
+  }
+  for (const stage of stages) {
+    if (stage.length === 1) {
+      const id = activity(stage[0]!)
+      link(last, id)
+      last = id
+      continue
+    }
+    const { fork, join } = forkJoin()
     link(last, fork)
     for (const job of stage) {
       const id = activity(job)
