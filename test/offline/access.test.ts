@@ -85,7 +85,7 @@ describe('the offline API in token mode, with job files in a folder, under a pre
     const stored = join(folder, 'jobs', files[0]!)
     expect(readFileSync(stored, 'utf8')).toBe('#!/bin/sh\necho hi\n')
     expect(statSync(stored).mode & 0o777).toBe(0o600)
-    const row = await s.store.db
+    const row = await s.db
       .selectFrom('culm_offline_file')
       .selectAll()
       .where('id', '=', uploaded.body.data.fileId)

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { systemClock } from '@culm/engine'
 import { type CulmServer, createServer, ensureAdmin, loadComponents } from '@culm/server'
 import { type OpenedRuntime, openRuntime } from '@culm/store'
+import type { Kysely } from 'kysely'
 
 /** The `X-FlowEngine-UserId` header name. */
 export const USER_HEADER = 'X-FlowEngine-UserId'
@@ -30,6 +31,9 @@ export interface OfflineServer {
   token: string
   server: CulmServer
   store: OpenedRuntime
+  /** The database, for tests that read the offline tables. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read any table by name
+  db: Kysely<any>
   /**
    * Sends a request as user `user` (default 1, the first admin); a string body goes as it is,
    * anything else as JSON. `token` null sends no Authorization header.
@@ -101,6 +105,8 @@ export async function startOfflineServer(
     token,
     server,
     store,
+    // biome-ignore lint/suspicious/noExplicitAny: tests read any table by name
+    db: store.db as Kysely<any>,
     request,
     close: async () => {
       await server.close()

@@ -57,7 +57,7 @@ describe('a malformed-request sweep of the offline API on MySQL', () => {
   const snapshot = async () => {
     const out: Record<string, unknown[]> = {}
     for (const table of TABLES) {
-      out[table] = await s.store.db
+      out[table] = await s.db
         .selectFrom(table)
         .selectAll()
         .orderBy(table === 'culm_server_pipeline' ? 'pipeline_id' : 'id')
