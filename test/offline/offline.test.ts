@@ -332,6 +332,44 @@ describe('offline pipelines on MySQL (seed 003)', () => {
     expect(twice.status).toBe(409)
   })
 
+  it('retries a failing job retryCount times, retryGapTime apart', async () => {
+    const body = JSON.parse(SEED_CREATE_BODY)
+    body.pipelineKey = 'retries'
+    body.data.nodes.push({ nodeId: 'check', type: 'fail_ctrl_node', params: { bit: 0 } })
+    Object.assign(body.data.executionConfig, {
+      retryCount: 2,
+      retryGapTime: 1,
+      retryGapTimeUnit: 'SECOND',
+    })
+    const created = await s.request('POST', `${kernel}/pipeline/template/${engineId}/create?${q}`, {
+      body,
+    })
+    const id: number = created.body.data.id
+    const started = await s.request('POST', `${kernel}/pipeline/${engineId}/${id}/start?${q}`)
+    const run = await until('two retries', async () => {
+      const found = (await history(id)).list.find((r: Json) => r.id === started.body.data.id)
+      const check = found.nodes.find((n: Json) => n.nodeId === 'check')
+      return check.retry === 2 && check.status === 'FAILED' ? found : undefined
+    })
+    expect(run.status).toBe('FAILED')
+    // No third retry comes.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const later = (await history(id)).list.find((r: Json) => r.id === run.id)
+    expect(later.nodes.find((n: Json) => n.nodeId === 'check').retry).toBe(2)
+  })
+
+  it('describes the twelve calls in the OpenAPI document', async () => {
+    const doc = await s.request('GET', '/openapi.json', { user: null })
+    const paths = Object.keys(doc.body.paths).filter(
+      (p) => p.startsWith('/engine-manager') || p.startsWith('/engine/'),
+    )
+    const calls = paths.flatMap((p) => Object.keys(doc.body.paths[p]).map((m) => `${m} ${p}`))
+    expect(calls).toHaveLength(12)
+    expect(calls).toContain(
+      'delete /engine/{engineId}/{engineKey}/kernel/v1/pipeline/{pipelineRunId}/stopHistory',
+    )
+  })
+
   it('stops a run that passes its timeOut', async () => {
     const body = JSON.parse(SEED_CREATE_BODY)
     body.pipelineKey = 'time-out'

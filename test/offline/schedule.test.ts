@@ -123,6 +123,20 @@ describe('offline schedules on MySQL', () => {
     for (let i = 1; i < ticks.length; i++) expect(ticks[i] - ticks[i - 1]).toBe(1000)
   })
 
+  it('starts the run of a SINGLE schedule delayTime after its tick, then switches it off', async () => {
+    const id = await create(scheduled('delayed', { delayTime: 1, delayTimeUnit: 'SECOND' }))
+    await switchOn(id)
+    const [run] = await until('the delayed run', async () => {
+      const found = await runs(id)
+      return found.length > 0 ? found : undefined
+    })
+    expect(run.createTime - run.tickTime).toBeGreaterThanOrEqual(1000)
+    const got = await s.request('GET', `${kernel}/pipeline/template/${engineId}/${id}/get?${q}`)
+    expect(got.body.data.crontabStatus).toBe('OFF')
+    await sleep(1200)
+    expect(await runs(id)).toHaveLength(1)
+  })
+
   it('fires each tick once with two server processes on one database', async () => {
     const second = await startServerProcess(scratch.url, 50)
     try {

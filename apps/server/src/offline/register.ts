@@ -91,6 +91,7 @@ export function registerOffline(
       files,
       users: deps.users,
       userMode: options.userMode ?? 'token',
+      logger: deps.logger,
     }),
   )
   documentOfflineRoutes(app, prefix)

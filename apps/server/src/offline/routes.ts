@@ -1,7 +1,8 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
+import type { Logger } from 'pino'
 import type { UserStore } from '../auth/users.js'
-import { ServerError } from '../errors.js'
+import { codeOf, ServerError } from '../errors.js'
 import type { AppEnv } from '../http.js'
 import { MAX_JSON_DEPTH, tooDeep } from '../json-depth.js'
 import { envelope, envelopeError } from './envelope.js'
@@ -80,10 +81,16 @@ export function offlineRoutes(deps: {
   files: JobFiles
   users: UserStore
   userMode: UserMode
+  logger: Logger
 }): Hono<AppEnv> {
   const { prefix, service, files } = deps
   const app = new Hono<AppEnv>({ strict: false })
-  app.onError((error, c) => envelopeError(c, error))
+  app.onError((error, c) => {
+    if (codeOf(error) === 'INTERNAL') {
+      deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed')
+    }
+    return envelopeError(c, error)
+  })
   app.use(`${prefix}/engine-manager/*`, requireFlowEngineUser(deps.users, deps.userMode))
   app.use(`${prefix}/engine/*`, requireFlowEngineUser(deps.users, deps.userMode))
 

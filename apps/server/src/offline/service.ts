@@ -458,13 +458,12 @@ export class OfflineService {
   async runView(run: RunRow, template: TemplateRow): Promise<Json> {
     const { root, nodes } = await this.#states(run)
     const nodeMap = JSON.parse(run.node_map) as Record<string, string>
-    const { dag } = this.check(JSON.parse(template.body))
-    const names = new Map(dag.jobs.map((j) => [j.nodeId, j.name]))
+    const names = nodeNames(JSON.parse(template.body))
     const nodeViews = Object.entries(nodeMap).map(([nodeId, engineId]) => {
       const s = nodes.get(engineId)
       return {
         nodeId,
-        name: names.get(nodeId) ?? 'start',
+        name: names.get(nodeId) ?? nodeId,
         engineNodeId: engineId,
         status: s?.name ?? (root ? 'READY' : 'CREATED'),
         retry: s?.retry ?? 0,
@@ -593,4 +592,17 @@ export class OfflineService {
     const answer = await this.#engine.api.revokePipeline({ pipelineId: run.pipeline_id })
     return answer.result
   }
+}
+
+/** The titles of a template's nodes by node id, read without checking the template again. */
+function nodeNames(body: Json): Map<string, string> {
+  const names = new Map<string, string>()
+  const nodes = isObject(body.data) ? body.data.nodes : undefined
+  if (!Array.isArray(nodes)) return names
+  for (const node of nodes) {
+    if (!isObject(node) || typeof node.nodeId !== 'string') continue
+    const name = typeof node.title === 'string' ? node.title : node.name
+    names.set(node.nodeId, typeof name === 'string' ? name : node.nodeId)
+  }
+  return names
 }
