@@ -1,9 +1,14 @@
 import type { EngineTree, Flow, ServiceActivityNode } from '@culm/tree'
 import { uniqueId } from '@culm/tree'
 import type { Issue } from '../errors.js'
+import { type Layout, layoutOf } from './layout.js'
 
 /** The node type of the DAG's one start node. */
 export const START_TYPE = 'START'
+
+/** The most nodes and edges a DAG may have. */
+export const MAX_NODES = 1000
+export const MAX_EDGES = 5000
 
 /** A job node of a DAG after validation. */
 export interface DagJob {
@@ -102,8 +107,17 @@ export function parseDag(
       issues: [{ field: 'data.nodes', message: 'must be a non-empty list' }],
     }
   }
-  if (!Array.isArray(edges)) {
-    return { dag: undefined, issues: [{ field: 'data.edges', message: 'must be a list' }] }
+  if (nodes.length > MAX_NODES) {
+    return {
+      dag: undefined,
+      issues: [{ field: 'data.nodes', message: `must have at most ${MAX_NODES} nodes` }],
+    }
+  }
+  if (!Array.isArray(edges) || edges.length > MAX_EDGES) {
+    return {
+      dag: undefined,
+      issues: [{ field: 'data.edges', message: `must be a list of at most ${MAX_EDGES} edges` }],
+    }
   }
   const starts: string[] = []
   const jobs: DagJob[] = []
@@ -240,25 +254,6 @@ function findCycle(after: Map<string, string[]>): string[] | undefined {
   return undefined
 }
 
-/** Each job's stage: 1 + the longest chain of jobs it waits for. */
-export function stagesOf(dag: Dag): DagJob[][] {
-  const depth = new Map<string, number>()
-  const depthOf = (id: string): number => {
-    const known = depth.get(id)
-    if (known !== undefined) return known
-    const d = 1 + Math.max(0, ...(dag.after.get(id) ?? []).map(depthOf))
-    depth.set(id, d)
-    return d
-  }
-  const stages: DagJob[][] = []
-  for (const job of dag.jobs) {
-    const d = depthOf(job.nodeId)
-    while (stages.length < d) stages.push([])
-    stages[d - 1]!.push(job)
-  }
-  return stages.filter((s) => s.length > 0)
-}
-
 /** An engine tree of a DAG run, and which engine node runs which DAG node. */
 export interface DagTree {
   tree: EngineTree
@@ -267,11 +262,10 @@ export interface DagTree {
 }
 
 /**
- * Turns a DAG into an engine tree, stage by stage: the jobs of one stage run in parallel between
- * a parallel gateway (where the DAG forks) and a converge gateway (where it joins), and a stage
- * starts once the stage before it finished, so every job runs after all the jobs it waits for.
- * Each job gets its node parameters overridden by `params[nodeId]` as plain inputs; every
- * element gets a fresh id, so that each run is a pipeline of its own.
+ * Turns a DAG into an engine tree by its layout (`layoutOf`): a parallel gateway where it forks,
+ * a converge gateway where it joins. Each job gets its node parameters overridden by
+ * `params[nodeId]` as plain inputs; every element gets a fresh id, so that each run is a
+ * pipeline of its own.
  */
 export function dagTree(
   dag: Dag,
@@ -352,32 +346,32 @@ export function dagTree(
     }
     return { fork, join }
   }
-  let last = tree.start_event.id
-  const stages = stagesOf(dag)
-  if (stages.length === 0) {
-    // A start event may not lead straight to the end event: a DAG without jobs runs through
-    // an empty fork and join.
-    const { fork, join } = forkJoin()
-    link(last, fork)
-    link(fork, join)
-    last = join
-  }
-  for (const stage of stages) {
-    if (stage.length === 1) {
-      const id = activity(stage[0]!)
-      link(last, id)
-      last = id
-      continue
+  const emit = (layout: Layout, from: string): string => {
+    switch (layout.kind) {
+      case 'empty':
+        return from
+      case 'job': {
+        const id = activity(layout.job)
+        link(from, id)
+        return id
+      }
+      case 'sequence':
+        return layout.items.reduce((last, item) => emit(item, last), from)
+      case 'parallel': {
+        const { fork, join } = forkJoin()
+        link(from, fork)
+        for (const branch of layout.branches) link(emit(branch, fork), join)
+        return join
+      }
     }
-    const { fork, join } = forkJoin()
-    link(last, fork)
-    for (const job of stage) {
-      const id = activity(job)
-      link(fork, id)
-      link(id, join)
-    }
-    last = join
   }
+  const layout = layoutOf(dag)
+  // A start event may not lead straight to the end event: a DAG without jobs runs through an
+  // empty fork and join.
+  const last = emit(
+    layout.kind === 'empty' ? { kind: 'parallel', branches: [layout] } : layout,
+    tree.start_event.id,
+  )
   link(last, tree.end_event.id)
   const single = (id: string) => outgoing.get(id)?.[0] ?? ''
   tree.start_event.outgoing = single(tree.start_event.id)
