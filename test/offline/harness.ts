@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { systemClock } from '@culm/engine'
 import { type CulmServer, createServer, ensureAdmin, loadComponents } from '@culm/server'
 import { type OpenedRuntime, openRuntime } from '@culm/store'
+import { createScratchDatabase } from '@culm/store/testing'
 import type { Kysely } from 'kysely'
 
 /** The `X-FlowEngine-UserId` header name. */
@@ -49,6 +53,22 @@ export interface OfflineServer {
     },
   ): Promise<Answer>
   close(): Promise<void>
+}
+
+/** A fresh database for one suite, and how to remove it. */
+export interface FreshDatabase {
+  url: string
+  drop(): Promise<void>
+}
+
+/** A new MySQL database (`CULM_TEST_MYSQL_URL`), or a SQLite file in a new folder. */
+export async function freshDatabase(kind: 'mysql' | 'sqlite'): Promise<FreshDatabase> {
+  if (kind === 'mysql') return createScratchDatabase()
+  const folder = mkdtempSync(join(tmpdir(), 'culm-offline-'))
+  return {
+    url: `sqlite:${join(folder, 'culm.db')}`,
+    drop: async () => rmSync(folder, { recursive: true, force: true }),
+  }
 }
 
 /** Reads a fetch answer as JSON when it is. */

@@ -356,6 +356,13 @@ describe('a malformed-request sweep of the offline API on MySQL', () => {
         'cycle',
       ),
       bad(
+        'more than 1000 nodes',
+        (b) => {
+          for (let i = 0; i < 1000; i++) b.data.nodes.push({ nodeId: `n${i}`, type: 'echo' })
+        },
+        'at most 1000',
+      ),
+      bad(
         'edges not a list',
         (b) => {
           b.data.edges = {}
