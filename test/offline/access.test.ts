@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createScratchDatabase, type ScratchDatabase } from '@culm/store/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { answerOf, type OfflineServer, startOfflineServer, USER_HEADER } from './harness.js'
+import { type OfflineServer, send, startOfflineServer, USER_HEADER } from './harness.js'
 import { SEED_CREATE_BODY } from './seed-003.js'
 
 const KEY = 'access'
@@ -71,13 +71,11 @@ describe('the offline API in token mode, with job files in a folder, under a pre
   it('keeps job files in the folder, unexecutable, and lets nodes reference them', async () => {
     const form = new FormData()
     form.append('file', new Blob(['#!/bin/sh\necho hi\n']), '../../evil.sh')
-    const uploaded = await answerOf(
-      await fetch(`${s.url}${kernel}/template/uploadJobFileParam/1`, {
-        method: 'POST',
-        headers: { [USER_HEADER]: String(someone.id), authorization: `Bearer ${someone.token}` },
-        body: form,
-      }),
-    )
+    const uploaded = await send(`${s.url}${kernel}/template/uploadJobFileParam/1`, {
+      method: 'POST',
+      headers: { [USER_HEADER]: String(someone.id), authorization: `Bearer ${someone.token}` },
+      body: form,
+    })
     expect(uploaded.body.status).toBe(0)
     expect(uploaded.body.data.fileName).toBe('evil.sh')
     const files = readdirSync(join(folder, 'jobs'))

@@ -71,6 +71,17 @@ export async function freshDatabase(kind: 'mysql' | 'sqlite'): Promise<FreshData
   }
 }
 
+/**
+ * Sends a request on a connection of its own (`connection: close`) and reads the answer as JSON
+ * when it is: a kept-alive connection that the server closes as idle just as the next request
+ * is written would fail that request on a loaded machine.
+ */
+export async function send(url: string, init: RequestInit = {}): Promise<Answer> {
+  const headers = new Headers(init.headers)
+  headers.set('connection', 'close')
+  return answerOf(await fetch(url, { ...init, headers }))
+}
+
 /** Reads a fetch answer as JSON when it is. */
 export async function answerOf(response: Response): Promise<Answer> {
   const text = await response.text()
@@ -118,7 +129,7 @@ export async function startOfflineServer(
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
       headers['content-type'] ??= 'application/json'
     }
-    return answerOf(await fetch(`${url}${path}`, { method, headers, body }))
+    return send(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) })
   }
   return {
     url,

@@ -1,6 +1,6 @@
 import { createScratchDatabase, type ScratchDatabase } from '@culm/store/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { answerOf, type OfflineServer, startOfflineServer, USER_HEADER, until } from './harness.js'
+import { type OfflineServer, send, startOfflineServer, USER_HEADER, until } from './harness.js'
 import { SEED_CREATE_BODY } from './seed-003.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: templates and answers are read by field
@@ -762,13 +762,11 @@ describe('a malformed-request sweep of the offline API on MySQL', () => {
     const wrong: string[] = []
     for (const c of cases) {
       const answer = c.form
-        ? await answerOf(
-            await fetch(`${s.url}${c.path}`, {
-              method: c.method,
-              headers: { [USER_HEADER]: '1' },
-              body: c.form,
-            }),
-          )
+        ? await send(`${s.url}${c.path}`, {
+            method: c.method,
+            headers: { [USER_HEADER]: '1' },
+            body: c.form,
+          })
         : await s.request(c.method, c.path, {
             ...(c.body !== undefined ? { body: c.body } : {}),
             ...(c.headers ? { headers: c.headers } : {}),

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  answerOf,
   type FreshDatabase,
   freshDatabase,
   type OfflineServer,
+  send,
   startOfflineServer,
   USER_HEADER,
   until,
@@ -112,13 +112,11 @@ for (const database of ['mysql', 'sqlite'] as const)
       // 04: a job file
       const form = new FormData()
       form.append('file', new Blob(['job,file\n1,2\n']), 'job.csv')
-      const uploaded = await answerOf(
-        await fetch(`${s.url}${kernel}/template/uploadJobFileParam/1`, {
-          method: 'POST',
-          headers: { [USER_HEADER]: '1' },
-          body: form,
-        }),
-      )
+      const uploaded = await send(`${s.url}${kernel}/template/uploadJobFileParam/1`, {
+        method: 'POST',
+        headers: { [USER_HEADER]: '1' },
+        body: form,
+      })
       expect(uploaded.body.status).toBe(0)
       expect(uploaded.body.data).toMatchObject({ fileName: 'job.csv', size: 13 })
       const fileRef: string = uploaded.body.data.ref

@@ -1,8 +1,8 @@
 import { createScratchDatabase, type ScratchDatabase } from '@culm/store/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  answerOf,
   type OfflineServer,
+  send,
   startOfflineServer,
   startServerProcess,
   USER_HEADER,
@@ -148,10 +148,11 @@ describe('offline schedules on MySQL', () => {
       await switchOff(id)
       await sleep(300)
       // The second process sees the same schedule and runs.
-      const fromSecond = await answerOf(
-        await fetch(`${second.url}${kernel}/pipeline/${id}/historyList?page=1&size=100&${q}`, {
+      const fromSecond = await send(
+        `${second.url}${kernel}/pipeline/${id}/historyList?page=1&size=100&${q}`,
+        {
           headers: { [USER_HEADER]: '1' },
-        }),
+        },
       )
       expect(fromSecond.body.status).toBe(0)
       const fired = await runs(id)
