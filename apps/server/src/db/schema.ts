@@ -131,6 +131,8 @@ export interface OfflineRunTable {
   timed_out: number
   resumed_from: number | null
   user_id: number
+  /** The server process that started the run (and runs its steps). */
+  server: string
   created_at: number
 }
 

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import type { ComponentRunner, Engine } from '@culm/engine'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
@@ -62,7 +64,8 @@ export function registerOffline(
   const db = deps.db as Kysely<ServerDatabase>
   const prefix = (options.prefix ?? '').replace(/\/+$/, '')
   const fileLimit = options.fileLimit ?? 5 * 1024 * 1024
-  const service = new OfflineService({ ...deps, db })
+  const server = `${hostname()} pid ${process.pid} (${randomBytes(4).toString('hex')})`
+  const service = new OfflineService({ ...deps, db, server })
   const files = new JobFiles(
     db,
     { directory: options.fileDirectory, maxBytes: fileLimit },

@@ -73,6 +73,7 @@ export class OfflineService {
   readonly #pipelines: PipelineRegistry
   readonly #access: PipelineAccessMode
   readonly #now: () => number
+  readonly #server: string
 
   constructor(deps: {
     db: Kysely<ServerDatabase>
@@ -81,6 +82,8 @@ export class OfflineService {
     pipelines: PipelineRegistry
     access: PipelineAccessMode
     now: () => number
+    /** The name of this server process, kept with each run it starts. */
+    server: string
   }) {
     this.#db = deps.db
     this.#engine = deps.engine
@@ -88,6 +91,7 @@ export class OfflineService {
     this.#pipelines = deps.pipelines
     this.#access = deps.access
     this.#now = deps.now
+    this.#server = deps.server
   }
 
   /** The engine of `engineKey`, given an engine id the first time the key is asked for. */
@@ -387,6 +391,7 @@ export class OfflineService {
         timed_out: 0,
         resumed_from: request.resumedFrom ?? null,
         user_id: request.userId,
+        server: this.#server,
         created_at: now,
       })
       .executeTakeFirstOrThrow()
@@ -481,6 +486,7 @@ export class OfflineService {
         nodeViews.some((n) => n.status === 'FAILED'),
       ),
       trigger: run.trigger_kind,
+      server: run.server,
       tickTime: run.tick_at === null ? null : Number(run.tick_at),
       timedOut: Number(run.timed_out) === 1,
       resumedFrom: run.resumed_from === null ? null : Number(run.resumed_from),

@@ -54,6 +54,7 @@ export function offlineMigration(flavor: 'mysql' | 'sqlite'): Migration {
           .addColumn('timed_out', flag, (c) => c.notNull())
           .addColumn('resumed_from', seq)
           .addColumn('user_id', seq, (c) => c.notNull())
+          .addColumn('server', 'varchar(255)', (c) => c.notNull())
           .addColumn('created_at', 'bigint', (c) => c.notNull())
           .addUniqueConstraint('culm_offline_run_tick', ['template_id', 'tick_at']),
       ).execute()
