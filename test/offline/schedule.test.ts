@@ -17,6 +17,19 @@ const ENGINE_KEY = 'schedules'
 const q = `engineKey=${ENGINE_KEY}`
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * Ticks in order, each a whole number of seconds (at least one) after the one before: none
+ * fired twice. On a loaded machine a pass may come more than a second late, and the tick it
+ * skips is not replayed, so the gaps are not asserted to be exactly one second.
+ */
+function expectSeconds(ticks: number[]): void {
+  for (let i = 1; i < ticks.length; i++) {
+    const gap = ticks[i]! - ticks[i - 1]!
+    expect(gap % 1000).toBe(0)
+    expect(gap).toBeGreaterThanOrEqual(1000)
+  }
+}
+
 /** The seed's template with one echo job and the given schedule. */
 function scheduled(pipelineKey: string, executionConfig: Json): Json {
   const body = JSON.parse(SEED_CREATE_BODY)
@@ -98,7 +111,7 @@ describe('offline schedules on MySQL', () => {
       expect(tick).toBeGreaterThanOrEqual(on)
       expect(tick).toBeLessThanOrEqual(off)
     }
-    for (let i = 1; i < ticks.length; i++) expect(ticks[i] - ticks[i - 1]).toBe(1000)
+    expectSeconds(ticks)
     expect(fired.length).toBeGreaterThanOrEqual(Math.floor((off - on) / 1000) - 1)
     expect(fired.length).toBeLessThanOrEqual(Math.ceil((off - on) / 1000))
     await until('the runs to finish', async () =>
@@ -120,7 +133,7 @@ describe('offline schedules on MySQL', () => {
     await switchOff(id)
     const ticks = (await runs(id)).map((r) => r.tickTime)
     expect(ticks[0]).toBe(startAt)
-    for (let i = 1; i < ticks.length; i++) expect(ticks[i] - ticks[i - 1]).toBe(1000)
+    expectSeconds(ticks)
   })
 
   it('starts the run of a SINGLE schedule delayTime after its tick, then switches it off', async () => {
@@ -165,7 +178,7 @@ describe('offline schedules on MySQL', () => {
         const ticks = fired.map((r) => r.tickTime)
         expect(fired.length).toBeGreaterThanOrEqual(3)
         expect(new Set(ticks).size).toBe(ticks.length)
-        for (let i = 1; i < ticks.length; i++) expect(ticks[i] - ticks[i - 1]).toBe(1000)
+        expectSeconds(ticks)
         for (const run of fired) servers.add(run.server)
       }
       // Both processes started runs: the ticks were contended, and each ran once.
@@ -198,6 +211,6 @@ describe('offline schedules on MySQL', () => {
     expect(caughtUp).toHaveLength(1)
     const after = fired.filter((r) => r.tickTime >= up).map((r) => r.tickTime)
     expect(after.length).toBeGreaterThanOrEqual(2)
-    for (let i = 1; i < after.length; i++) expect(after[i] - after[i - 1]).toBe(1000)
+    expectSeconds(after)
   })
 })
