@@ -1,6 +1,7 @@
 import type { EngineTree, Flow, ServiceActivityNode } from '@culm/tree'
 import { uniqueId } from '@culm/tree'
 import type { Issue } from '../errors.js'
+import { isObject, type Json } from './checks.js'
 import { type Layout, layoutOf } from './layout.js'
 
 /** The node type of the DAG's one start node. */
@@ -27,11 +28,6 @@ export interface Dag {
   /** Job node id → the job node ids with an edge into it (the start node left out). */
   after: Map<string, string[]>
 }
-
-type Json = Record<string, unknown>
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** The node id and slot id an edge end names: `"id"`, `{nodeId, slotId}` or `{cell, port}`. */
 function edgeEnd(

@@ -15,8 +15,9 @@ import { envelopeError } from './envelope.js'
 import { JobFiles } from './files.js'
 import { documentOfflineRoutes } from './openapi.js'
 import { offlineRoutes } from './routes.js'
+import { OfflineRuns } from './runs.js'
 import { OfflineScheduler } from './scheduler.js'
-import { OfflineService } from './service.js'
+import { OfflineTemplates } from './templates.js'
 import type { UserMode } from './users.js'
 
 /** The settings of the offline API. */
@@ -35,7 +36,8 @@ export interface OfflineOptions {
 
 /** The offline API's parts a server keeps. */
 export interface OfflineSurface {
-  service: OfflineService
+  templates: OfflineTemplates
+  runs: OfflineRuns
   scheduler: OfflineScheduler
   /** Stops the scheduler; call it before the engine stops. */
   close(): Promise<void>
@@ -65,7 +67,8 @@ export function registerOffline(
   const prefix = (options.prefix ?? '').replace(/\/+$/, '')
   const fileLimit = options.fileLimit ?? 5 * 1024 * 1024
   const server = `${hostname()} pid ${process.pid} (${randomBytes(4).toString('hex')})`
-  const service = new OfflineService({ ...deps, db, server })
+  const templates = new OfflineTemplates({ ...deps, db })
+  const runs = new OfflineRuns({ ...deps, db, templates, server })
   const files = new JobFiles(
     db,
     { directory: options.fileDirectory, maxBytes: fileLimit },
@@ -90,7 +93,8 @@ export function registerOffline(
     '/',
     offlineRoutes({
       prefix,
-      service,
+      templates,
+      runs,
       files,
       users: deps.users,
       userMode: options.userMode ?? 'token',
@@ -100,11 +104,12 @@ export function registerOffline(
   documentOfflineRoutes(app, prefix)
   const scheduler = new OfflineScheduler({
     db,
-    service,
+    templates,
+    runs,
     now: deps.now,
     pollMs: options.pollMs ?? 500,
     logger: deps.logger,
   })
   scheduler.start()
-  return { service, scheduler, close: () => scheduler.close() }
+  return { templates, runs, scheduler, close: () => scheduler.close() }
 }

@@ -7,7 +7,8 @@ import type { AppEnv } from '../http.js'
 import { MAX_JSON_DEPTH, tooDeep } from '../json-depth.js'
 import { envelope, envelopeError } from './envelope.js'
 import { fileRefs, type JobFiles } from './files.js'
-import type { OfflineEngine, OfflineService } from './service.js'
+import type { OfflineRuns } from './runs.js'
+import type { OfflineEngine, OfflineTemplates } from './templates.js'
 import { requireFlowEngineUser, type UserMode } from './users.js'
 
 type C = Context<AppEnv>
@@ -77,13 +78,14 @@ async function jsonBody(c: C, required: boolean): Promise<unknown> {
  */
 export function offlineRoutes(deps: {
   prefix: string
-  service: OfflineService
+  templates: OfflineTemplates
+  runs: OfflineRuns
   files: JobFiles
   users: UserStore
   userMode: UserMode
   logger: Logger
 }): Hono<AppEnv> {
-  const { prefix, service, files } = deps
+  const { prefix, templates, runs, files } = deps
   const app = new Hono<AppEnv>({ strict: false })
   app.onError((error, c) => {
     if (codeOf(error) === 'INTERNAL') {
@@ -96,7 +98,7 @@ export function offlineRoutes(deps: {
 
   const engineOf = async (c: C): Promise<OfflineEngine> => {
     const engineId = integer(c.req.param('engineId'), 'engineId')
-    const engine = await service.engine(engineId, c.req.param('engineKey') ?? '')
+    const engine = await templates.engine(engineId, c.req.param('engineKey') ?? '')
     const key = c.req.query('engineKey')
     if (key !== undefined && key !== engine.key) {
       throw new ServerError(
@@ -140,7 +142,7 @@ export function offlineRoutes(deps: {
         issues: [{ field: 'engineKey', message: 'required' }],
       })
     }
-    const engine = await service.engineOf(key)
+    const engine = await templates.engineOf(key)
     return envelope(c, {
       url: `/engine/${engine.id}/${engine.key}`,
       engineKey: engine.key,
@@ -156,9 +158,9 @@ export function offlineRoutes(deps: {
   app.post(`${kernel}/pipeline/template/:pathEngineId/create`, async (c) => {
     const engine = await engineOf(c)
     const body = await jsonBody(c, true)
-    service.check(body)
+    templates.check(body)
     await checkFiles((body as { data: unknown }).data)
-    return envelope(c, await service.create(engine, c.get('user'), body))
+    return envelope(c, await templates.create(engine, c.get('user'), body))
   })
 
   app.post(`${kernel}/template/uploadJobFileParam/:param`, async (c) => {
@@ -205,21 +207,21 @@ export function offlineRoutes(deps: {
 
   app.get(`${kernel}/pipeline/:pathEngineId/list`, async (c) => {
     const engine = await engineOf(c)
-    return envelope(c, await service.list(engine, c.get('user')))
+    return envelope(c, await templates.list(engine, c.get('user')))
   })
 
   app.get(`${kernel}/pipeline/template/:pathEngineId/:pipelineId/get`, async (c) => {
     const engine = await engineOf(c)
     const id = integer(c.req.param('pipelineId'), 'pipelineId')
-    return envelope(c, service.view(await service.template(engine, c.get('user'), id)))
+    return envelope(c, templates.view(await templates.template(engine, c.get('user'), id)))
   })
 
   app.put(`${kernel}/pipeline/template/:pathEngineId/update`, async (c) => {
     const engine = await engineOf(c)
     const body = await jsonBody(c, true)
-    service.check(body)
+    templates.check(body)
     await checkFiles((body as { data: unknown }).data)
-    return envelope(c, await service.update(engine, c.get('user'), body))
+    return envelope(c, await templates.update(engine, c.get('user'), body))
   })
 
   app.post(`${kernel}/pipeline/:pathEngineId/:pipelineId/start`, async (c) => {
@@ -246,20 +248,20 @@ export function offlineRoutes(deps: {
           issues: [{ field: 'body', message: 'must be an object' }],
         })
       }
-      return envelope(c, await service.switchOn(engine, user, id))
+      return envelope(c, await templates.switchOn(engine, user, id))
     }
-    const template = await service.template(engine, user, id)
-    const { dag } = service.check(JSON.parse(template.body))
-    const params = service.checkParams(dag, body)
+    const template = await templates.template(engine, user, id)
+    const { dag } = templates.check(JSON.parse(template.body))
+    const params = runs.checkParams(dag, body)
     await checkFiles(params)
-    const run = await service.startRun(template, { params, trigger: 'manual', userId: user.id })
-    return envelope(c, await service.runView(run, template))
+    const run = await runs.start(template, { params, trigger: 'manual', userId: user.id })
+    return envelope(c, await runs.view(run, template))
   })
 
   app.post(`${kernel}/pipeline/:pathEngineId/:pipelineId/stop`, async (c) => {
     const engine = await engineOf(c)
     const id = integer(c.req.param('pipelineId'), 'pipelineId')
-    return envelope(c, await service.switchOff(engine, c.get('user'), id))
+    return envelope(c, await templates.switchOff(engine, c.get('user'), id))
   })
 
   app.get(`${kernel}/pipeline/:pipelineId/historyList`, async (c) => {
@@ -271,24 +273,24 @@ export function offlineRoutes(deps: {
         : integer(c.req.query('page'), 'page', { max: 1_000_000 })
     const size =
       c.req.query('size') === undefined ? 10 : integer(c.req.query('size'), 'size', { max: 100 })
-    const template = await service.template(engine, c.get('user'), id)
-    return envelope(c, await service.history(template, page, size))
+    const template = await templates.template(engine, c.get('user'), id)
+    return envelope(c, await runs.history(template, page, size))
   })
 
   app.delete(`${kernel}/pipeline/:pipelineRunId/stopHistory`, async (c) => {
     const engine = await engineOf(c)
     const id = integer(c.req.param('pipelineRunId'), 'pipelineRunId')
-    const { run, template } = await service.run(engine, c.get('user'), id)
-    await service.stopRun(run)
-    return envelope(c, await service.runView(run, template))
+    const { run, template } = await runs.run(engine, c.get('user'), id)
+    await runs.stop(run)
+    return envelope(c, await runs.view(run, template))
   })
 
   app.post(`${kernel}/pipeline/:pipelineRunId/resumeHistory`, async (c) => {
     const engine = await engineOf(c)
     const id = integer(c.req.param('pipelineRunId'), 'pipelineRunId')
     const user = c.get('user')
-    const { run, template } = await service.run(engine, user, id)
-    return envelope(c, await service.resumeRun(run, template, user))
+    const { run, template } = await runs.run(engine, user, id)
+    return envelope(c, await runs.resume(run, template, user))
   })
 
   const unknown = (c: C) =>

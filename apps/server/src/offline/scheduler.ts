@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { ServerDatabase } from '../db/schema.js'
+import type { OfflineRuns } from './runs.js'
 import { nextTick } from './schedule.js'
-import type { OfflineService } from './service.js'
+import type { OfflineTemplates } from './templates.js'
 
 /**
  * Fires the ticks of switched-on schedules and stops runs past their `timeOut`, every `pollMs`.
@@ -14,7 +15,8 @@ import type { OfflineService } from './service.js'
  */
 export class OfflineScheduler {
   readonly #db: Kysely<ServerDatabase>
-  readonly #service: OfflineService
+  readonly #templates: OfflineTemplates
+  readonly #runs: OfflineRuns
   readonly #now: () => number
   readonly #pollMs: number
   readonly #logger: Logger
@@ -24,13 +26,15 @@ export class OfflineScheduler {
 
   constructor(deps: {
     db: Kysely<ServerDatabase>
-    service: OfflineService
+    templates: OfflineTemplates
+    runs: OfflineRuns
     now: () => number
     pollMs: number
     logger: Logger
   }) {
     this.#db = deps.db
-    this.#service = deps.service
+    this.#templates = deps.templates
+    this.#runs = deps.runs
     this.#now = deps.now
     this.#pollMs = deps.pollMs
     this.#logger = deps.logger
@@ -78,7 +82,7 @@ export class OfflineScheduler {
       .execute()
     for (const run of late) {
       if (this.#closed) return
-      const stopped = await this.#service.stopIfLate(run).catch((error: unknown) => {
+      const stopped = await this.#runs.stopIfLate(run).catch((error: unknown) => {
         this.#logger.warn({ err: error, run: Number(run.id) }, 'stopping a late run failed')
         return false
       })
@@ -87,12 +91,12 @@ export class OfflineScheduler {
   }
 
   async #fire(id: number, tick: number): Promise<void> {
-    const row = await this.#service.templateById(id)
+    const row = await this.#templates.byId(id)
     if (!row || Number(row.schedule_on) !== 1 || Number(row.next_tick_at) !== tick) return
     const now = this.#now()
-    let schedule: ReturnType<OfflineService['check']>['schedule']
+    let schedule: ReturnType<OfflineTemplates['check']>['schedule']
     try {
-      schedule = this.#service.check(JSON.parse(row.body)).schedule
+      schedule = this.#templates.check(JSON.parse(row.body)).schedule
     } catch (error) {
       await this.#db
         .updateTable('culm_offline_template')
@@ -115,11 +119,11 @@ export class OfflineScheduler {
       .where('next_tick_at', '=', tick)
       .executeTakeFirst()
     if (Number(claimed.numUpdatedRows) !== 1) return
-    const run = await this.#service.startRun(row, {
+    const run = await this.#runs.start(row, {
       params: {},
       trigger: 'schedule',
       tickAt: tick,
-      userId: this.#service.creatorOf(row),
+      userId: Number(row.creator_id),
     })
     this.#logger.info({ pipeline: id, run: Number(run.id), tick }, 'offline schedule fired')
   }
