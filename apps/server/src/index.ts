@@ -21,6 +21,9 @@ export { migrateServer, SERVER_MIGRATION_LOCK_TABLE, SERVER_MIGRATION_TABLE } fr
 export { HTTP_STATUS, SERVER_ERROR_CODES, ServerError, type ServerErrorCode } from './errors.js'
 export { LegacyEngine } from './legacy/adapter.js'
 export { LEGACY_FUNCTIONS } from './legacy/routes.js'
+/** The offline API's settings (`ServerOptions.offline`) and how they are read from the environment. */
+export { readOfflineConfig } from './offline/config.js'
+export type { OfflineOptions } from './offline/register.js'
 export { ENGINE_TYPES, type EngineType, PipelineRegistry } from './pipelines.js'
 export {
   type LoadComponentsOptions,

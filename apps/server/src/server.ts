@@ -29,6 +29,7 @@ import { type AppEnv, sendError, validationHook } from './http.js'
 import { limitJsonDepth } from './json-depth.js'
 import { LegacyEngine } from './legacy/adapter.js'
 import { registerLegacyRoutes } from './legacy/routes.js'
+import { type OfflineOptions, registerOffline } from './offline/register.js'
 import { PipelineRegistry } from './pipelines.js'
 import type { PluginSummary } from './plugins.js'
 import { registerSystemRoutes } from './system/routes.js'
@@ -60,6 +61,8 @@ export interface ServerOptions {
   bodyLimit?: number
   /** How many engine steps run at once (8). */
   concurrency?: number
+  /** The offline API: its prefix, user header mode, job files and schedule polling. */
+  offline?: OfflineOptions
   logger?: Logger
 }
 
@@ -142,6 +145,16 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
       'request',
     )
   })
+  const offline = registerOffline(app, options.offline ?? {}, {
+    db: options.store.db,
+    engine,
+    components: options.components,
+    pipelines,
+    users,
+    access: options.pipelineAccess ?? 'owner',
+    now,
+    logger,
+  })
   app.use(
     bodyLimit({
       maxSize: options.bodyLimit ?? 10 * 1024 * 1024,
@@ -213,6 +226,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
       }),
     close: () => {
       closing ??= (async () => {
+        await offline.close()
         if (server) {
           const open = server
           await new Promise<void>((resolve) => {

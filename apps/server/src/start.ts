@@ -7,6 +7,7 @@ import { readConfig } from './config.js'
 import { migrateServer } from './db/migrate.js'
 import type { ServerDatabase } from './db/schema.js'
 import { EngineLease } from './lease.js'
+import { readOfflineConfig } from './offline/config.js'
 import { loadComponents, parsePluginConfig, parsePluginSelection } from './plugins.js'
 import { createServer } from './server.js'
 import { startWatchdog } from './watchdog.js'
@@ -26,6 +27,7 @@ export interface StartedServer {
  */
 export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<StartedServer> {
   const config = readConfig(env)
+  const offline = readOfflineConfig(env)
   const logger = pino({ level: config.logLevel })
   const selection = parsePluginSelection(config.plugins)
   const pluginConfig = parsePluginConfig(config.pluginConfig)
@@ -55,6 +57,7 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
       bodyLimit: config.bodyLimit,
       concurrency: config.concurrency,
       pipelineAccess: config.pipelineAccess,
+      offline,
       logger,
     })
     const adminToken = await ensureAdmin(server.users, config.adminToken)

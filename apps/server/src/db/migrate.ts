@@ -4,6 +4,7 @@ import { ServerError } from '../errors.js'
 import { initialMigration } from './migrations/0001-users-tokens-pipelines.js'
 import { projectsTasksMigration } from './migrations/0002-projects-tasks.js'
 import { leaseMigration } from './migrations/0003-lease.js'
+import { offlineMigration } from './migrations/0004-offline.js'
 
 /** The tables Kysely's migrator records the server's migrations in, apart from the store's. */
 export const SERVER_MIGRATION_TABLE = 'culm_server_migration'
@@ -15,6 +16,7 @@ export function serverMigrations(flavor: 'mysql' | 'sqlite'): Record<string, Mig
     '0001-users-tokens-pipelines': initialMigration(flavor),
     '0002-projects-tasks': projectsTasksMigration(flavor),
     '0003-lease': leaseMigration(),
+    '0004-offline': offlineMigration(flavor),
   }
 }
 

@@ -89,6 +89,66 @@ export interface LeaseTable {
   expires_at: number
 }
 
+/** An engine key of the offline surface and the engine id it was given. */
+export interface OfflineEngineTable {
+  id: Generated<number>
+  engine_key: string
+  created_at: number
+}
+
+/** An offline DAG template: the body as given, and its schedule's state. */
+export interface OfflineTemplateTable {
+  id: Generated<number>
+  engine_id: number
+  pipeline_key: string
+  name: string
+  /** The template as created or updated, as JSON text. */
+  body: string
+  creator_id: number
+  /** 1 while the schedule is switched on. */
+  schedule_on: number
+  /** The schedule's next tick (ms); its run starts `delayTime` later. */
+  next_tick_at: number | null
+  created_at: number
+  updated_at: number
+}
+
+/** One run of an offline template: the engine pipeline that runs it. */
+export interface OfflineRunTable {
+  id: Generated<number>
+  template_id: number
+  pipeline_id: string
+  /** DAG node id → engine node id, as JSON text. */
+  node_map: string
+  /** The per-node parameters of the run, as JSON text. */
+  params: string
+  /** `manual`, `schedule` or `resume`. */
+  trigger_kind: string
+  /** The schedule tick that started the run; unique per template, so a tick runs once. */
+  tick_at: number | null
+  /** When the run is stopped unless it has ended (ms); null once handled. */
+  deadline_at: number | null
+  timed_out: number
+  resumed_from: number | null
+  user_id: number
+  /** The server process that started the run (and runs its steps). */
+  server: string
+  created_at: number
+}
+
+/** An uploaded job file: its bytes in `content`, or in a file of the upload folder at `path`. */
+export interface OfflineFileTable {
+  id: Generated<number>
+  param: string
+  name: string
+  size: number
+  sha256: string
+  content: Buffer | null
+  path: string | null
+  user_id: number
+  created_at: number
+}
+
 /** The server's own tables, next to the store's in the same database. */
 export interface ServerDatabase {
   culm_server_user: UserTable
@@ -100,4 +160,8 @@ export interface ServerDatabase {
   culm_server_task: TaskTable
   culm_server_operation: OperationTable
   culm_server_lease: LeaseTable
+  culm_offline_engine: OfflineEngineTable
+  culm_offline_template: OfflineTemplateTable
+  culm_offline_run: OfflineRunTable
+  culm_offline_file: OfflineFileTable
 }
