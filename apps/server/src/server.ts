@@ -22,6 +22,7 @@ import type { ThrottleOptions } from './apigw/throttle.js'
 import { requireToken } from './auth/middleware.js'
 import { UserStore } from './auth/users.js'
 import { registerBambooRoutes } from './bamboo/routes.js'
+import { registerConsoleStatic } from './console/static.js'
 import { migrateServer } from './db/migrate.js'
 import type { ServerDatabase } from './db/schema.js'
 import { codeOf, ServerError } from './errors.js'
@@ -58,6 +59,8 @@ export interface ServerOptions {
   pipelineAccess?: PipelineAccessMode
   /** The largest request body accepted, in bytes (10 MiB). */
   bodyLimit?: number
+  /** The built console served at `/console` (`apps/console/dist`). */
+  consoleDir?: string
   /** How many engine steps run at once (8). */
   concurrency?: number
   logger?: Logger
@@ -157,6 +160,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
   )
   app.use(limitJsonDepth())
   registerTaskApi(app, options, { engine, legacy, pipelines, users, now })
+  registerConsoleStatic(app, options.consoleDir)
   app.use(requireToken(users))
   registerSystemRoutes(app, {
     db: options.store.db,
