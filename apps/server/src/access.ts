@@ -48,6 +48,11 @@ export class PipelineAccess {
     this.#now = options.now ?? Date.now
   }
 
+  /** Who may read a pipeline started directly. */
+  get mode(): PipelineAccessMode {
+    return this.#mode
+  }
+
   /** The root pipeline of a pipeline, subprocess or node id (the id itself if it is none). */
   async rootOf(id: string): Promise<string> {
     const state = await this.#runtime.getState(id)

@@ -22,6 +22,7 @@ import type { ThrottleOptions } from './apigw/throttle.js'
 import { requireToken } from './auth/middleware.js'
 import { UserStore } from './auth/users.js'
 import { registerBambooRoutes } from './bamboo/routes.js'
+import { registerConsoleRoutes } from './console/routes.js'
 import { registerConsoleStatic } from './console/static.js'
 import { migrateServer } from './db/migrate.js'
 import type { ServerDatabase } from './db/schema.js'
@@ -174,6 +175,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
   })
   registerBambooRoutes(app, { engine, pipelines, access })
   registerLegacyRoutes(app, legacy, access)
+  registerConsoleRoutes(app, { db: db as never, engine, access })
   registerAdminRoutes(app, {
     prefix: options.adminPrefix ?? '/engine-admin',
     adapters: adminAdapters(engine, pipelines, legacy),
