@@ -8,7 +8,6 @@ export function App() {
   return (
     <Admin
       title="Culm console"
-      basename="/console"
       dataProvider={dataProvider}
       authProvider={authProvider}
       loginPage={LoginPage}

@@ -1,0 +1,230 @@
+import {
+  Background,
+  type Edge,
+  Handle,
+  MarkerType,
+  type Node,
+  type NodeProps,
+  Position,
+  ReactFlow,
+} from '@xyflow/react'
+import '@xyflow/react/dist/style.css'
+import { useMemo } from 'react'
+import { stateColour } from '../states.js'
+import {
+  counters,
+  gatewaySymbol,
+  type Layout,
+  type NodeState,
+  type PaintedNode,
+  paintLayout,
+} from './layout.js'
+
+type DrawnNode = Node<{ node: PaintedNode; selected: boolean }>
+
+const border = (selected: boolean) => (selected ? '3px solid #1565c0' : '1px solid #546e7a')
+
+function Handles() {
+  return (
+    <>
+      <Handle type="target" position={Position.Left} style={{ opacity: 0 }} />
+      <Handle type="source" position={Position.Right} style={{ opacity: 0 }} />
+    </>
+  )
+}
+
+function ActivityNode({ data }: NodeProps<DrawnNode>) {
+  const { node, selected } = data
+  const extra = counters(node)
+  return (
+    <div
+      data-testid={`node-${node.id}`}
+      data-state={node.state ?? ''}
+      title={`${node.label} (${node.type}) ${node.state ?? 'not reached'}`}
+      style={{
+        width: node.width,
+        height: node.height,
+        background: stateColour(node.state),
+        border: border(selected),
+        borderRadius: 8,
+        fontSize: 12,
+        padding: '4px 8px',
+        boxSizing: 'border-box',
+        overflow: 'hidden',
+        cursor: 'pointer',
+      }}
+    >
+      <Handles />
+      <div
+        style={{
+          fontWeight: 600,
+          whiteSpace: 'nowrap',
+          textOverflow: 'ellipsis',
+          overflow: 'hidden',
+        }}
+      >
+        {node.label}
+      </div>
+      <div style={{ color: '#37474f' }}>
+        {node.state ?? 'not reached'}
+        {extra.length > 0 ? ` · ${extra.join(' · ')}` : ''}
+      </div>
+    </div>
+  )
+}
+
+function GatewayNode({ data }: NodeProps<DrawnNode>) {
+  const { node, selected } = data
+  return (
+    <div
+      data-testid={`node-${node.id}`}
+      data-state={node.state ?? ''}
+      title={`${node.type} ${node.state ?? 'not reached'}`}
+      style={{ width: node.width, height: node.height, position: 'relative', cursor: 'pointer' }}
+    >
+      <Handles />
+      <div
+        style={{
+          position: 'absolute',
+          inset: 7,
+          transform: 'rotate(45deg)',
+          background: stateColour(node.state),
+          border: border(selected),
+        }}
+      />
+      <div
+        style={{
+          position: 'absolute',
+          inset: 0,
+          display: 'flex',
+          alignItems: 'center',
+          justifyContent: 'center',
+          fontSize: 18,
+          fontWeight: 700,
+        }}
+      >
+        {gatewaySymbol(node.type)}
+      </div>
+    </div>
+  )
+}
+
+function EventNode({ data }: NodeProps<DrawnNode>) {
+  const { node, selected } = data
+  return (
+    <div
+      data-testid={`node-${node.id}`}
+      data-state={node.state ?? ''}
+      title={`${node.kind} ${node.state ?? 'not reached'}`}
+      style={{
+        width: node.width,
+        height: node.height,
+        borderRadius: '50%',
+        background: stateColour(node.state),
+        border: node.kind === 'end' ? '3px solid #37474f' : border(selected),
+        boxSizing: 'border-box',
+        cursor: 'pointer',
+      }}
+    >
+      <Handles />
+    </div>
+  )
+}
+
+function SubprocessNode({ data }: NodeProps<DrawnNode>) {
+  const { node, selected } = data
+  const extra = counters(node)
+  return (
+    <div
+      data-testid={`node-${node.id}`}
+      data-state={node.state ?? ''}
+      style={{
+        width: node.width,
+        height: node.height,
+        border: border(selected),
+        borderRadius: 10,
+        background: `${stateColour(node.state)}55`,
+        boxSizing: 'border-box',
+        fontSize: 12,
+        padding: '6px 10px',
+        cursor: 'pointer',
+      }}
+    >
+      <Handles />
+      <strong>{node.label}</strong> · subprocess · {node.state ?? 'not reached'}
+      {extra.length > 0 ? ` · ${extra.join(' · ')}` : ''}
+    </div>
+  )
+}
+
+const NODE_TYPES = {
+  activity: ActivityNode,
+  gateway: GatewayNode,
+  start: EventNode,
+  end: EventNode,
+  subprocess: SubprocessNode,
+}
+
+/** The run's tree as a graph, each node coloured by its state; a click selects a node. */
+export function RunGraph({
+  layout,
+  states,
+  selected,
+  onSelect,
+}: {
+  layout: Layout
+  states: Record<string, NodeState>
+  selected: string | null
+  onSelect: (nodeId: string) => void
+}) {
+  const painted = useMemo(() => paintLayout(layout, states), [layout, states])
+  const nodes: DrawnNode[] = useMemo(
+    () =>
+      painted.map((node) => ({
+        id: node.id,
+        type: node.kind,
+        position: { x: node.x, y: node.y },
+        data: { node, selected: node.id === selected },
+        draggable: false,
+        ...(node.parentId ? { parentId: node.parentId, extent: 'parent' as const } : {}),
+        ...(node.kind === 'subprocess'
+          ? { style: { width: node.width, height: node.height } }
+          : {}),
+      })),
+    [painted, selected],
+  )
+  const edges: Edge[] = useMemo(
+    () =>
+      layout.edges.map((edge) => {
+        const reached = states[edge.target] !== undefined && states[edge.source] !== undefined
+        return {
+          id: edge.id,
+          source: edge.source,
+          target: edge.target,
+          ...(edge.label ? { label: edge.label } : {}),
+          markerEnd: { type: MarkerType.ArrowClosed },
+          animated: states[edge.source]?.state === 'RUNNING',
+          style: { stroke: reached ? '#2e7d32' : '#90a4ae', strokeWidth: reached ? 2 : 1 },
+          zIndex: 1,
+        }
+      }),
+    [layout, states],
+  )
+  return (
+    <div style={{ width: '100%', height: '100%' }} data-testid="run-graph">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={NODE_TYPES}
+        onNodeClick={(_, node) => onSelect(node.id)}
+        nodesConnectable={false}
+        nodesDraggable={false}
+        fitView
+        minZoom={0.1}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background />
+      </ReactFlow>
+    </div>
+  )
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import {
+  ADMIN_ACTIONS,
+  adminPath,
+  describeAction,
+  nodeActions,
+  runActions,
+} from './admin-actions.js'
+
+describe('engine admin actions', () => {
+  it('calls the action of the run engine type at its engine-admin path', () => {
+    expect(adminPath('pipeline_engine', 'node_retry', 'n1')).toBe(
+      '/engine-admin/api/v1/pipeline_engine/node_retry/n1',
+    )
+  })
+
+  it('offers pause or resume and revoke on a live run, nothing on a finished one', () => {
+    expect(runActions('RUNNING')).toEqual(['task_pause', 'task_revoke'])
+    expect(runActions('SUSPENDED')).toEqual(['task_resume', 'task_revoke'])
+    expect(runActions('FINISHED')).toEqual([])
+    expect(runActions(null)).toEqual([])
+  })
+
+  it('offers each node action where the engine accepts it', () => {
+    expect(nodeActions('ServiceActivity', 'FAILED')).toEqual(['node_retry', 'node_skip'])
+    expect(nodeActions('ServiceActivity', 'RUNNING')).toEqual(['node_callback', 'node_forced_fail'])
+    expect(nodeActions('ServiceActivity', 'FINISHED')).toEqual([])
+    expect(nodeActions('ExclusiveGateway', 'FAILED')).toEqual(['node_skip_exg'])
+    expect(nodeActions('ConditionalParallelGateway', 'FAILED')).toEqual(['node_skip_cpg'])
+    expect(nodeActions('SubProcess', 'FAILED')).toEqual([])
+  })
+
+  it('names the target and the engine in every confirmation', () => {
+    for (const action of ADMIN_ACTIONS) {
+      const text = describeAction(action, 'abc', 'bamboo_engine')
+      expect(text).toContain('abc')
+      expect(text).toContain('bamboo_engine')
+    }
+  })
+})
