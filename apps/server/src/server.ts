@@ -22,7 +22,8 @@ import type { ThrottleOptions } from './apigw/throttle.js'
 import { requireToken } from './auth/middleware.js'
 import { UserStore } from './auth/users.js'
 import { registerBambooRoutes } from './bamboo/routes.js'
-import { registerConsoleRoutes } from './console/routes.js'
+import { type ConsoleApi, registerConsoleRoutes } from './console/routes.js'
+import type { RunEvents } from './console/run-events.js'
 import { registerConsoleStatic } from './console/static.js'
 import { migrateServer } from './db/migrate.js'
 import type { ServerDatabase } from './db/schema.js'
@@ -62,6 +63,8 @@ export interface ServerOptions {
   bodyLimit?: number
   /** The built console served at `/console` (`apps/console/dist`). */
   consoleDir?: string
+  /** How many event streams (`/api/runs/{id}/events`) one user may hold open (8). */
+  maxEventStreamsPerUser?: number
   /** How many engine steps run at once (8). */
   concurrency?: number
   logger?: Logger
@@ -75,6 +78,8 @@ export interface CulmServer {
   users: UserStore
   pipelines: PipelineRegistry
   logger: Logger
+  /** The live run events the console's streams read. */
+  runEvents: RunEvents
   /** Starts listening (port 0 picks a free one); answers the URL. */
   listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>
   /** Stops accepting requests, lets running engine steps finish, and stops the engine. */
@@ -108,12 +113,14 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     components: options.components,
     clock,
     hooks: {
+      stateChanged: ({ rootId }) => consoleApi?.events.changed(rootId),
       componentResultDiscarded: (event) =>
         logger.warn(event, 'a component answered after its node moved on; the answer is dropped'),
       stepFailed: ({ error, ...event }) =>
         logger.error({ ...event, err: error }, 'an engine step failed; its node is FAILED'),
     },
   })
+  let consoleApi: ConsoleApi | undefined
   const users = new UserStore(db, now)
   const pipelines = new PipelineRegistry(db, now)
   const legacy = new LegacyEngine(engine, pipelines, now)
@@ -175,7 +182,17 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
   })
   registerBambooRoutes(app, { engine, pipelines, access })
   registerLegacyRoutes(app, legacy, access)
-  registerConsoleRoutes(app, { db: db as never, engine, access })
+  consoleApi = registerConsoleRoutes(app, {
+    db: db as never,
+    engine,
+    access,
+    events: {
+      ...(options.maxEventStreamsPerUser
+        ? { maxStreamsPerUser: options.maxEventStreamsPerUser }
+        : {}),
+      onError: (error, rootId) => logger.warn({ err: error, rootId }, 'a run could not be read'),
+    },
+  })
   registerAdminRoutes(app, {
     prefix: options.adminPrefix ?? '/engine-admin',
     adapters: adminAdapters(engine, pipelines, legacy),
@@ -208,6 +225,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     users,
     pipelines,
     logger,
+    runEvents: consoleApi.events,
     listen: ({ port = 0, host = '127.0.0.1' } = {}) =>
       new Promise((resolve, reject) => {
         const started = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => {
@@ -219,6 +237,8 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
       }),
     close: () => {
       closing ??= (async () => {
+        // Open event streams would keep the server from closing.
+        consoleApi?.events.close()
         if (server) {
           const open = server
           await new Promise<void>((resolve) => {

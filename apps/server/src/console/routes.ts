@@ -3,6 +3,8 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Kysely } from 'kysely'
 import type { PipelineAccess } from '../access.js'
 import type { AppEnv } from '../http.js'
+import { registerRunEventRoutes } from './events.js'
+import { RunEvents, type RunEventsOptions } from './run-events.js'
 import { type ConsoleDatabase, RunReader } from './run-reader.js'
 import { registerRunRoutes } from './runs.js'
 
@@ -11,10 +13,19 @@ export interface ConsoleDeps {
   db: Kysely<ConsoleDatabase>
   engine: Engine
   access: PipelineAccess
+  events?: RunEventsOptions
 }
 
-/** Mounts the console's API: runs and their nodes. */
-export function registerConsoleRoutes(app: OpenAPIHono<AppEnv>, deps: ConsoleDeps): void {
+/** The parts of the console's API the server keeps: the live run events. */
+export interface ConsoleApi {
+  events: RunEvents
+}
+
+/** Mounts the console's API: runs, their nodes and their live events. */
+export function registerConsoleRoutes(app: OpenAPIHono<AppEnv>, deps: ConsoleDeps): ConsoleApi {
   const runs = new RunReader(deps.db, deps.engine, deps.access)
+  const events = new RunEvents(runs, deps.events)
   registerRunRoutes(app, runs)
+  registerRunEventRoutes(app, { runs, events })
+  return { events }
 }
