@@ -186,6 +186,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     db: db as never,
     engine,
     access,
+    users,
     events: {
       ...(options.maxEventStreamsPerUser
         ? { maxStreamsPerUser: options.maxEventStreamsPerUser }

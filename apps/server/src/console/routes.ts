@@ -2,8 +2,10 @@ import type { Engine } from '@culm/engine'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Kysely } from 'kysely'
 import type { PipelineAccess } from '../access.js'
+import type { UserStore } from '../auth/users.js'
 import type { AppEnv } from '../http.js'
 import { registerRunEventRoutes } from './events.js'
+import { registerOperationRoutes } from './operations.js'
 import { RunEvents, type RunEventsOptions } from './run-events.js'
 import { type ConsoleDatabase, RunReader } from './run-reader.js'
 import { registerRunRoutes } from './runs.js'
@@ -13,6 +15,7 @@ export interface ConsoleDeps {
   db: Kysely<ConsoleDatabase>
   engine: Engine
   access: PipelineAccess
+  users: UserStore
   events?: RunEventsOptions
 }
 
@@ -21,11 +24,12 @@ export interface ConsoleApi {
   events: RunEvents
 }
 
-/** Mounts the console's API: runs, their nodes and their live events. */
+/** Mounts the console's API: runs, their nodes and live events, the operation log, tokens. */
 export function registerConsoleRoutes(app: OpenAPIHono<AppEnv>, deps: ConsoleDeps): ConsoleApi {
   const runs = new RunReader(deps.db, deps.engine, deps.access)
   const events = new RunEvents(runs, deps.events)
   registerRunRoutes(app, runs)
   registerRunEventRoutes(app, { runs, events })
+  registerOperationRoutes(app, { db: deps.db, users: deps.users })
   return { events }
 }
