@@ -22,7 +22,9 @@ for (const database of DATABASES) {
     it("lists each component with its description and its inputs' and outputs' JSON Schemas", async () => {
       const plugins = ok(await t.request('GET', '/api/components', { token: t.alice.token })).body
       const components = plugins.flatMap((p: { components: unknown[] }) => p.components)
-      const sleep = components.find((c: { code: string }) => c.code === 'sleep_timer' && !c.test)
+      const sleep = components.find(
+        (c: { code: string; test: boolean }) => c.code === 'sleep_timer' && !c.test,
+      )
       expect(sleep).toMatchObject({
         version: expect.any(String),
         description: expect.any(String),
