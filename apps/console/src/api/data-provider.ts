@@ -26,6 +26,7 @@ const LISTS: Record<string, ListSpec> = {
   operations: { path: '/api/operations', paging: 'page' },
   projects: { path: '/api/projects', paging: 'none' },
   users: { path: '/api/users', paging: 'none' },
+  apps: { path: '/api/apps', paging: 'none' },
   plugins: { path: '/api/components', paging: 'none', idField: 'name' },
   categories: { path: '/api/task_categories', paging: 'none' },
 }
@@ -44,7 +45,7 @@ const REFERENCES: Record<string, ReferenceSpec> = {
 }
 
 /** Resources whose single record is found in their list (the server has no `GET /{id}`). */
-const ONE_FROM_LIST = new Set(['users', 'plugins', 'categories'])
+const ONE_FROM_LIST = new Set(['users', 'plugins', 'categories', 'apps'])
 
 function enc(id: Identifier): string {
   return encodeURIComponent(String(id))
@@ -185,6 +186,9 @@ function createdRecord(resource: string, answer: unknown, sent: Record<string, u
   }
   if (resource === 'tokens' && typeof body.token === 'string') {
     return { id: (body.id as Identifier) ?? body.token, ...body, user_id: sent.user_id } as RaRecord
+  }
+  if (resource === 'apps' && typeof body.app === 'object' && body.app !== null) {
+    return { ...(body.app as RaRecord), secret: body.secret }
   }
   if (resource === 'tasks' && body.id === undefined && body.task_id !== undefined) {
     return { ...body, id: body.task_id as Identifier }

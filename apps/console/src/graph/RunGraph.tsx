@@ -20,9 +20,38 @@ import {
   paintLayout,
 } from './layout.js'
 
-type DrawnNode = Node<{ node: PaintedNode; selected: boolean }>
+type DrawnNode = Node<{ node: PaintedNode; selected: boolean; problems: string[] }>
 
-const border = (selected: boolean) => (selected ? '3px solid #1565c0' : '1px solid #546e7a')
+const border = (selected: boolean, problems: string[] = []) =>
+  problems.length > 0 ? '3px dashed #c62828' : selected ? '3px solid #1565c0' : '1px solid #546e7a'
+
+/** The validation problems of a node, under it. */
+function Problems({ problems }: { problems: string[] }) {
+  if (problems.length === 0) return null
+  return (
+    <div
+      data-testid="node-problems"
+      style={{
+        position: 'absolute',
+        top: '100%',
+        left: 0,
+        marginTop: 4,
+        width: 220,
+        background: '#ffebee',
+        color: '#b71c1c',
+        border: '1px solid #e57373',
+        borderRadius: 4,
+        fontSize: 11,
+        padding: '2px 6px',
+        zIndex: 10,
+      }}
+    >
+      {problems.map((p) => (
+        <div key={p}>{p}</div>
+      ))}
+    </div>
+  )
+}
 
 function Handles() {
   return (
@@ -34,7 +63,7 @@ function Handles() {
 }
 
 function ActivityNode({ data }: NodeProps<DrawnNode>) {
-  const { node, selected } = data
+  const { node, selected, problems } = data
   const extra = counters(node)
   return (
     <div
@@ -45,16 +74,17 @@ function ActivityNode({ data }: NodeProps<DrawnNode>) {
         width: node.width,
         height: node.height,
         background: stateColour(node.state),
-        border: border(selected),
+        border: border(selected, problems),
         borderRadius: 8,
         fontSize: 12,
         padding: '4px 8px',
         boxSizing: 'border-box',
-        overflow: 'hidden',
+        position: 'relative',
         cursor: 'pointer',
       }}
     >
       <Handles />
+      <Problems problems={problems} />
       <div
         style={{
           fontWeight: 600,
@@ -74,7 +104,7 @@ function ActivityNode({ data }: NodeProps<DrawnNode>) {
 }
 
 function GatewayNode({ data }: NodeProps<DrawnNode>) {
-  const { node, selected } = data
+  const { node, selected, problems } = data
   return (
     <div
       data-testid={`node-${node.id}`}
@@ -83,13 +113,14 @@ function GatewayNode({ data }: NodeProps<DrawnNode>) {
       style={{ width: node.width, height: node.height, position: 'relative', cursor: 'pointer' }}
     >
       <Handles />
+      <Problems problems={problems} />
       <div
         style={{
           position: 'absolute',
           inset: 7,
           transform: 'rotate(45deg)',
           background: stateColour(node.state),
-          border: border(selected),
+          border: border(selected, problems),
         }}
       />
       <div
@@ -110,7 +141,7 @@ function GatewayNode({ data }: NodeProps<DrawnNode>) {
 }
 
 function EventNode({ data }: NodeProps<DrawnNode>) {
-  const { node, selected } = data
+  const { node, selected, problems } = data
   return (
     <div
       data-testid={`node-${node.id}`}
@@ -121,18 +152,22 @@ function EventNode({ data }: NodeProps<DrawnNode>) {
         height: node.height,
         borderRadius: '50%',
         background: stateColour(node.state),
-        border: node.kind === 'end' ? '3px solid #37474f' : border(selected),
+        border:
+          problems.length > 0 || node.kind !== 'end'
+            ? border(selected, problems)
+            : '3px solid #37474f',
         boxSizing: 'border-box',
         cursor: 'pointer',
       }}
     >
       <Handles />
+      <Problems problems={problems} />
     </div>
   )
 }
 
 function SubprocessNode({ data }: NodeProps<DrawnNode>) {
-  const { node, selected } = data
+  const { node, selected, problems } = data
   const extra = counters(node)
   return (
     <div
@@ -141,7 +176,7 @@ function SubprocessNode({ data }: NodeProps<DrawnNode>) {
       style={{
         width: node.width,
         height: node.height,
-        border: border(selected),
+        border: border(selected, problems),
         borderRadius: 10,
         background: `${stateColour(node.state)}55`,
         boxSizing: 'border-box',
@@ -151,6 +186,7 @@ function SubprocessNode({ data }: NodeProps<DrawnNode>) {
       }}
     >
       <Handles />
+      <Problems problems={problems} />
       <strong>{node.label}</strong> · subprocess · {node.state ?? 'not reached'}
       {extra.length > 0 ? ` · ${extra.join(' · ')}` : ''}
     </div>
@@ -171,11 +207,14 @@ export function RunGraph({
   states,
   selected,
   onSelect,
+  problems = {},
 }: {
   layout: Layout
   states: Record<string, NodeState>
   selected: string | null
   onSelect: (nodeId: string) => void
+  /** Validation problems by node id, drawn at their nodes. */
+  problems?: Record<string, string[]>
 }) {
   const painted = useMemo(() => paintLayout(layout, states), [layout, states])
   const nodes: DrawnNode[] = useMemo(
@@ -184,14 +223,14 @@ export function RunGraph({
         id: node.id,
         type: node.kind,
         position: { x: node.x, y: node.y },
-        data: { node, selected: node.id === selected },
+        data: { node, selected: node.id === selected, problems: problems[node.id] ?? [] },
         draggable: false,
         ...(node.parentId ? { parentId: node.parentId, extent: 'parent' as const } : {}),
         ...(node.kind === 'subprocess'
           ? { style: { width: node.width, height: node.height } }
           : {}),
       })),
-    [painted, selected],
+    [painted, selected, problems],
   )
   const edges: Edge[] = useMemo(
     () =>

@@ -16,7 +16,7 @@ import {
 } from '@mui/material'
 import { useState } from 'react'
 import { messageOf } from '../api/errors.js'
-import { JsonEditor } from '../common/JsonEditor.js'
+import { JsonEditor, JsonView } from '../common/JsonEditor.js'
 import { type JsonSchema, SchemaForm } from '../common/SchemaForm.js'
 import { call } from '../providers.js'
 import { ACTION_LABELS, type AdminAction, adminPath, describeAction } from './admin-actions.js'
@@ -24,6 +24,7 @@ import { ACTION_LABELS, type AdminAction, adminPath, describeAction } from './ad
 /** What an action's dialog asks for besides the confirmation. */
 export type ActionInput =
   | { kind: 'none' }
+  | { kind: 'fixed'; body: Record<string, unknown> }
   | { kind: 'inputs'; schema: JsonSchema | null; initial: Record<string, unknown> }
   | { kind: 'data' }
   | { kind: 'flow'; flows: { id: string; label: string }[] }
@@ -48,6 +49,8 @@ function initialBody(input: ActionInput): Record<string, unknown> {
         flow_ids: input.flows.map((f) => f.id),
         ...(input.convergeId ? { converge_gateway_id: input.convergeId } : {}),
       }
+    case 'fixed':
+      return input.body
     case 'none':
       return {}
   }
@@ -63,6 +66,7 @@ export function AdminActionButton({
   instanceId,
   target,
   input = { kind: 'none' },
+  label: shownLabel,
   onDone,
 }: {
   engineType: string
@@ -70,6 +74,8 @@ export function AdminActionButton({
   instanceId: string
   target: string
   input?: ActionInput
+  /** The button's label, when it says more than the action's name. */
+  label?: string
   onDone?: () => void
 }) {
   const [open, setOpen] = useState(false)
@@ -78,7 +84,7 @@ export function AdminActionButton({
   const [busy, setBusy] = useState(false)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
   const [tab, setTab] = useState<'form' | 'json'>('form')
-  const label = ACTION_LABELS[action]
+  const label = shownLabel ?? ACTION_LABELS[action]
   const danger = action === 'task_revoke' || action === 'node_forced_fail'
 
   const start = () => {
@@ -156,6 +162,9 @@ export function AdminActionButton({
                 />
               )}
             </>
+          )}
+          {input.kind === 'fixed' && Object.keys(input.body).length > 0 && (
+            <JsonView value={input.body} />
           )}
           {input.kind === 'data' && (
             <JsonEditor
