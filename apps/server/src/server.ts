@@ -167,7 +167,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     }),
   )
   app.use(limitJsonDepth())
-  registerTaskApi(app, options, { engine, legacy, pipelines, users, now })
+  const taskApi = registerTaskApi(app, options, { engine, legacy, pipelines, users, now })
   registerConsoleStatic(app, options.consoleDir)
   app.use(requireToken(users))
   registerSystemRoutes(app, {
@@ -187,6 +187,9 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     engine,
     access,
     users,
+    projects: taskApi.projects,
+    tasks: taskApi.service,
+    components: options.components,
     events: {
       ...(options.maxEventStreamsPerUser
         ? { maxStreamsPerUser: options.maxEventStreamsPerUser }

@@ -48,6 +48,7 @@ export interface RunFilter {
   state?: string | undefined
   engine_type?: EngineType | undefined
   project_id?: number | undefined
+  task_id?: number | undefined
   task_name?: string | undefined
   started_after?: number | undefined
   started_before?: number | undefined
@@ -178,6 +179,7 @@ export class RunReader {
       )
     }
     if (filter.project_id !== undefined) query = query.where('t.project_id', '=', filter.project_id)
+    if (filter.task_id !== undefined) query = query.where('t.id', '=', filter.task_id)
     if (filter.task_name) {
       query = query.where(sql<boolean>`t.name like ${likePattern(filter.task_name)} escape '!'`)
     }

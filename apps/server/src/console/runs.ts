@@ -45,6 +45,7 @@ export function registerRunRoutes(app: OpenAPIHono<AppEnv>, runs: RunReader): vo
           state: stateFilter.optional(),
           engine_type: z.enum(ENGINE_TYPES).optional(),
           project_id: decimalInteger(1, Number.MAX_SAFE_INTEGER).optional(),
+          task_id: decimalInteger(1, Number.MAX_SAFE_INTEGER).optional(),
           task_name: z.string().min(1).max(128).optional(),
           started_after: epochMs.optional(),
           started_before: epochMs.optional(),
