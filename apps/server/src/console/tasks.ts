@@ -66,13 +66,9 @@ function sectionOf(tree: unknown, id: string): string | null {
 /** A validation problem located at its node, flow and JSON path. */
 export function locate(tree: unknown, problem: Problem) {
   const prefix = problem.pipelineId ? `activities.${problem.pipelineId}.pipeline.` : ''
-  const inner = problem.pipelineId
-    ? (
-        (tree as { activities?: Record<string, { pipeline?: unknown }> })?.activities?.[
-          problem.pipelineId
-        ] ?? {}
-      ).pipeline
-    : tree
+  const activities = (tree as { activities?: Record<string, { pipeline?: unknown }> } | null)
+    ?.activities
+  const inner = problem.pipelineId ? activities?.[problem.pipelineId]?.pipeline : tree
   const id = problem.nodeId ?? problem.flowId
   const where = id ? sectionOf(inner, id) : null
   return {
