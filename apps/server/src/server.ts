@@ -190,6 +190,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     projects: taskApi.projects,
     tasks: taskApi.service,
     components: options.components,
+    now,
     events: {
       ...(options.maxEventStreamsPerUser
         ? { maxStreamsPerUser: options.maxEventStreamsPerUser }

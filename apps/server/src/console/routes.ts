@@ -11,6 +11,8 @@ import { registerOperationRoutes } from './operations.js'
 import { RunEvents, type RunEventsOptions } from './run-events.js'
 import { type ConsoleDatabase, RunReader } from './run-reader.js'
 import { registerRunRoutes } from './runs.js'
+import { StuckRuns } from './stuck.js'
+import { registerStuckRoutes } from './stuck-routes.js'
 import { registerTaskConsoleRoutes } from './tasks.js'
 
 /** What the console's routes read and act through. */
@@ -22,6 +24,7 @@ export interface ConsoleDeps {
   projects: ProjectStore
   tasks: TaskService
   components: ComponentRunner
+  now: () => number
   events?: RunEventsOptions
 }
 
@@ -31,14 +34,18 @@ export interface ConsoleApi {
 }
 
 /**
- * Mounts the console's API: runs, their nodes and live events, the operation log, tokens, task
- * creation and tree validation.
+ * Mounts the console's API: runs, their nodes and live events, stuck runs, the operation log,
+ * tokens, task creation and tree validation.
  */
 export function registerConsoleRoutes(app: OpenAPIHono<AppEnv>, deps: ConsoleDeps): ConsoleApi {
   const runs = new RunReader(deps.db, deps.engine, deps.access)
   const events = new RunEvents(runs, deps.events)
   registerRunRoutes(app, runs)
   registerRunEventRoutes(app, { runs, events })
+  registerStuckRoutes(
+    app,
+    new StuckRuns({ db: deps.db, runtime: deps.engine.runtime, runs, now: deps.now }),
+  )
   registerOperationRoutes(app, { db: deps.db, users: deps.users })
   registerTaskConsoleRoutes(app, {
     projects: deps.projects,

@@ -241,7 +241,7 @@ export class RunReader {
     return row ? (await this.#asRuns([row]))[0] : undefined
   }
 
-  /** Runs by id, without checking access (for the stuck-run query, which checks it itself). */
+  /** The runs among `ids` that `user` may read, by id. */
   async runsById(user: User, ids: string[]): Promise<Map<string, Run>> {
     if (ids.length === 0) return new Map()
     const rows = await this.#runs(user).select(RUN_COLUMNS).where('p.id', 'in', ids).execute()
