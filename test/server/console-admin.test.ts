@@ -142,6 +142,23 @@ for (const database of DATABASES) {
       const page = ok(await t.request('GET', '/api/operations?per_page=1&page=2')).body
       expect(page.data).toHaveLength(1)
       expect(page.total).toBe(all.total)
+      // An engine admin action on the task's run goes into the log, with who did it.
+      const run = ok(await t.request('GET', `/api/runs?task_id=${created.task_id}`)).body.data[0]
+      ok(await t.post(`/engine-admin/api/v1/bamboo_engine/task_pause/${run.id}`, {}))
+      const refused = await t.post(`/engine-admin/api/v1/bamboo_engine/task_pause/${run.id}`, {})
+      expect(refused.status).toBe(409)
+      const paused = ok(
+        await t.request('GET', '/api/operations?operation=engine_admin.task_pause'),
+      ).body
+      expect(paused.data).toEqual([
+        expect.objectContaining({
+          task_id: created.task_id,
+          project_id: t.projectA.id,
+          node_id: null,
+          operator: 'admin',
+          detail: { engine_type: 'bamboo_engine' },
+        }),
+      ])
       for (const query of ['since=x', 'project_id=0', 'sort=detail', 'per_page=500', 'order=x']) {
         expect((await t.request('GET', `/api/operations?${query}`)).status, query).toBe(400)
       }

@@ -61,6 +61,17 @@ export class PipelineAccess {
     return node?.rootPipelineId ?? id
   }
 
+  /** The task that started the pipeline `id` (or its node) belongs to, if a task did. */
+  async taskOf(id: string): Promise<PipelineTask | null> {
+    const rootId = await this.rootOf(id)
+    const task = await this.#db
+      .selectFrom('culm_server_task')
+      .select(['id', 'project_id'])
+      .where('pipeline_id', '=', rootId)
+      .executeTakeFirst()
+    return task ? { taskId: Number(task.id), projectId: Number(task.project_id) } : null
+  }
+
   /**
    * Refuses (403) a caller who may not read or control what `id` belongs to; answers the task
    * that started its pipeline, if one did.
@@ -107,7 +118,22 @@ export class PipelineAccess {
   }
 
   /** Writes a control call on a task's pipeline into the task's operation log. */
-  async logControl(task: PipelineTask, call: ControlCall): Promise<void> {
+  logControl(task: PipelineTask, call: ControlCall): Promise<void> {
+    return this.#log(task, { ...call, operation: `${call.surface}.${call.operation}` })
+  }
+
+  /** Writes an engine admin action on a task's pipeline into the task's operation log. */
+  logAdminAction(
+    task: PipelineTask,
+    call: { user: User; action: string; nodeId: string | null; detail: unknown },
+  ): Promise<void> {
+    return this.#log(task, { ...call, operation: `engine_admin.${call.action}` })
+  }
+
+  async #log(
+    task: PipelineTask,
+    call: { user: User; operation: string; nodeId: string | null; detail: unknown },
+  ): Promise<void> {
     await this.#db
       .insertInto('culm_server_operation')
       .values({
@@ -116,7 +142,7 @@ export class PipelineAccess {
         node_id: call.nodeId,
         user_id: call.user.id,
         app_code: '',
-        operation: `${call.surface}.${call.operation}`,
+        operation: call.operation,
         detail: JSON.stringify(call.detail ?? {}),
         created_at: this.#now(),
       })

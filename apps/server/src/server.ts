@@ -207,6 +207,17 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
       : { permissionTimeoutMs: options.adminPermissionTimeoutMs }),
     onPermissionFailure: ({ error, ...call }) =>
       logger.warn({ ...call, err: error }, 'the admin permission function failed; call denied'),
+    onAction: async ({ user, engineType, action, instanceId, body }) => {
+      const task = await access.taskOf(instanceId)
+      if (!task) return
+      const rootId = await access.rootOf(instanceId)
+      await access.logAdminAction(task, {
+        user,
+        action,
+        nodeId: instanceId === rootId ? null : instanceId,
+        detail: { engine_type: engineType, ...body },
+      })
+    },
   })
   app.notFound((c) =>
     sendError(c, new ServerError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
