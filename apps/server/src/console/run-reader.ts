@@ -248,14 +248,6 @@ export class RunReader {
     return new Map((await this.#asRuns(rows)).map((r) => [r.id, r]))
   }
 
-  /** The runs `user` may read among `ids` (all of them for an admin). */
-  async readable(user: User, ids: string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set()
-    if (user.isAdmin) return new Set(ids)
-    const rows = await this.#runs(user).select('p.id').where('p.id', 'in', ids).execute()
-    return new Set(rows.map((r) => r.id))
-  }
-
   async #asRuns(
     rows: Array<{
       id: string
