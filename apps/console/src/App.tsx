@@ -19,7 +19,6 @@ export function App() {
       dataProvider={dataProvider}
       authProvider={authProvider}
       loginPage={LoginPage}
-      requireAuth
       disableTelemetry
     >
       {(permissions: string) => {

@@ -58,6 +58,7 @@ export function createAuthProvider(call: Call, tokens: TokenStore): AuthProvider
       }
     },
     async getIdentity() {
+      if (!tokens.get()) throw new ApiError(401, 'Log in with a token')
       const who = me ?? (await fetchMe())
       return { id: who.id, fullName: `${who.name}${who.is_admin ? ' (admin)' : ''}` }
     },

@@ -8,12 +8,13 @@ export interface TaskRow {
   state: string
   engine_type: string
   is_started: boolean
-  pipeline_id?: string
+  /** The run's id, when the server gives it with the task. */
+  run_id?: string
 }
 
 /** The run of a started task: its pipeline id, given or found among the project's runs. */
 export async function findTaskRun(task: TaskRow): Promise<string | null> {
-  if (task.pipeline_id) return task.pipeline_id
+  if (task.run_id) return task.run_id
   const runs = await call<{ data: { id: string; task_id: number | null }[] }>('GET', '/api/runs', {
     query: { project_id: task.project_id, task_name: task.name, per_page: 200 },
   })

@@ -91,7 +91,6 @@ export function NodeDetail({
   const found = useMemo(() => findNode(tree, nodeId), [tree, nodeId])
   const type = found?.node.type ?? detail?.type ?? ''
   const label = found?.node.name || found?.node.component?.code || nodeId
-  const version = state?.version
   // A new state or version of the node means new data to show.
   const stateKey = state ? `${state.state}:${state.version}:${state.loop}` : ''
 
@@ -190,7 +189,7 @@ export function NodeDetail({
           <Stack direction="row" spacing={1} sx={{ mt: 2, flexWrap: 'wrap' }} useFlexGap>
             {actions.map((action) => (
               <AdminActionButton
-                key={`${action}-${version}`}
+                key={action}
                 engineType={engineType}
                 action={action}
                 instanceId={nodeId}

@@ -10,7 +10,7 @@ import {
   useRefresh,
 } from 'react-admin'
 import { EngineField, TimeField } from '../fields.js'
-import { AdminActionButton } from '../runs/AdminActionButton.js'
+import { AdminActionButton, AdminActionHost } from '../runs/AdminActionButton.js'
 import { ADMIN_ACTIONS, type AdminAction } from '../runs/admin-actions.js'
 
 /** What the stuck query found, and the engine-admin action that safely unblocks it. */
@@ -73,37 +73,39 @@ const filters = [
 /** Runs that look alive but do nothing, each with the safe action that unblocks it. */
 export function StuckList() {
   return (
-    <List
-      filters={filters}
-      filterDefaultValues={{ running_longer_than: 3600 }}
-      perPage={50}
-      sort={{ field: 'id', order: 'ASC' }}
-      title="Stuck runs"
-    >
-      <Datagrid bulkActionButtons={false} rowClick={false}>
-        <FunctionField
-          label="Kind"
-          render={(r: Stuck) => (
-            <Chip
-              size="small"
-              color="warning"
-              label={KIND_LABELS[r.kind] ?? r.kind}
-              data-kind={r.kind}
-            />
-          )}
-        />
-        <FunctionField
-          label="Run"
-          render={(r: Stuck) => (
-            <Link to={`/runs/${encodeURIComponent(r.run_id)}/show`}>{r.run_id}</Link>
-          )}
-        />
-        <EngineField source="engine_type" label="Engine type" />
-        <TextField source="node_id" label="Node" emptyText="—" sortable={false} />
-        <TimeField source="since" label="Since" />
-        <TextField source="detail" sortable={false} />
-        <UnblockButton />
-      </Datagrid>
-    </List>
+    <AdminActionHost>
+      <List
+        filters={filters}
+        filterDefaultValues={{ running_longer_than: 3600 }}
+        perPage={50}
+        sort={{ field: 'id', order: 'ASC' }}
+        title="Stuck runs"
+      >
+        <Datagrid bulkActionButtons={false} rowClick={false}>
+          <FunctionField
+            label="Kind"
+            render={(r: Stuck) => (
+              <Chip
+                size="small"
+                color="warning"
+                label={KIND_LABELS[r.kind] ?? r.kind}
+                data-kind={r.kind}
+              />
+            )}
+          />
+          <FunctionField
+            label="Run"
+            render={(r: Stuck) => (
+              <Link to={`/runs/${encodeURIComponent(r.run_id)}/show`}>{r.run_id}</Link>
+            )}
+          />
+          <EngineField source="engine_type" label="Engine type" />
+          <TextField source="node_id" label="Node" emptyText="—" sortable={false} />
+          <TimeField source="since" label="Since" />
+          <TextField source="detail" sortable={false} />
+          <UnblockButton />
+        </Datagrid>
+      </List>
+    </AdminActionHost>
   )
 }

@@ -1,0 +1,209 @@
+// The browser scenarios run under Vitest and drive Chromium with Playwright's library API rather
+// than the @playwright/test runner: they start the real server in-process on a fresh MySQL
+// database with test/server/harness.ts (as the HTTP suites do, so a scenario can also call the API
+// and wait for the engine), their results are counted in the Vitest summary that CI sums, and a
+// failure fails `npm test` like any other suite.
+import { join } from 'node:path'
+import type { Browser, Page } from '@playwright/test'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestServer, type TestServer } from '../server/harness.js'
+import {
+  ARTIFACTS,
+  buildConsole,
+  confirmDialog,
+  graphNode,
+  launch,
+  loggedIn,
+  nodeAction,
+  nodeColour,
+  openRun,
+  waitForNodeState,
+  waitForRunState,
+} from './browser.js'
+import { engineSequence, platformSequence, step } from './trees.js'
+
+const DENIED = 'You have no permission to call pipeline engine admin api.'
+/** The colours the graph draws states with (apps/console/src/states.ts). */
+const COLOURS = {
+  RUNNING: 'rgb(100, 181, 246)',
+  FINISHED: 'rgb(129, 199, 132)',
+  FAILED: 'rgb(229, 115, 115)',
+}
+
+describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
+  let t: TestServer
+  let browser: Browser
+  let admin: Page
+  let bob: { id: number; token: string }
+
+  beforeAll(async () => {
+    await buildConsole()
+    t = await startTestServer('mysql', { realClock: true })
+    const created = await t.post('/api/users', { name: 'bob' })
+    bob = { id: created.body.user.id, token: created.body.token }
+    browser = await launch()
+    admin = await loggedIn(browser, t.url, t.token)
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await t?.close()
+  })
+
+  /** Starts an engine-format tree as a direct run (`run_pipeline`), as the admin or another user. */
+  async function run(tree: { id: string }, token?: string): Promise<string> {
+    const answer = await t.post('/api/bamboo/run_pipeline', { pipeline: tree }, token)
+    expect(answer.body).toMatchObject({ result: true })
+    return tree.id
+  }
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+
+  it('refuses an unknown token and logs in with a real one', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${t.url}/console/`)
+    await page.getByLabel('API token').fill('culm_not-a-token')
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByText('The server does not accept this token').waitFor()
+    await page.getByLabel('API token').fill(t.token)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('menuitem', { name: 'Runs', exact: true }).waitFor()
+    expect(page.url()).not.toContain(t.token)
+    await context.close()
+  })
+
+  it('creates a task from a tree, shows a problem at its node, starts it and watches the graph change colour', async () => {
+    const project = await t.post('/api/projects', { name: 'console', bk_biz_id: 4242 })
+    expect(project.status).toBe(201)
+    const page = admin
+    await page.goto(`${t.url}/console/#/projects/${project.body.id}/show`)
+    await page.getByRole('link', { name: 'Create task' }).click()
+    await page.getByLabel('Task name').fill('nightly')
+    const editor = page.getByLabel('Pipeline tree (platform format)')
+
+    // Given a tree with a component no plugin provides, validation shows the problem at its node.
+    const broken = platformSequence([['no_such_component', 'mystery step', {}]])
+    await editor.fill(JSON.stringify(broken, null, 2))
+    await page.getByRole('button', { name: 'Validate' }).click()
+    await page.getByTestId('tree-problems').waitFor()
+    const problem = graphNode(page, 'mystery step').getByTestId('node-problems')
+    await problem.waitFor()
+    expect(await problem.textContent()).toContain('no_such_component')
+
+    // When the tree is fixed, the task is created, then started from the project's task list.
+    const tree = platformSequence([
+      ['callback_node', 'wait for go', {}],
+      ['debug_node', 'after go', { say: 'hi' }],
+    ])
+    await editor.fill(JSON.stringify(tree, null, 2))
+    await page.getByRole('button', { name: 'Create task' }).click()
+    await page.getByRole('cell', { name: 'nightly' }).waitFor()
+    await page.getByRole('button', { name: 'Start' }).click()
+    await page.getByTestId('run-graph').waitFor()
+    await page.locator('[data-testid="live-status"][data-live="open"]').waitFor()
+
+    // Then the waiting node is drawn running, the next one not reached.
+    await waitForNodeState(page, 'wait for go', 'RUNNING')
+    expect(await nodeColour(page, 'wait for go')).toBe(COLOURS.RUNNING)
+    expect(await graphNode(page, 'after go').getAttribute('data-state')).toBe('')
+
+    // When the node is called back through the API, the page turns it and the rest green live.
+    const runId = decodeURIComponent(page.url().split('/runs/')[1]!.split('/')[0]!)
+    const graph = await t.request('GET', `/api/runs/${runId}/graph`)
+    const waiting = Object.values(
+      graph.body.states as Record<string, { node_id: string; state: string }>,
+    ).find((s) => s.state === 'RUNNING' && s.node_id !== runId)!
+    const called = await t.post(`/api/bamboo/callback`, {
+      node_id: waiting.node_id,
+      version: (graph.body.states[waiting.node_id] as { version: string }).version,
+      data: { bit: 1 },
+    })
+    expect(called.body.result).toBe(true)
+    await waitForNodeState(page, 'wait for go', 'FINISHED')
+    await waitForNodeState(page, 'after go', 'FINISHED')
+    await waitForRunState(page, 'FINISHED')
+    expect(await nodeColour(page, 'after go')).toBe(COLOURS.FINISHED)
+    await shot(page, 'run-finished')
+  })
+
+  it('retries a failed node with inputs edited in its schema form', async () => {
+    const runId = await run(engineSequence(step('fail_ctrl_node', 'flaky', { bit: 0 })))
+    await openRun(admin, t.url, runId)
+    await waitForNodeState(admin, 'flaky', 'FAILED')
+    expect(await nodeColour(admin, 'flaky')).toBe(COLOURS.FAILED)
+    await shot(admin, 'run-failed')
+    const { description, outcome } = await nodeAction(admin, 'flaky', 'Retry', async (page) => {
+      const bit = page.getByRole('dialog').getByLabel('bit', { exact: false })
+      await bit.fill('1')
+    })
+    expect(description).toContain('bamboo_engine')
+    expect(outcome).toBe('Done: success')
+    await waitForNodeState(admin, 'flaky', 'FINISHED')
+    await waitForRunState(admin, 'FINISHED')
+    expect(await graphNode(admin, 'flaky').textContent()).toContain('retry 1')
+  })
+
+  it('skips a failed node', async () => {
+    const runId = await run(
+      engineSequence(step('fail_ctrl_node', 'broken', { bit: 0 }), step('debug_node', 'next')),
+    )
+    await openRun(admin, t.url, runId)
+    await waitForNodeState(admin, 'broken', 'FAILED')
+    const { description, outcome } = await nodeAction(admin, 'broken', 'Skip')
+    expect(description).toContain('Skip failed node')
+    expect(outcome).toBe('Done: success')
+    await waitForNodeState(admin, 'broken', 'FINISHED')
+    await waitForNodeState(admin, 'next', 'FINISHED')
+    expect(await graphNode(admin, 'broken').textContent()).toContain('skipped')
+  })
+
+  it('calls back a waiting node with data', async () => {
+    const runId = await run(engineSequence(step('callback_node', 'waiting')))
+    await openRun(admin, t.url, runId)
+    await waitForNodeState(admin, 'waiting', 'RUNNING')
+    const { outcome } = await nodeAction(admin, 'waiting', 'Call back', async (page) => {
+      await page.getByRole('dialog').getByLabel('Callback data').fill('{"bit": 1}')
+    })
+    expect(outcome).toBe('Done: success')
+    await waitForNodeState(admin, 'waiting', 'FINISHED')
+    await waitForRunState(admin, 'FINISHED')
+    await graphNode(admin, 'waiting').click()
+    await admin.getByTestId('node-detail').getByText('"callback_data"').waitFor()
+  })
+
+  it('force-fails a node that keeps running', async () => {
+    const runId = await run(engineSequence(step('callback_node', 'forever')))
+    await openRun(admin, t.url, runId)
+    await waitForNodeState(admin, 'forever', 'RUNNING')
+    const { description, outcome } = await nodeAction(admin, 'forever', 'Force fail')
+    expect(description).toContain('Force node')
+    expect(outcome).toBe('Done: success')
+    await waitForNodeState(admin, 'forever', 'FAILED')
+    await admin.getByTestId('node-detail').getByText('force fail by engine_admin').first().waitFor()
+  })
+
+  it('pauses and resumes a run', async () => {
+    const runId = await run(engineSequence(step('callback_node', 'held')))
+    await openRun(admin, t.url, runId)
+    await waitForRunState(admin, 'RUNNING')
+    await admin.getByRole('button', { name: 'Pause', exact: true }).click()
+    expect((await confirmDialog(admin)).outcome).toBe('Done: success')
+    await waitForRunState(admin, 'SUSPENDED')
+    await admin.getByRole('button', { name: 'Resume', exact: true }).click()
+    expect((await confirmDialog(admin)).outcome).toBe('Done: success')
+    await waitForRunState(admin, 'RUNNING')
+  })
+
+  it("refuses a non-admin's admin action with the permission hook's message", async () => {
+    const runId = await run(engineSequence(step('callback_node', 'bobs node')), bob.token)
+    const page = await loggedIn(browser, t.url, bob.token)
+    await openRun(page, t.url, runId)
+    await page.getByRole('button', { name: 'Pause', exact: true }).click()
+    const { outcome } = await confirmDialog(page)
+    expect(outcome).toBe(`Refused: ${DENIED}`)
+    await waitForRunState(page, 'RUNNING')
+    await page.context().close()
+  })
+})
