@@ -148,6 +148,18 @@ for (const database of DATABASES) {
         }),
       ).body
       expect(listed.data.map((task: { id: number }) => task.id)).toEqual([created.id])
+      expect(listed.data[0].run_id).toBe(created.run_id)
+      const unstarted = ok(
+        await t.post(`/api/projects/${t.projectA.id}/tasks`, {
+          name: 'not started',
+          pipeline_tree: platformTree(),
+        }),
+        201,
+      ).body
+      const both = ok(
+        await t.request('GET', `/api/projects/${t.projectA.id}/tasks?name=start`),
+      ).body
+      expect(both.data.find((task: { id: number }) => task.id === unstarted.id).run_id).toBeNull()
     })
 
     it('refuses a non-member, an unknown project or task, and an invalid tree naming its problems', async () => {
