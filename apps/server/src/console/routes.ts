@@ -42,10 +42,7 @@ export function registerConsoleRoutes(app: OpenAPIHono<AppEnv>, deps: ConsoleDep
   const events = new RunEvents(runs, deps.events)
   registerRunRoutes(app, runs)
   registerRunEventRoutes(app, { runs, events })
-  registerStuckRoutes(
-    app,
-    new StuckRuns({ db: deps.db, runtime: deps.engine.runtime, runs, now: deps.now }),
-  )
+  registerStuckRoutes(app, new StuckRuns({ db: deps.db, runs, now: deps.now }))
   registerOperationRoutes(app, { db: deps.db, users: deps.users })
   registerTaskConsoleRoutes(app, {
     projects: deps.projects,

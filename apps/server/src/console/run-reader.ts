@@ -327,12 +327,17 @@ export class RunReader {
   async nodes(
     user: User,
     id: string,
-    filter: { state?: string | undefined },
-    page: { offset: number; limit: number; sort?: NodeSort; order?: 'asc' | 'desc' },
+    page: {
+      state?: string | undefined
+      offset: number
+      limit: number
+      sort?: NodeSort
+      order?: 'asc' | 'desc'
+    },
   ): Promise<{ data: Array<NodeState & { id: string }>; total: number }> {
     await this.get(user, id)
     let query = this.#db.selectFrom('culm_states').where('root_id', '=', id)
-    if (filter.state) query = query.where('name', '=', filter.state)
+    if (page.state) query = query.where('name', '=', page.state)
     const counted = await query
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .executeTakeFirst()

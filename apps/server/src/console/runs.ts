@@ -132,16 +132,12 @@ export function registerRunRoutes(app: OpenAPIHono<AppEnv>, runs: RunReader): vo
         sort?: NodeSort
         order?: 'asc' | 'desc'
       }>(c, 'query')
-      const answer = await runs.nodes(
-        c.get('user'),
-        id,
-        { state: q.state },
-        {
-          ...pageOf(q),
-          ...(q.sort ? { sort: q.sort } : {}),
-          ...(q.order ? { order: q.order } : {}),
-        },
-      )
+      const answer = await runs.nodes(c.get('user'), id, {
+        state: q.state,
+        ...pageOf(q),
+        ...(q.sort ? { sort: q.sort } : {}),
+        ...(q.order ? { order: q.order } : {}),
+      })
       return c.json(answer, 200)
     },
   )

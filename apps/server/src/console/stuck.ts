@@ -1,4 +1,4 @@
-import type { Runtime } from '@culm/engine'
+import type { NodeRecord } from '@culm/engine'
 import { type Kysely, sql } from 'kysely'
 import type { AdminAction } from '../admin/actions.js'
 import type { User } from '../auth/users.js'
@@ -70,18 +70,15 @@ function ago(ms: number): string {
  */
 export class StuckRuns {
   readonly #db: Kysely<ConsoleDatabase>
-  readonly #runtime: Runtime
   readonly #runs: RunReader
   readonly #now: () => number
 
   constructor(deps: {
     db: Kysely<ConsoleDatabase>
-    runtime: Runtime
     runs: RunReader
     now: () => number
   }) {
     this.#db = deps.db
-    this.#runtime = deps.runtime
     this.#runs = deps.runs
     this.#now = deps.now
   }
@@ -137,9 +134,10 @@ export class StuckRuns {
       .orderBy('s.started_time')
       .limit(CANDIDATES)
       .execute()
+    const nodes = await this.#nodes(rows.map((r) => r.node_id))
     const found: Found[] = []
     for (const row of rows) {
-      const node = await this.#runtime.getNode(row.node_id)
+      const node = nodes.get(row.node_id)
       if (node?.type !== 'ServiceActivity') continue
       const since = numOrNull(row.started_time)
       found.push({
@@ -158,6 +156,17 @@ export class StuckRuns {
       })
     }
     return found
+  }
+
+  /** The compiled definitions of these nodes, by id. */
+  async #nodes(ids: string[]): Promise<Map<string, NodeRecord>> {
+    if (ids.length === 0) return new Map()
+    const rows = await this.#db
+      .selectFrom('culm_nodes')
+      .select(['id', 'detail'])
+      .where('id', 'in', ids)
+      .execute()
+    return new Map(rows.map((r) => [r.id, JSON.parse(r.detail) as NodeRecord]))
   }
 
   /** Pending schedules whose call was due more than a minute ago: nothing will make it. */
