@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { withSubprocess } from '../conformance/trees.js'
 import request from '../fixtures/seed-004-request.json' with { type: 'json' }
 import { type Answer, DATABASES } from './harness.js'
 import { startTaskServer, type TaskServer } from './tasks-kit.js'
@@ -151,6 +152,28 @@ for (const database of DATABASES) {
       for (const sub of subprocesses) {
         expect(sub.pipeline.activities).toBeTypeOf('object')
       }
+    })
+
+    it("shows a subprocess's tree nested in the graph and its inner nodes' states and data", async () => {
+      const { tree, sub, inner } = withSubprocess('hello')
+      ok(await t.post('/api/bamboo/run_pipeline', { pipeline: tree }))
+      await t.settle()
+      const graph = ok(await t.request('GET', `/api/runs/${tree.id}/graph`)).body
+      expect(graph.tree.activities[sub.id].pipeline.activities).toHaveProperty(inner.id)
+      expect(graph.states[sub.id]).toMatchObject({ state: 'FINISHED', parent_id: tree.id })
+      expect(graph.states[inner.id]).toMatchObject({ state: 'FINISHED', parent_id: sub.id })
+      const detail = ok(await t.request('GET', `/api/runs/${tree.id}/nodes/${inner.id}`)).body
+      expect(detail).toMatchObject({
+        type: 'ServiceActivity',
+        component: { code: 'debug_node' },
+        inputs: { echo: 'hello' },
+      })
+      const subprocess = ok(await t.request('GET', `/api/runs/${tree.id}/nodes/${sub.id}`)).body
+      expect(subprocess).toMatchObject({ type: 'SubProcess', component: null })
+      // The subprocess is not a run of its own.
+      expect((await t.request('GET', `/api/runs/${sub.id}`)).status).toBe(404)
+      const listed = ok(await t.request('GET', '/api/runs?per_page=200')).body
+      expect(listed.data.map((r: { id: string }) => r.id)).not.toContain(sub.id)
     })
 
     it("lists a run's nodes by state and shows one node in full", async () => {
