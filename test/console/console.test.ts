@@ -20,7 +20,7 @@ import {
   waitForNodeState,
   waitForRunState,
 } from './browser.js'
-import { engineSequence, platformSequence, step } from './trees.js'
+import { engineSequence, platformSequence, showcaseTree, step } from './trees.js'
 
 const DENIED = 'You have no permission to call pipeline engine admin api.'
 /** The colours the graph draws states with (apps/console/src/states.ts). */
@@ -194,6 +194,46 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     await admin.getByRole('button', { name: 'Resume', exact: true }).click()
     expect((await confirmDialog(admin)).outcome).toBe('Done: success')
     await waitForRunState(admin, 'RUNNING')
+  })
+
+  it('draws a subprocess in place, inside its group, each node in its own colour', async () => {
+    const { tree, subprocess } = showcaseTree()
+    const runId = await run(tree)
+    await openRun(admin, t.url, runId)
+    await waitForNodeState(admin, 'flaky step', 'FAILED')
+    await waitForNodeState(admin, 'inner wait', 'RUNNING')
+    await waitForNodeState(admin, 'prepare', 'FINISHED')
+    const group = await admin.getByTestId(`node-${subprocess.id}`).boundingBox()
+    for (const inner of ['inner step', 'inner wait']) {
+      const box = await graphNode(admin, inner).boundingBox()
+      expect(box!.x).toBeGreaterThanOrEqual(group!.x)
+      expect(box!.y).toBeGreaterThanOrEqual(group!.y)
+      expect(box!.x + box!.width).toBeLessThanOrEqual(group!.x + group!.width)
+      expect(box!.y + box!.height).toBeLessThanOrEqual(group!.y + group!.height)
+    }
+    expect(await graphNode(admin, 'wrap up').getAttribute('data-state')).toBe('')
+    await shot(admin, 'run-graph')
+  })
+
+  it('finds a stuck run in the stuck view and unblocks it', async () => {
+    const runId = await run(engineSequence(step('callback_node', 'stalled')))
+    await t.settle()
+    const filter = encodeURIComponent(
+      JSON.stringify({ running_longer_than: 0, kind: 'long_running_node' }),
+    )
+    await admin.goto(`${t.url}/console/#/stuck?filter=${filter}`)
+    const row = admin.locator('tr', { has: admin.locator(`[data-run-id="${runId}"]`) })
+    await row.waitFor()
+    expect(await row.textContent()).toContain('node running long')
+    await shot(admin, 'stuck-view')
+    await row.locator('[data-action]').click()
+    const { description, outcome } = await confirmDialog(admin)
+    expect(description).toContain('Force node')
+    expect(outcome).toBe('Done: success')
+    await row.waitFor({ state: 'detached' })
+    const graph = await t.request('GET', `/api/runs/${runId}/graph`)
+    const states = Object.values(graph.body.states as Record<string, { state: string }>)
+    expect(states.map((s) => s.state)).toContain('FAILED')
   })
 
   it("refuses a non-admin's admin action with the permission hook's message", async () => {

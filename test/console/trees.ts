@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import {
   buildTree,
+  ConvergeGateway,
+  Data,
   EmptyEndEvent,
   EmptyStartEvent,
   type EngineTree,
+  ParallelGateway,
   ServiceActivity,
+  SubProcess,
   Var,
 } from '@culm/tree'
 
@@ -82,4 +86,26 @@ export function platformSequence(
     constants: {},
     outputs: [],
   }
+}
+
+/**
+ * prepare -> parallel(flaky step that fails | subprocess(inner step -> inner wait)) -> converge
+ * -> wrap up: a run that shows every colour at once, a subprocess opened in place.
+ */
+export function showcaseTree(): { tree: EngineTree; subprocess: SubProcess } {
+  const innerStart = new EmptyStartEvent()
+  innerStart
+    .extend(step('debug_node', 'inner step'))
+    .extend(step('callback_node', 'inner wait'))
+    .extend(new EmptyEndEvent())
+  const subprocess = new SubProcess({ start: innerStart, name: 'deploy batch', data: new Data({}) })
+  const start = new EmptyStartEvent()
+  start
+    .extend(step('debug_node', 'prepare'))
+    .extend(new ParallelGateway())
+    .connect(step('fail_ctrl_node', 'flaky step', { bit: 0 }), subprocess)
+    .converge(new ConvergeGateway())
+    .extend(step('debug_node', 'wrap up'))
+    .extend(new EmptyEndEvent())
+  return { tree: buildTree(start), subprocess }
 }

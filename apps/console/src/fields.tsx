@@ -31,12 +31,20 @@ export function formatTime(value: unknown): string {
 export function TimeField({
   source,
   label,
+  sortable = true,
 }: {
   source: string
   label?: string
   sortable?: boolean
 }) {
-  return <FunctionField source={source} label={label} render={(r) => formatTime(r?.[source])} />
+  return (
+    <FunctionField
+      source={source}
+      label={label}
+      sortable={sortable}
+      render={(r) => formatTime(r?.[source])}
+    />
+  )
 }
 
 /** The engine type of a run or task, always visible. */
@@ -52,7 +60,7 @@ export function EngineChip({ engineType }: { engineType: string | null | undefin
 }
 
 /** The record's `engine_type` field as a chip. */
-export function EngineField(_: { source?: string; label?: string }) {
+export function EngineField(_: { source?: string; label?: string; sortable?: boolean }) {
   const record = useRecordContext()
   return <EngineChip engineType={record?.engine_type as string | undefined} />
 }

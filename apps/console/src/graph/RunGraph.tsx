@@ -259,6 +259,7 @@ export function RunGraph({
         nodesConnectable={false}
         nodesDraggable={false}
         fitView
+        fitViewOptions={{ padding: 0.08, maxZoom: 1.5 }}
         minZoom={0.1}
         proOptions={{ hideAttribution: true }}
       >

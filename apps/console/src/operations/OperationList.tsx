@@ -11,6 +11,21 @@ import {
 } from 'react-admin'
 import { TimeField } from '../fields.js'
 
+/** One entry of the operation log. */
+interface Operation {
+  id: number
+  project_id: number | null
+  project_name: string | null
+  task_id: number | null
+  node_id: string | null
+  user_id: number
+  operator: string | null
+  app_code: string | null
+  operation: string
+  detail: unknown
+  created_at: number
+}
+
 const filters = [
   <ReferenceInput key="project_id" source="project_id" reference="projects" alwaysOn>
     <SelectInput optionText="name" label="Project" />
@@ -32,20 +47,25 @@ export function OperationList() {
       title="Operation log"
     >
       <Datagrid bulkActionButtons={false} rowClick={false}>
-        <TimeField source="operate_time" label="When" />
+        <TimeField source="created_at" label="When" />
         <FunctionField
           label="Who"
-          render={(r) =>
-            `${r.operator ?? r.user ?? r.user_id ?? '—'}${r.app_code ? ` via ${r.app_code}` : ''}`
+          sortBy="user_id"
+          render={(r: Operation) =>
+            `${r.operator ?? r.user_id}${r.app_code ? ` via ${r.app_code}` : ''}`
           }
         />
         <TextField source="operation" />
-        <TextField source="project_id" label="Project" emptyText="—" />
+        <FunctionField
+          label="Project"
+          sortBy="project_id"
+          render={(r: Operation) => r.project_name ?? r.project_id ?? '—'}
+        />
         <TextField source="task_id" label="Task" emptyText="—" />
         <TextField source="node_id" label="Node" emptyText="—" sortable={false} />
         <FunctionField
           label="Detail"
-          render={(r) => (
+          render={(r: Operation) => (
             <code style={{ fontSize: 11 }}>
               {typeof r.detail === 'string' ? r.detail : JSON.stringify(r.detail)}
             </code>

@@ -16,7 +16,7 @@ export interface TaskRow {
 export async function findTaskRun(task: TaskRow): Promise<string | null> {
   if (task.run_id) return task.run_id
   const runs = await call<{ data: { id: string; task_id: number | null }[] }>('GET', '/api/runs', {
-    query: { project_id: task.project_id, task_name: task.name, per_page: 200 },
+    query: { project_id: task.project_id, task_id: task.id, per_page: 200 },
   })
   return runs.data.find((r) => r.task_id === task.id)?.id ?? null
 }

@@ -270,6 +270,7 @@ export function AdminActionButton({
         open?.({ engineType, action, instanceId, target, input, label: shown, onDone })
       }
       data-action={action}
+      sx={{ whiteSpace: 'nowrap' }}
     >
       {shown}
     </Button>

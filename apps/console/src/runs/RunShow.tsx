@@ -22,6 +22,11 @@ const LIVE_LABELS = { open: 'live', connecting: 'reconnecting…', closed: 'not 
 /** A run: its live graph, its admin actions, and the detail of a clicked node. */
 export function RunShow() {
   const runId = String(useGetRecordId())
+  // A page per run: moving to another run starts from a fresh graph and no selected node.
+  return <RunPage key={runId} runId={runId} />
+}
+
+function RunPage({ runId }: { runId: string }) {
   const { tree, run, states, layout, error, live } = useRunGraph(runId)
   const [selected, setSelected] = useState<string | null>(null)
   if (error) return <Alert severity="error">{error}</Alert>

@@ -1,16 +1,20 @@
 import { Chip } from '@mui/material'
+import { useEffect, useState } from 'react'
 import {
   Datagrid,
   FunctionField,
   Link,
   List,
   NumberInput,
+  SelectInput,
   TextField,
   useRecordContext,
   useRefresh,
 } from 'react-admin'
 import { EngineField, TimeField } from '../fields.js'
-import { AdminActionButton, AdminActionHost } from '../runs/AdminActionButton.js'
+import { findComponent, loadPlugins } from '../plugins/components.js'
+import { call } from '../providers.js'
+import { type ActionInput, AdminActionButton, AdminActionHost } from '../runs/AdminActionButton.js'
 import { ADMIN_ACTIONS, type AdminAction } from '../runs/admin-actions.js'
 
 /** What the stuck query found, and the engine-admin action that safely unblocks it. */
@@ -18,6 +22,7 @@ interface Stuck {
   id: string
   kind: string
   run_id: string
+  run_name?: string
   engine_type: string
   node_id: string | null
   since: number | null
@@ -43,9 +48,44 @@ function isAction(name: string): name is AdminAction {
   return (ADMIN_ACTIONS as readonly string[]).includes(name)
 }
 
+/** A retry offers the failed node's inputs in its component's form, to edit before retrying. */
+function useRetryInput(stuck: Stuck | undefined): ActionInput | null {
+  const [input, setInput] = useState<ActionInput | null>(null)
+  const retry = stuck?.action?.name === 'node_retry' && stuck.node_id ? stuck : null
+  useEffect(() => {
+    if (!retry?.node_id) return
+    let cancelled = false
+    const load = async () => {
+      const node = await call<{
+        inputs?: Record<string, unknown>
+        component?: { code: string; version: string } | null
+      }>(
+        'GET',
+        `/api/runs/${encodeURIComponent(retry.run_id)}/nodes/${encodeURIComponent(retry.node_id!)}`,
+      )
+      const component = node.component
+        ? findComponent(await loadPlugins(), node.component.code, node.component.version)
+        : undefined
+      if (!cancelled) {
+        setInput({
+          kind: 'inputs',
+          schema: component?.inputs_schema ?? null,
+          initial: node.inputs ?? {},
+        })
+      }
+    }
+    load().catch(() => {})
+    return () => {
+      cancelled = true
+    }
+  }, [retry?.run_id, retry?.node_id])
+  return input
+}
+
 function UnblockButton() {
   const stuck = useRecordContext<Stuck>()
   const refresh = useRefresh()
+  const retryInput = useRetryInput(stuck)
   if (!stuck?.action || !isAction(stuck.action.name)) return <span>—</span>
   const { action } = stuck
   return (
@@ -54,14 +94,19 @@ function UnblockButton() {
       action={action.name as AdminAction}
       instanceId={action.instance_id}
       target={`${stuck.node_id ?? stuck.run_id}`}
-      input={{ kind: 'fixed', body: action.body ?? {} }}
-      {...(action.label ? { label: action.label } : {})}
+      input={retryInput ?? { kind: 'fixed', body: action.body ?? {} }}
       onDone={refresh}
     />
   )
 }
 
 const filters = [
+  <SelectInput
+    key="kind"
+    source="kind"
+    choices={Object.entries(KIND_LABELS).map(([id, name]) => ({ id, name }))}
+    alwaysOn
+  />,
   <NumberInput
     key="running_longer_than"
     source="running_longer_than"
@@ -96,13 +141,16 @@ export function StuckList() {
           <FunctionField
             label="Run"
             render={(r: Stuck) => (
-              <Link to={`/runs/${encodeURIComponent(r.run_id)}/show`}>{r.run_id}</Link>
+              <Link to={`/runs/${encodeURIComponent(r.run_id)}/show`} data-run-id={r.run_id}>
+                {r.run_name ?? r.run_id}
+              </Link>
             )}
           />
-          <EngineField source="engine_type" label="Engine type" />
+          <EngineField source="engine_type" label="Engine type" sortable={false} />
           <TextField source="node_id" label="Node" emptyText="—" sortable={false} />
-          <TimeField source="since" label="Since" />
+          <TimeField source="since" label="Since" sortable={false} />
           <TextField source="detail" sortable={false} />
+          <FunctionField label="Safe action" render={(r: Stuck) => r.action?.label ?? '—'} />
           <UnblockButton />
         </Datagrid>
       </List>
