@@ -76,6 +76,13 @@ for (const database of DATABASES) {
       expect(
         (await t.request('DELETE', `/api/users/${t.alice.id}/tokens/${secondId}`)).status,
       ).toBe(404)
+      expect(
+        ok(await t.request('GET', `/api/users/${t.bob.id}`, { token: t.bob.token })).body,
+      ).toEqual({ id: t.bob.id, name: 'bob', is_admin: false })
+      expect(
+        (await t.request('GET', `/api/users/${t.bob.id}`, { token: t.alice.token })).status,
+      ).toBe(403)
+      expect((await t.request('GET', '/api/users/999999')).status).toBe(404)
       const admin = ok(await t.request('GET', `/api/users/${t.bob.id}/tokens`)).body
       expect(admin.total).toBe(1)
       expect((await t.request('GET', '/api/users/999999/tokens')).status).toBe(404)
