@@ -19,12 +19,15 @@ export function JsonEditor({
   value,
   onChange,
   rows = 8,
+  maxRows,
   name,
 }: {
   label: string
   value: unknown
   onChange: (value: unknown, valid: boolean) => void
   rows?: number
+  /** Past this many lines the text scrolls. */
+  maxRows?: number
   name?: string
 }) {
   const [text, setText] = useState(() =>
@@ -47,6 +50,7 @@ export function JsonEditor({
       name={name}
       multiline
       minRows={rows}
+      {...(maxRows === undefined ? {} : { maxRows })}
       fullWidth
       value={text}
       error={error !== null}

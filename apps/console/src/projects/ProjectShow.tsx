@@ -91,7 +91,8 @@ function TaskFilters({
       size="small"
       label={label}
       value={filter[key] ?? ''}
-      sx={{ minWidth: 150 }}
+      fullWidth={false}
+      sx={{ width: 170 }}
       onChange={(e) => setFilter({ ...filter, [key]: e.target.value })}
     >
       {choices(values).map((v) => (
@@ -106,12 +107,16 @@ function TaskFilters({
       <MuiTextField
         size="small"
         label="Name"
+        fullWidth={false}
+        sx={{ width: 200 }}
         value={filter.name ?? ''}
         onChange={(e) => setFilter({ ...filter, name: e.target.value })}
       />
       <MuiTextField
         size="small"
         label="Creator"
+        fullWidth={false}
+        sx={{ width: 170 }}
         value={filter.creator ?? ''}
         onChange={(e) => setFilter({ ...filter, creator: e.target.value })}
       />
@@ -145,7 +150,7 @@ function ProjectTasks() {
           <TextField source="id" />
           <TextField source="name" />
           <StateField source="state" label="State" />
-          <EngineField source="engine_type" label="Engine type" />
+          <EngineField source="engine_type" label="Engine type" sortable={false} />
           <TextField source="category" />
           <TextField source="flow_type" label="Flow type" />
           <TextField source="creator" />

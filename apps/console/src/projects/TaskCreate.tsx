@@ -178,7 +178,8 @@ export function TaskCreate() {
               <JsonEditor
                 label="Pipeline tree (platform format)"
                 name="pipeline-tree"
-                rows={18}
+                rows={12}
+                maxRows={28}
                 value={tree}
                 onChange={(next, ok) => {
                   setTreeValid(ok)
@@ -238,9 +239,10 @@ export function TaskCreate() {
             </Stack>
           </CardContent>
         </Card>
-        <Card sx={{ flex: 1, minHeight: 560 }}>
+        <Card sx={{ flex: 1, height: 640, position: 'sticky', top: 72 }}>
           {layout ? (
             <RunGraph
+              key={layout.nodes.map((n) => n.id).join(',')}
               layout={layout}
               states={{}}
               selected={selected}

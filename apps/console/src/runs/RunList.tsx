@@ -38,7 +38,7 @@ export function RunList() {
       <Datagrid rowClick="show" bulkActionButtons={false}>
         <TextField source="name" sortable={false} />
         <StateField source="state" label="State" />
-        <EngineField source="engine_type" label="Engine type" />
+        <EngineField source="engine_type" label="Engine type" sortable={false} />
         <FunctionField
           label="Project / task"
           render={(r) =>
