@@ -21,7 +21,7 @@ import type { NodeState, TreeShape } from '../graph/layout.js'
 import { findComponent, loadPlugins } from '../plugins/components.js'
 import { call } from '../providers.js'
 import { type ActionInput, AdminActionButton } from './AdminActionButton.js'
-import { type AdminAction, nodeActions } from './admin-actions.js'
+import { type AdminAction, nodeActions, retryInputs } from './admin-actions.js'
 import { findNode, outgoingFlows } from './tree-lookup.js'
 
 /** A node of a run in full (`GET /api/runs/{id}/nodes/{node_id}`). */
@@ -121,7 +121,7 @@ export function NodeDetail({
 
   useEffect(() => {
     let cancelled = false
-    const inputs = (detail?.inputs ?? {}) as Record<string, unknown>
+    const inputs = retryInputs(detail?.inputs)
     const code = detail?.component?.code ?? found?.node.component?.code
     const next: Partial<Record<AdminAction, ActionInput>> = {
       node_callback: { kind: 'data' },

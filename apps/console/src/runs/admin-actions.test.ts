@@ -4,6 +4,7 @@ import {
   adminPath,
   describeAction,
   nodeActions,
+  retryInputs,
   runActions,
 } from './admin-actions.js'
 
@@ -36,5 +37,11 @@ describe('engine admin actions', () => {
       expect(text).toContain('abc')
       expect(text).toContain('bamboo_engine')
     }
+  })
+
+  it("starts a retry from the node's inputs without the engine's loop counters", () => {
+    expect(retryInputs({ bit: 0, _loop: 1, _inner_loop: 1 })).toEqual({ bit: 0 })
+    expect(retryInputs(null)).toEqual({})
+    expect(retryInputs([1])).toEqual({})
   })
 })

@@ -76,3 +76,12 @@ export function nodeActions(type: string, state: string | null | undefined): Adm
   if (type === 'ConditionalParallelGateway') return ['node_skip_cpg']
   return []
 }
+
+/** The keys the engine adds to a node's inputs itself: a retry does not send them back. */
+const SYSTEM_INPUTS = new Set(['_loop', '_inner_loop'])
+
+/** A node's inputs as a retry starts from: what it ran with, without the engine's own keys. */
+export function retryInputs(inputs: unknown): Record<string, unknown> {
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) return {}
+  return Object.fromEntries(Object.entries(inputs).filter(([key]) => !SYSTEM_INPUTS.has(key)))
+}

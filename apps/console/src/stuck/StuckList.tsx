@@ -15,7 +15,7 @@ import { EngineField, TimeField } from '../fields.js'
 import { findComponent, loadPlugins } from '../plugins/components.js'
 import { call } from '../providers.js'
 import { type ActionInput, AdminActionButton, AdminActionHost } from '../runs/AdminActionButton.js'
-import { ADMIN_ACTIONS, type AdminAction } from '../runs/admin-actions.js'
+import { ADMIN_ACTIONS, type AdminAction, retryInputs } from '../runs/admin-actions.js'
 
 /** What the stuck query found, and the engine-admin action that safely unblocks it. */
 interface Stuck {
@@ -70,7 +70,7 @@ function useRetryInput(stuck: Stuck | undefined): ActionInput | null {
         setInput({
           kind: 'inputs',
           schema: component?.inputs_schema ?? null,
-          initial: node.inputs ?? {},
+          initial: retryInputs(node.inputs),
         })
       }
     }
