@@ -163,6 +163,19 @@ for (const database of DATABASES) {
       await eventually(() => t.server.runEvents.watched === 0)
     })
 
+    it('ends open streams when the server stops, so that it stops at once', async () => {
+      const other = await startTestServer(database)
+      const tree = sequence(act('callback_node'))
+      ok(await other.post('/api/bamboo/run_pipeline', { pipeline: tree }))
+      await other.settle()
+      const stream = await openStream(`${other.url}/api/runs/${tree.id}/events`, other.token)
+      await stream.next((e) => e.event === 'snapshot')
+      const started = Date.now()
+      await other.close()
+      expect(Date.now() - started).toBeLessThan(2000)
+      await stream.close()
+    })
+
     it('refuses a user who may not read the run, an unknown run, and a user over their streams', async () => {
       const tree = sequence(act('callback_node'))
       ok(await t.post('/api/bamboo/run_pipeline', { pipeline: tree }, alice.token))

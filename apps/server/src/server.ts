@@ -258,7 +258,16 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
         if (server) {
           const open = server
           await new Promise<void>((resolve) => {
-            open.close(() => resolve())
+            // Connections whose last answer (an event stream that just ended) is still going out
+            // become idle a moment later: close them then, not at the keep-alive timeout.
+            const idle =
+              'closeIdleConnections' in open
+                ? setInterval(() => open.closeIdleConnections(), 50)
+                : undefined
+            open.close(() => {
+              clearInterval(idle)
+              resolve()
+            })
             if ('closeIdleConnections' in open) open.closeIdleConnections()
           })
         }
