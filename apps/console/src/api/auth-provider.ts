@@ -1,6 +1,6 @@
 import type { AuthProvider } from 'react-admin'
 import type { Call } from './client.js'
-import { ApiError } from './errors.js'
+import { ApiError, quietAuthError } from './errors.js'
 
 /** The caller as `GET /api/me` answers. */
 export interface Me {
@@ -47,7 +47,7 @@ export function createAuthProvider(call: Call, tokens: TokenStore): AuthProvider
       me = null
     },
     async checkAuth() {
-      if (!tokens.get()) throw new ApiError(401, 'Log in with a token')
+      if (!tokens.get()) throw quietAuthError()
       if (!me) await fetchMe()
     },
     async checkError(error: { status?: number }) {
@@ -58,7 +58,7 @@ export function createAuthProvider(call: Call, tokens: TokenStore): AuthProvider
       }
     },
     async getIdentity() {
-      if (!tokens.get()) throw new ApiError(401, 'Log in with a token')
+      if (!tokens.get()) throw quietAuthError()
       const who = me ?? (await fetchMe())
       return { id: who.id, fullName: `${who.name}${who.is_admin ? ' (admin)' : ''}` }
     },

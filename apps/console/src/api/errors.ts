@@ -18,3 +18,8 @@ export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message
   return String(error)
 }
+
+/** A refusal react-admin shows no notification for (`message: false`): the login page says it. */
+export function quietAuthError(): { message: false; status: 401 } {
+  return { message: false, status: 401 }
+}
