@@ -1,13 +1,16 @@
 import type { Runtime } from '@culm/engine'
-import type { Kysely } from 'kysely'
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely'
 import type { User } from './auth/users.js'
-import type { ServerDatabase } from './db/schema.js'
+import type { PipelineTable, ServerDatabase, TaskTable } from './db/schema.js'
 import { ServerError } from './errors.js'
 
 /** Who may read and control a pipeline started directly (not by a task). */
 export const PIPELINE_ACCESS = ['owner', 'everyone'] as const
 /** `owner`: its starter and admins (default); `everyone`: any authenticated user. */
 export type PipelineAccessMode = (typeof PIPELINE_ACCESS)[number]
+
+/** A query over runs joined with their task (`t`) and their start record (`sp`). */
+export type RunJoin = ServerDatabase & { t: TaskTable; sp: PipelineTable }
 
 /** The task a pipeline was started by, for its operation log. */
 export interface PipelineTask {
@@ -51,6 +54,30 @@ export class PipelineAccess {
   /** Who may read a pipeline started directly. */
   get mode(): PipelineAccessMode {
     return this.#mode
+  }
+
+  /**
+   * `assertMay` as a condition of a query over runs (`RunJoin`), for lists: the runs of the
+   * caller's projects' tasks, and the runs they started (every run started directly, under
+   * `everyone`). Null for an admin, who reads every run.
+   */
+  runCondition(
+    user: User,
+  ): ((eb: ExpressionBuilder<RunJoin, 't' | 'sp'>) => Expression<SqlBool>) | null {
+    if (user.isAdmin) return null
+    const everyone = this.#mode === 'everyone'
+    return (eb) =>
+      eb.or([
+        eb(
+          't.project_id',
+          'in',
+          eb
+            .selectFrom('culm_server_project_member')
+            .select('project_id')
+            .where('user_id', '=', user.id),
+        ),
+        eb.and([eb('t.id', 'is', null), everyone ? eb.lit(true) : eb('sp.user_id', '=', user.id)]),
+      ])
   }
 
   /** The root pipeline of a pipeline, subprocess or node id (the id itself if it is none). */

@@ -146,25 +146,8 @@ export class RunReader {
       .leftJoin('culm_server_pipeline as sp', 'sp.pipeline_id', 'p.id')
       .leftJoin('culm_server_task as t', 't.pipeline_id', 'p.id')
       .leftJoin('culm_server_project as pr', 'pr.id', 't.project_id')
-    if (!user.isAdmin) {
-      const everyone = this.#access.mode === 'everyone'
-      query = query.where((eb) =>
-        eb.or([
-          eb(
-            't.project_id',
-            'in',
-            eb
-              .selectFrom('culm_server_project_member')
-              .select('project_id')
-              .where('user_id', '=', user.id),
-          ),
-          eb.and([
-            eb('t.id', 'is', null),
-            everyone ? eb.lit(true) : eb('sp.user_id', '=', user.id),
-          ]),
-        ]),
-      )
-    }
+    const readable = this.#access.runCondition(user)
+    if (readable) query = query.where(readable)
     return query
   }
 
