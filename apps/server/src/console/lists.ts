@@ -47,7 +47,7 @@ export function valid<T>(c: Context<AppEnv>, target: 'json' | 'param' | 'query')
   return (c.req as unknown as { valid(t: string): T }).valid(target)
 }
 
-/** A database number (a string on some MySQL columns) as a number; null stays null. */
+/** A database number as a number (MySQL answers some columns as strings). */
 export function num(value: unknown): number {
   return Number(value)
 }

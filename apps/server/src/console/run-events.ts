@@ -39,32 +39,44 @@ class RunWatch {
   #soon: ReturnType<typeof setTimeout> | undefined
   #again = false
 
+  #reading = 0
+
   constructor(
     readonly rootId: string,
     readonly reader: RunReader,
     readonly options: Required<Omit<RunEventsOptions, 'onError'>> &
       Pick<RunEventsOptions, 'onError'>,
   ) {
-    this.#poll = setInterval(() => void this.refresh(), options.pollMs)
+    // A poll is skipped while a read is queued or running, so that a slow database never builds
+    // a queue of reads.
+    this.#poll = setInterval(() => {
+      if (this.#reading === 0) void this.refresh()
+    }, options.pollMs)
     this.#poll.unref?.()
   }
 
   /** Reads the run's states once more (after any read already queued) and sends the changes. */
   refresh(then?: () => Promise<void>): Promise<void> {
+    this.#reading++
     this.#chain = this.#chain
       .then(async () => {
-        const changed = await this.#read()
+        await this.#read()
         if (then) await then()
-        return changed
       })
       .then(
         () => undefined,
         (error: unknown) => this.options.onError?.(error, this.rootId),
       )
+      .finally(() => {
+        this.#reading--
+      })
     return this.#chain
   }
 
-  /** The engine reported a change of this run: read it once it has committed, and once more. */
+  /**
+   * The engine reported a change of this run: read it a moment later, once the change has
+   * committed; reports that come meanwhile make one more read after that one.
+   */
   poke(): void {
     if (this.#soon) {
       this.#again = true
@@ -81,23 +93,20 @@ class RunWatch {
     this.#soon.unref?.()
   }
 
-  async #read(): Promise<boolean> {
+  async #read(): Promise<void> {
     const states = await this.reader.states(this.rootId)
     const before = this.states
     this.states = states
-    if (!before) return false
+    if (!before) return
     const live = [...this.subscribers].filter((s) => s.live)
-    let changed = false
     for (const [id, state] of Object.entries(states)) {
       if (JSON.stringify(before[id]) === JSON.stringify(state)) continue
-      changed = true
       for (const s of live) s.send({ event: 'node', data: state })
     }
     if (before[this.rootId]?.state !== states[this.rootId]?.state && live.length > 0) {
       const run = await this.reader.runById(this.rootId)
       if (run) for (const s of live) s.send({ event: 'run', data: run })
     }
-    return changed
   }
 
   stop(): void {
