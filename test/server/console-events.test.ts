@@ -102,8 +102,8 @@ for (const database of DATABASES) {
     })
 
     it('sends the snapshot first, then the node change as a slow node finishes, then the run', async () => {
-      // Given a run whose only node spends a second in execute
-      const slow = act('dummy_exec_node', { time: 1 })
+      // Given a run whose only node spends two seconds in execute
+      const slow = act('dummy_exec_node', { time: 2 })
       const tree = sequence(slow)
       ok(await t.post('/api/bamboo/run_pipeline', { pipeline: tree }, alice.token))
       // When alice watches it

@@ -37,7 +37,7 @@ class RunWatch {
   #chain: Promise<void> = Promise.resolve()
   #poll: ReturnType<typeof setInterval> | undefined
   #soon: ReturnType<typeof setTimeout> | undefined
-  #again = false
+  #late: ReturnType<typeof setTimeout> | undefined
 
   #reading = 0
 
@@ -75,22 +75,25 @@ class RunWatch {
 
   /**
    * The engine reported a change of this run: read it a moment later, once the change has
-   * committed; reports that come meanwhile make one more read after that one.
+   * committed, and again a little later for a commit that took longer (or reports that came
+   * meanwhile).
    */
   poke(): void {
-    if (this.#soon) {
-      this.#again = true
-      return
-    }
-    this.#soon = setTimeout(() => {
+    this.#soon ??= this.#later(this.options.settleMs, () => {
       this.#soon = undefined
+    })
+    this.#late ??= this.#later(this.options.settleMs * 5, () => {
+      this.#late = undefined
+    })
+  }
+
+  #later(ms: number, done: () => void): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => {
+      done()
       void this.refresh()
-      if (this.#again) {
-        this.#again = false
-        this.poke()
-      }
-    }, this.options.settleMs)
-    this.#soon.unref?.()
+    }, ms)
+    timer.unref?.()
+    return timer
   }
 
   async #read(): Promise<void> {
@@ -112,6 +115,7 @@ class RunWatch {
   stop(): void {
     clearInterval(this.#poll)
     clearTimeout(this.#soon)
+    clearTimeout(this.#late)
   }
 }
 
