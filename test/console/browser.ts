@@ -77,10 +77,15 @@ export function graphNode(page: Page, name: string) {
 
 /** Waits until a named node is drawn in a state. */
 export async function waitForNodeState(page: Page, name: string, state: string): Promise<void> {
-  await page
-    .locator(`[data-testid^="node-"][data-state="${state}"]`, { hasText: name })
-    .first()
-    .waitFor()
+  try {
+    await page
+      .locator(`[data-testid^="node-"][data-state="${state}"]`, { hasText: name })
+      .first()
+      .waitFor()
+  } catch (error) {
+    await page.screenshot({ path: join(ARTIFACTS, `failure-${name.replace(/\W+/g, '-')}.png`) })
+    throw error
+  }
 }
 
 /** Waits until the run's header shows a state. */

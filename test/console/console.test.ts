@@ -22,6 +22,10 @@ import {
 } from './browser.js'
 import { engineSequence, platformSequence, showcaseTree, step } from './trees.js'
 
+const START = {
+  bamboo_engine: '/api/bamboo/run_pipeline',
+  pipeline_engine: '/api/pipeline_engine/start_pipeline',
+} as const
 const DENIED = 'You have no permission to call pipeline engine admin api.'
 /** The colours the graph draws states with (apps/console/src/states.ts). */
 const COLOURS = {
@@ -184,17 +188,24 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     await admin.getByTestId('node-detail').getByText('force fail by engine_admin').first().waitFor()
   })
 
-  it('pauses and resumes a run', async () => {
-    const runId = await run(engineSequence(step('callback_node', 'held')))
-    await openRun(admin, t.url, runId)
-    await waitForRunState(admin, 'RUNNING')
-    await admin.getByRole('button', { name: 'Pause', exact: true }).click()
-    expect((await confirmDialog(admin)).outcome).toBe('Done: success')
-    await waitForRunState(admin, 'SUSPENDED')
-    await admin.getByRole('button', { name: 'Resume', exact: true }).click()
-    expect((await confirmDialog(admin)).outcome).toBe('Done: success')
-    await waitForRunState(admin, 'RUNNING')
-  })
+  for (const engineType of ['bamboo_engine', 'pipeline_engine'] as const) {
+    it(`pauses and resumes a run of ${engineType} through that engine`, async () => {
+      const tree = engineSequence(step('callback_node', `held on ${engineType}`))
+      const started = await t.post(START[engineType], { pipeline: tree })
+      expect(started.body.result).toBe(true)
+      await openRun(admin, t.url, tree.id)
+      await waitForRunState(admin, 'RUNNING')
+      await admin.getByText(engineType, { exact: true }).first().waitFor()
+      await admin.getByRole('button', { name: 'Pause', exact: true }).click()
+      const paused = await confirmDialog(admin)
+      expect(paused.description).toContain(`on ${engineType}`)
+      expect(paused.outcome).toBe('Done: success')
+      await waitForRunState(admin, 'SUSPENDED')
+      await admin.getByRole('button', { name: 'Resume', exact: true }).click()
+      expect((await confirmDialog(admin)).outcome).toBe('Done: success')
+      await waitForRunState(admin, 'RUNNING')
+    })
+  }
 
   it('draws a subprocess in place, inside its group, each node in its own colour', async () => {
     const { tree, subprocess } = showcaseTree()

@@ -225,6 +225,11 @@ export function RunGraph({
         position: { x: node.x, y: node.y },
         data: { node, selected: node.id === selected, problems: problems[node.id] ?? [] },
         draggable: false,
+        // Sizes come from the layout: every new node object is drawn at once, never hidden
+        // while the flow waits to measure it again.
+        width: node.width,
+        height: node.height,
+        measured: { width: node.width, height: node.height },
         ...(node.parentId ? { parentId: node.parentId, extent: 'parent' as const } : {}),
         ...(node.kind === 'subprocess'
           ? { style: { width: node.width, height: node.height } }
