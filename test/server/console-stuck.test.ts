@@ -147,6 +147,7 @@ for (const database of DATABASES) {
         action: { name: 'task_revoke', instance_id: tree.id },
       })
       expect(stuck!.detail).toContain('1 arrived')
+      expect(stuck!.since).toBe(t.clock.now())
       expect(found.map((s) => s.kind)).not.toContain('idle_run')
       await unblock(t, stuck!)
       expect(await rootState(t, tree.id)).toBe('REVOKED')

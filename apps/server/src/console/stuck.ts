@@ -246,12 +246,17 @@ export class StuckRuns {
         .where('destination_id', 'is not', null)
         .executeTakeFirst()
       const converge = child?.destination_id ?? null
+      const last = await this.#db
+        .selectFrom('culm_states')
+        .select(sql<number | null>`max(coalesce(archived_time, started_time))`.as('at'))
+        .where('root_id', '=', row.root_pipeline_id)
+        .executeTakeFirst()
       found.push({
         id: stuckId('converge_waiting', row.root_pipeline_id, converge),
         kind: 'converge_waiting',
         run_id: row.root_pipeline_id,
         node_id: converge,
-        since: null,
+        since: numOrNull(last?.at),
         detail: `converge gateway ${converge ?? '?'} waits for ${num(row.need_ack)} branches of gateway ${row.current_node_id}; ${num(row.ack_num)} arrived and every other branch has ended, so it will never proceed`,
         action: {
           name: 'task_revoke',
