@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from '@playwright/test'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../server/harness.js'
+import { exclusive } from '../server/trees.js'
 import {
   ARTIFACTS,
   buildConsole,
@@ -161,6 +162,24 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     await waitForNodeState(admin, 'broken', 'FINISHED')
     await waitForNodeState(admin, 'next', 'FINISHED')
     expect(await graphNode(admin, 'broken').textContent()).toContain('skipped')
+  })
+
+  it('skips a failed exclusive gateway along the flow chosen in its dialog', async () => {
+    const { tree, gateway, branches } = exclusive(5, ['${value} > 10', '${value} > 20'])
+    const runId = await run(tree)
+    await openRun(admin, t.url, runId)
+    const drawn = admin.getByTestId(`node-${gateway.id}`)
+    await admin.locator(`[data-testid="node-${gateway.id}"][data-state="FAILED"]`).waitFor()
+    await drawn.click()
+    await admin.getByTestId('node-detail').getByRole('button', { name: 'Skip gateway' }).click()
+    const dialog = admin.getByRole('dialog')
+    await dialog.getByRole('radio', { name: /\$\{value\} > 20/ }).check()
+    const { description, outcome } = await confirmDialog(admin)
+    expect(description).toContain('exclusive gateway')
+    expect(outcome).toBe('Done: success')
+    await admin.locator(`[data-testid="node-${branches[1]!.id}"][data-state="FINISHED"]`).waitFor()
+    expect(await admin.getByTestId(`node-${branches[0]!.id}`).getAttribute('data-state')).toBe('')
+    await waitForRunState(admin, 'FINISHED')
   })
 
   it('calls back a waiting node with data', async () => {
