@@ -266,6 +266,26 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     expect(states.map((s) => s.state)).toContain('FAILED')
   })
 
+  it('creates a user, shows each new token once and revokes one', async () => {
+    await admin.goto(`${t.url}/console/#/users/create`)
+    await admin.getByLabel('Name').fill('carol')
+    await admin.getByRole('button', { name: 'Save' }).click()
+    const first = (await admin.getByTestId('shown-once').textContent())!.trim()
+    await admin.getByRole('button', { name: 'Close' }).click()
+    await admin.getByRole('button', { name: 'New token' }).click()
+    const second = (await admin.getByTestId('shown-once').textContent())!.trim()
+    await admin.getByRole('button', { name: 'Close' }).click()
+    const rows = admin.locator('tbody tr')
+    await expect.poll(() => rows.count()).toBe(2)
+    await rows.first().getByRole('button', { name: 'Revoke' }).click()
+    await admin.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click()
+    await expect.poll(() => rows.count()).toBe(1)
+    const answers = await Promise.all(
+      [first, second].map(async (token) => (await t.request('GET', '/api/me', { token })).status),
+    )
+    expect(answers.sort()).toEqual([200, 401])
+  })
+
   it("refuses a non-admin's admin action with the permission hook's message", async () => {
     const runId = await run(engineSequence(step('callback_node', 'bobs node')), bob.token)
     const page = await loggedIn(browser, t.url, bob.token)
