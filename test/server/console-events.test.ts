@@ -189,6 +189,16 @@ for (const database of DATABASES) {
       })
       expect(unknown.status).toBe(404)
       expect((await fetch(url)).status).toBe(401)
+      // A HEAD request holds no stream open.
+      for (let i = 0; i < 10; i++) {
+        const head = await fetch(url, {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${alice.token}` },
+        })
+        expect(head.status).toBe(200)
+        expect(head.headers.get('content-type')).toContain('text/event-stream')
+      }
+      expect(t.server.runEvents.watched).toBe(0)
       const streams = []
       for (let i = 0; i < 8; i++) streams.push(await openStream(url, alice.token))
       for (const s of streams) await s.next((e) => e.event === 'snapshot')

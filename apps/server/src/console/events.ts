@@ -43,6 +43,13 @@ export function registerRunEventRoutes(
       const { id } = valid<{ id: string }>(c, 'param')
       const user = c.get('user')
       await deps.runs.get(user, id)
+      // A HEAD request reads no body: it must not hold a stream open.
+      if (c.req.method === 'HEAD') {
+        return c.body(null, 200, {
+          'Content-Type': 'text/event-stream',
+          'Cache-Control': 'no-cache',
+        })
+      }
       const queue: RunEvent[] = []
       let open = true
       let wake: (() => void) | undefined
