@@ -1,11 +1,14 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { streamSSE } from 'hono/streaming'
+import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
 import { type AppEnv, BEARER } from '../http.js'
 import { fail, valid } from './lists.js'
 import type { RunEvent, RunEvents } from './run-events.js'
 import type { RunReader } from './run-reader.js'
 import { engineId } from './schemas.js'
+
+/** How many events may wait for a client that reads slowly before its stream is ended. */
+export const MAX_QUEUED = 10_000
 
 /** How often an idle stream sends a `: ping` comment, so that proxies keep it open. */
 export const PING_MS = 15_000
@@ -54,13 +57,21 @@ export function registerRunEventRoutes(
       let open = true
       let wake: (() => void) | undefined
       let stop: () => void = () => undefined
+      let sse: SSEStreamingApi | undefined
+      // Ends the stream whatever it waits for: the client went away, read too slowly, or the
+      // server is closing.
       const end = () => {
+        if (!open) return
         open = false
         stop()
         wake?.()
+        sse?.abort()
       }
       stop = await deps.events.subscribe(user, id, {
         send: (event) => {
+          // A client that stopped reading is let go rather than buffered for: on reconnecting it
+          // gets a fresh snapshot.
+          if (queue.length >= MAX_QUEUED) return end()
           queue.push(event)
           wake?.()
         },
@@ -69,11 +80,12 @@ export function registerRunEventRoutes(
       if (!open) stop()
       const signal = c.req.raw.signal
       return streamSSE(c, async (stream) => {
+        sse = stream
         stream.onAbort(end)
         signal.addEventListener('abort', end, { once: true })
         if (signal.aborted) end()
         const ping = setInterval(() => {
-          stream.write(': ping\n\n').catch(end)
+          void stream.write(': ping\n\n')
         }, pingMs)
         try {
           while (open) {
@@ -89,7 +101,10 @@ export function registerRunEventRoutes(
           }
         } finally {
           clearInterval(ping)
-          end()
+          if (open) {
+            open = false
+            stop()
+          }
         }
       })
     }) as never,
