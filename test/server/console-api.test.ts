@@ -119,7 +119,7 @@ for (const database of DATABASES) {
       expect(alice.total).toBe(2)
       const bob = ok(await t.request('GET', '/api/runs', { token: t.bob.token })).body
       expect(bob.data.map((r: { id: string }) => r.id)).toEqual([ids.failed])
-      for (const path of ['', '/graph', '/nodes', `/nodes/${failingNode.id}`]) {
+      for (const path of ['', '/graph', '/nodes', `/nodes/${failingNode.id}`, '/events']) {
         const refused = await t.request('GET', `/api/runs/${ids.task}${path}`, {
           token: t.bob.token,
         })
