@@ -1,14 +1,14 @@
 import { Admin, Resource } from 'react-admin'
+import apps from './apps/index.js'
+import categories from './categories/index.js'
 import { LoginPage } from './LoginPage.js'
 import operations from './operations/index.js'
 import plugins from './plugins/index.js'
-import categories from './projects/categories.js'
 import projects from './projects/index.js'
 import { TaskCreate } from './projects/TaskCreate.js'
 import { authProvider, dataProvider } from './providers.js'
 import runs from './runs/index.js'
 import stuck from './stuck/index.js'
-import apps from './users/apps.js'
 import users from './users/index.js'
 
 /** The console: every resource behind a token login; users, tokens and apps for admins only. */
