@@ -45,7 +45,7 @@ const REFERENCES: Record<string, ReferenceSpec> = {
 }
 
 /** Resources whose single record is found in their list (the server has no `GET /{id}`). */
-const ONE_FROM_LIST = new Set(['users', 'plugins', 'categories', 'apps'])
+const ONE_FROM_LIST = new Set(['plugins', 'categories', 'apps'])
 
 function enc(id: Identifier): string {
   return encodeURIComponent(String(id))

@@ -159,7 +159,9 @@ export function NodeDetail({
     }
   }, [detail, found, type, nodeId])
 
-  const actions = nodeActions(type, state?.state)
+  // The detail of another state of the node says nothing of its schedule now.
+  const current = detail && detail.state === state?.state && detail.version === state?.version
+  const actions = nodeActions(type, state?.state, current ? detail.schedule : undefined)
   return (
     <Drawer anchor="right" open onClose={onClose} variant="persistent">
       <Box sx={{ width: 460, p: 2, pt: 9 }} data-testid="node-detail" data-node-id={nodeId}>

@@ -26,6 +26,13 @@ describe('engine admin actions', () => {
     expect(nodeActions('ServiceActivity', 'FAILED')).toEqual(['node_retry', 'node_skip'])
     expect(nodeActions('ServiceActivity', 'RUNNING')).toEqual(['node_callback', 'node_forced_fail'])
     expect(nodeActions('ServiceActivity', 'FINISHED')).toEqual([])
+    expect(
+      nodeActions('ServiceActivity', 'RUNNING', { type: 'callback', finished: false }),
+    ).toEqual(['node_callback', 'node_forced_fail'])
+    expect(nodeActions('ServiceActivity', 'RUNNING', { type: 'poll', finished: false })).toEqual([
+      'node_forced_fail',
+    ])
+    expect(nodeActions('ServiceActivity', 'RUNNING', null)).toEqual(['node_forced_fail'])
     expect(nodeActions('ExclusiveGateway', 'FAILED')).toEqual(['node_skip_exg'])
     expect(nodeActions('ConditionalParallelGateway', 'FAILED')).toEqual(['node_skip_cpg'])
     expect(nodeActions('SubProcess', 'FAILED')).toEqual([])

@@ -65,11 +65,19 @@ export function runActions(state: string | null | undefined): AdminAction[] {
 }
 
 /** The node actions that apply to a node of this type in this state. */
-export function nodeActions(type: string, state: string | null | undefined): AdminAction[] {
+export function nodeActions(
+  type: string,
+  state: string | null | undefined,
+  /** The node's schedule when known: a call back needs one waiting for callbacks. */
+  schedule?: { type: string; finished: boolean } | null,
+): AdminAction[] {
   if (type === 'ServiceActivity') {
     if (state === 'FAILED') return ['node_retry', 'node_skip']
-    if (state === 'RUNNING') return ['node_callback', 'node_forced_fail']
-    return []
+    if (state !== 'RUNNING') return []
+    const waits =
+      schedule === undefined ||
+      (schedule !== null && !schedule.finished && schedule.type.endsWith('callback'))
+    return waits ? ['node_callback', 'node_forced_fail'] : ['node_forced_fail']
   }
   if (state !== 'FAILED') return []
   if (type === 'ExclusiveGateway') return ['node_skip_exg']
