@@ -110,6 +110,8 @@ for (const database of DATABASES) {
       const stream = await openStream(`${t.url}/api/runs/${tree.id}/events`, alice.token)
       expect(stream.response.status).toBe(200)
       expect(stream.response.headers.get('content-type')).toContain('text/event-stream')
+      expect(stream.response.headers.get('cache-control')).toBe('no-cache')
+      expect(stream.response.headers.get('x-accel-buffering')).toBe('no')
       // Then the snapshot comes first and shows the run running
       const snapshot = await stream.next((e) => e.event === 'snapshot')
       expect(stream.events[0]!.event).toBe('snapshot')

@@ -79,6 +79,8 @@ export function registerRunEventRoutes(
       })
       if (!open) stop()
       const signal = c.req.raw.signal
+      // Proxies that buffer answers (nginx) would hold the events back.
+      c.header('X-Accel-Buffering', 'no')
       return streamSSE(c, async (stream) => {
         sse = stream
         stream.onAbort(end)
