@@ -286,6 +286,27 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     expect(answers.sort()).toEqual([200, 401])
   })
 
+  it('shows who did what in the operation log, filtered by project', async () => {
+    const project = await t.post('/api/projects', { name: 'audited', bk_biz_id: 777 })
+    const task = await t.post(`/api/projects/${project.body.id}/tasks`, {
+      name: 'audited task',
+      pipeline_tree: platformSequence([['debug_node', 'only step', {}]]),
+    })
+    expect(task.status).toBe(201)
+    expect(
+      (await t.post(`/api/projects/${project.body.id}/tasks/${task.body.id}/start`)).status,
+    ).toBe(200)
+    const filter = encodeURIComponent(JSON.stringify({ project_id: project.body.id }))
+    await admin.goto(`${t.url}/console/#/operations?filter=${filter}`)
+    const rows = admin.locator('tbody tr')
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(3)
+    const texts = await rows.allTextContents()
+    for (const operation of ['project_create', 'create', 'start']) {
+      expect(texts.some((row) => row.includes(operation))).toBe(true)
+    }
+    for (const row of texts) expect(row).toContain('audited')
+  })
+
   it("refuses a non-admin's admin action with the permission hook's message", async () => {
     const runId = await run(engineSequence(step('callback_node', 'bobs node')), bob.token)
     const page = await loggedIn(browser, t.url, bob.token)

@@ -49,7 +49,6 @@ export function RunList() {
         <TimeField source="created_at" label="Created" />
         <TimeField source="started_time" label="Started" />
         <TimeField source="archived_time" label="Archived" />
-        <TextField source="id" sortable={false} />
       </Datagrid>
     </List>
   )
