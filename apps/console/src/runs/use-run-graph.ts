@@ -40,10 +40,11 @@ export function useRunGraph(runId: string) {
   const [states, setStates] = useState<Record<string, NodeState>>({})
   const [error, setError] = useState<string | null>(null)
   const [live, setLive] = useState<LiveStatus>('connecting')
-  const [changes, setChanges] = useState(0)
 
   useEffect(() => {
     let cancelled = false
+    // The stream's snapshot is newer than the graph's states when it arrives first.
+    let snapshotSeen = false
     setError(null)
     call<{ run: Run; tree: TreeShape; states: Record<string, NodeState> }>(
       'GET',
@@ -52,8 +53,10 @@ export function useRunGraph(runId: string) {
       .then((graph) => {
         if (cancelled) return
         setTree(graph.tree)
-        setRun(graph.run)
-        setStates(graph.states)
+        if (!snapshotSeen) {
+          setRun(graph.run)
+          setStates(graph.states)
+        }
       })
       .catch((e: unknown) => {
         if (!cancelled) setError(messageOf(e))
@@ -70,6 +73,7 @@ export function useRunGraph(runId: string) {
           }
           if (event.event === 'snapshot') {
             const snapshot = data as { run: Run; states: Record<string, NodeState> }
+            snapshotSeen = true
             setRun(snapshot.run)
             setStates(snapshot.states)
           } else if (event.event === 'node') {
@@ -77,7 +81,6 @@ export function useRunGraph(runId: string) {
           } else if (event.event === 'run') {
             setRun(data as Run)
           }
-          setChanges((n) => n + 1)
         },
         onStatus: (status) => setLive(status),
       },
@@ -89,5 +92,5 @@ export function useRunGraph(runId: string) {
   }, [runId])
 
   const layout: Layout | null = useMemo(() => (tree ? layoutTree(tree) : null), [tree])
-  return { tree, run, states, layout, error, live, changes }
+  return { tree, run, states, layout, error, live }
 }
