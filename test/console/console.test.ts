@@ -133,6 +133,30 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     await shot(page, 'run-finished')
   })
 
+  it('reconnects its event stream when the connection drops, and stays live', async () => {
+    const waiting = step('callback_node', 'reconnect wait')
+    const runId = await run(engineSequence(waiting, step('debug_node', 'reconnect after')))
+    const page = await loggedIn(browser, t.url, t.token)
+    let streams = 0
+    await page.route('**/api/runs/*/events', async (route) => {
+      streams += 1
+      if (streams === 1) await route.abort('connectionreset')
+      else await route.continue()
+    })
+    await openRun(page, t.url, runId)
+    expect(streams).toBeGreaterThanOrEqual(2)
+    await waitForNodeState(page, 'reconnect wait', 'RUNNING')
+    const graph = await t.request('GET', `/api/runs/${runId}/graph`)
+    const called = await t.post('/api/bamboo/callback', {
+      node_id: waiting.id,
+      version: graph.body.states[waiting.id].version,
+      data: { bit: 1 },
+    })
+    expect(called.body.result).toBe(true)
+    await waitForNodeState(page, 'reconnect after', 'FINISHED')
+    await page.context().close()
+  })
+
   it('retries a failed node with inputs edited in its schema form', async () => {
     const runId = await run(engineSequence(step('fail_ctrl_node', 'flaky', { bit: 0 })))
     await openRun(admin, t.url, runId)
