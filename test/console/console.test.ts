@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from '@playwright/test'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../server/harness.js'
-import { exclusive } from '../server/trees.js'
+import { act, exclusive, parallel } from '../server/trees.js'
 import {
   ARTIFACTS,
   buildConsole,
@@ -205,6 +205,39 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     await admin.locator(`[data-testid="node-${branches[1]!.id}"][data-state="FINISHED"]`).waitFor()
     expect(await admin.getByTestId(`node-${branches[0]!.id}`).getAttribute('data-state')).toBe('')
     await waitForRunState(admin, 'FINISHED')
+  })
+
+  it('skips a failed conditional parallel gateway along the chosen flows to its converge', async () => {
+    const a = act('debug_node')
+    const b = act('debug_node')
+    const { tree, gateway, converge } = parallel([a, b], 'cpg', ['1 == 2', '1 == 3'])
+    const runId = await run(tree)
+    await openRun(admin, t.url, runId)
+    await admin.locator(`[data-testid="node-${gateway.id}"][data-state="FAILED"]`).waitFor()
+    await admin.getByTestId(`node-${gateway.id}`).click()
+    await admin.getByTestId('node-detail').getByRole('button', { name: 'Skip gateway' }).click()
+    const dialog = admin.getByRole('dialog')
+    expect(await dialog.textContent()).toContain(`Converge gateway: ${converge.id}`)
+    expect(await dialog.getByRole('checkbox').count()).toBe(2)
+    const { description, outcome } = await confirmDialog(admin)
+    expect(description).toContain('conditional parallel gateway')
+    expect(outcome).toBe('Done: success')
+    for (const node of [a, b]) {
+      await admin.locator(`[data-testid="node-${node.id}"][data-state="FINISHED"]`).waitFor()
+    }
+    await waitForRunState(admin, 'FINISHED')
+  })
+
+  it('revokes a run for good', async () => {
+    const runId = await run(engineSequence(step('callback_node', 'doomed')))
+    await openRun(admin, t.url, runId)
+    await waitForRunState(admin, 'RUNNING')
+    await admin.getByRole('button', { name: 'Revoke', exact: true }).click()
+    const { description, outcome } = await confirmDialog(admin)
+    expect(description).toContain('cannot be resumed')
+    expect(outcome).toBe('Done: success')
+    await waitForRunState(admin, 'REVOKED')
+    expect(await admin.getByRole('button', { name: 'Pause', exact: true }).count()).toBe(0)
   })
 
   it('calls back a waiting node with data', async () => {
