@@ -228,6 +228,22 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     await waitForRunState(admin, 'FINISHED')
   })
 
+  it('shows a loop node with its loop counter and its histories by loop', async () => {
+    const looped = act(
+      'loop_count_node',
+      {},
+      { loopConfig: { enable: true, loop_times: 3, outputs_key: 'results' } },
+    )
+    const runId = await run(engineSequence(looped))
+    await openRun(admin, t.url, runId)
+    await waitForRunState(admin, 'FINISHED')
+    const drawn = admin.locator(`[data-testid="node-${looped.id}"][data-state="FINISHED"]`)
+    await drawn.waitFor()
+    expect(await drawn.textContent()).toContain('loop 3')
+    await drawn.click()
+    await admin.getByTestId('node-detail').getByText('Histories (2)').waitFor()
+  })
+
   it('revokes a run for good', async () => {
     const runId = await run(engineSequence(step('callback_node', 'doomed')))
     await openRun(admin, t.url, runId)
