@@ -193,6 +193,9 @@ function SubprocessNode({ data }: NodeProps<DrawnNode>) {
   )
 }
 
+/** No validation problems: one object, so the memoised nodes keep their identity. */
+const NO_PROBLEMS: Record<string, string[]> = {}
+
 const NODE_TYPES = {
   activity: ActivityNode,
   gateway: GatewayNode,
@@ -207,7 +210,7 @@ export function RunGraph({
   states,
   selected,
   onSelect,
-  problems = {},
+  problems = NO_PROBLEMS,
 }: {
   layout: Layout
   states: Record<string, NodeState>
@@ -241,18 +244,24 @@ export function RunGraph({
     () =>
       layout.edges.map((edge) => {
         const reached = states[edge.target] !== undefined && states[edge.source] !== undefined
+        const wrong = problems[edge.id] ?? []
+        const label = wrong.length > 0 ? wrong.join(' · ') : edge.label
         return {
           id: edge.id,
           source: edge.source,
           target: edge.target,
-          ...(edge.label ? { label: edge.label } : {}),
+          ...(label ? { label } : {}),
+          ...(wrong.length > 0 ? { labelStyle: { fill: '#b71c1c' } } : {}),
           markerEnd: { type: MarkerType.ArrowClosed },
           animated: states[edge.source]?.state === 'RUNNING',
-          style: { stroke: reached ? '#2e7d32' : '#90a4ae', strokeWidth: reached ? 2 : 1 },
+          style: {
+            stroke: wrong.length > 0 ? '#c62828' : reached ? '#2e7d32' : '#90a4ae',
+            strokeWidth: reached || wrong.length > 0 ? 2 : 1,
+          },
           zIndex: 1,
         }
       }),
-    [layout, states],
+    [layout, states, problems],
   )
   return (
     <div style={{ width: '100%', height: '100%' }} data-testid="run-graph">

@@ -27,27 +27,8 @@ import { type Layout, layoutTree, type TreeShape } from '../graph/layout.js'
 import { RunGraph } from '../graph/RunGraph.js'
 import { call } from '../providers.js'
 import { ENGINE_TYPES } from '../states.js'
+import { problemsByNode, type TreeProblem } from './problems.js'
 import { sequenceTree } from './sample-tree.js'
-
-/** One problem `POST /api/trees/validate` found. */
-export interface TreeProblem {
-  node_id: string | null
-  path: string
-  message: string
-  severity: string
-}
-
-/** The problems of each node, for the graph to draw at the node. */
-export function problemsByNode(problems: TreeProblem[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {}
-  for (const p of problems) {
-    if (!p.node_id) continue
-    const list = out[p.node_id] ?? []
-    list.push(`${p.severity === 'warning' ? '⚠' : '✖'} ${p.message}`)
-    out[p.node_id] = list
-  }
-  return out
-}
 
 function tryLayout(tree: unknown): Layout | null {
   try {
