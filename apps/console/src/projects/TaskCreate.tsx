@@ -30,6 +30,9 @@ import { ENGINE_TYPES } from '../states.js'
 import { problemsByNode, type TreeProblem } from './problems.js'
 import { sequenceTree } from './sample-tree.js'
 
+/** A tree being written has no states. */
+const NOT_STARTED = {}
+
 function tryLayout(tree: unknown): Layout | null {
   try {
     const t = tree as TreeShape
@@ -225,7 +228,7 @@ export function TaskCreate() {
             <RunGraph
               key={layout.nodes.map((n) => n.id).join(',')}
               layout={layout}
-              states={{}}
+              states={NOT_STARTED}
               selected={selected}
               onSelect={setSelected}
               problems={atNodes}
