@@ -228,3 +228,17 @@ describe('list helpers', () => {
     ).toEqual({ data: [rows[1]], total: 1 })
   })
 })
+
+describe('edits', () => {
+  it('refuses to edit a record in place, as the API does', async () => {
+    const { fetch, sent } = fakeFetch(() => ({ body: {} }))
+    await expect(
+      createDataProvider({ fetch, token: () => 't' }).update('projects', {
+        id: 1,
+        data: { name: 'x' },
+        previousData: { id: 1 },
+      }),
+    ).rejects.toMatchObject({ status: 405 })
+    expect(sent).toHaveLength(0)
+  })
+})

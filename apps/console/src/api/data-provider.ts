@@ -279,16 +279,14 @@ export function createDataProvider(options: ClientOptions): DataProvider & { cal
         const answer = await call('POST', createPath(resource, sent), { body })
         return { data: createdRecord(resource, answer, sent) as never }
       }),
-    update: (resource, params) =>
+    // The API edits nothing in place: its records change through actions and new tokens.
+    update: (resource) =>
       mapped(async () => {
-        const answer = await call<RaRecord>('PUT', onePath(resource, params.id, params.meta), {
-          body: params.data,
-        })
-        return { data: { ...(answer ?? params.data), id: params.id } as never }
+        throw new ApiError(405, `${resource} are not edited in place`)
       }),
-    updateMany: () =>
+    updateMany: (resource) =>
       mapped(async () => {
-        throw new ApiError(405, 'bulk updates are not supported')
+        throw new ApiError(405, `${resource} are not edited in place`)
       }),
     delete: (resource, params) =>
       mapped(async () => {
