@@ -384,6 +384,8 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
   it("refuses a non-admin's admin action with the permission hook's message", async () => {
     const runId = await run(engineSequence(step('callback_node', 'bobs node')), bob.token)
     const page = await loggedIn(browser, t.url, bob.token)
+    expect(await page.getByRole('menuitem', { name: 'Users and tokens' }).count()).toBe(0)
+    expect(await page.getByRole('menuitem', { name: 'Apps' }).count()).toBe(0)
     await openRun(page, t.url, runId)
     await page.getByRole('button', { name: 'Pause', exact: true }).click()
     const { outcome } = await confirmDialog(page)
