@@ -1,4 +1,4 @@
-import { Chip } from '@mui/material'
+import { Box, Chip, Stack, Typography } from '@mui/material'
 import { useEffect, useState } from 'react'
 import {
   Datagrid,
@@ -7,7 +7,6 @@ import {
   List,
   NumberInput,
   SelectInput,
-  TextField,
   useRecordContext,
   useRefresh,
 } from 'react-admin'
@@ -86,7 +85,7 @@ function UnblockButton() {
   const stuck = useRecordContext<Stuck>()
   const refresh = useRefresh()
   const retryInput = useRetryInput(stuck)
-  if (!stuck?.action || !isAction(stuck.action.name)) return <span>—</span>
+  if (!stuck?.action || !isAction(stuck.action.name)) return null
   const { action } = stuck
   return (
     <AdminActionButton
@@ -147,11 +146,29 @@ export function StuckList() {
             )}
           />
           <EngineField source="engine_type" label="Engine type" sortable={false} />
-          <TextField source="node_id" label="Node" emptyText="—" sortable={false} />
           <TimeField source="since" label="Since" sortable={false} />
-          <TextField source="detail" sortable={false} />
-          <FunctionField label="Safe action" render={(r: Stuck) => r.action?.label ?? '—'} />
-          <UnblockButton />
+          <FunctionField
+            label="What"
+            render={(r: Stuck) => (
+              <Box sx={{ minWidth: 260 }}>
+                {r.detail}
+                {r.node_id && (
+                  <Typography variant="caption" component="div" color="text.secondary">
+                    node {r.node_id}
+                  </Typography>
+                )}
+              </Box>
+            )}
+          />
+          <FunctionField
+            label="Safe action"
+            render={(r: Stuck) => (
+              <Stack spacing={0.5} sx={{ minWidth: 200, alignItems: 'flex-start' }}>
+                <span>{r.action?.label ?? 'none: look at the run'}</span>
+                <UnblockButton />
+              </Stack>
+            )}
+          />
         </Datagrid>
       </List>
     </AdminActionHost>
