@@ -146,7 +146,12 @@ function ProjectTasks() {
       </Stack>
       <TaskFilters filter={filter} setFilter={setFilter} />
       <ReferenceManyField reference="tasks" target="project_id" filter={clean} perPage={25}>
-        <Datagrid bulkActionButtons={false} rowClick={false}>
+        <Datagrid
+          bulkActionButtons={false}
+          rowClick={(_id, _resource, task) =>
+            task.run_id ? `/runs/${encodeURIComponent(String(task.run_id))}/show` : false
+          }
+        >
           <TextField source="id" />
           <TextField source="name" />
           <StateField source="state" label="State" />
