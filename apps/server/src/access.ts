@@ -1,13 +1,16 @@
 import type { Runtime } from '@culm/engine'
-import type { Kysely } from 'kysely'
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely'
 import type { User } from './auth/users.js'
-import type { ServerDatabase } from './db/schema.js'
+import type { PipelineTable, ServerDatabase, TaskTable } from './db/schema.js'
 import { ServerError } from './errors.js'
 
 /** Who may read and control a pipeline started directly (not by a task). */
 export const PIPELINE_ACCESS = ['owner', 'everyone'] as const
 /** `owner`: its starter and admins (default); `everyone`: any authenticated user. */
 export type PipelineAccessMode = (typeof PIPELINE_ACCESS)[number]
+
+/** A query over runs joined with their task (`t`) and their start record (`sp`). */
+export type RunJoin = ServerDatabase & { t: TaskTable; sp: PipelineTable }
 
 /** The task a pipeline was started by, for its operation log. */
 export interface PipelineTask {
@@ -48,12 +51,52 @@ export class PipelineAccess {
     this.#now = options.now ?? Date.now
   }
 
+  /** Who may read a pipeline started directly. */
+  get mode(): PipelineAccessMode {
+    return this.#mode
+  }
+
+  /**
+   * `assertMay` as a condition of a query over runs (`RunJoin`), for lists: the runs of the
+   * caller's projects' tasks, and the runs they started (every run started directly, under
+   * `everyone`). Null for an admin, who reads every run.
+   */
+  runCondition(
+    user: User,
+  ): ((eb: ExpressionBuilder<RunJoin, 't' | 'sp'>) => Expression<SqlBool>) | null {
+    if (user.isAdmin) return null
+    const everyone = this.#mode === 'everyone'
+    return (eb) =>
+      eb.or([
+        eb(
+          't.project_id',
+          'in',
+          eb
+            .selectFrom('culm_server_project_member')
+            .select('project_id')
+            .where('user_id', '=', user.id),
+        ),
+        eb.and([eb('t.id', 'is', null), everyone ? eb.lit(true) : eb('sp.user_id', '=', user.id)]),
+      ])
+  }
+
   /** The root pipeline of a pipeline, subprocess or node id (the id itself if it is none). */
   async rootOf(id: string): Promise<string> {
     const state = await this.#runtime.getState(id)
     if (state?.rootId) return state.rootId
     const node = await this.#runtime.getNode(id)
     return node?.rootPipelineId ?? id
+  }
+
+  /** The task that started the pipeline `id` (or its node) belongs to, if a task did. */
+  async taskOf(id: string): Promise<PipelineTask | null> {
+    const rootId = await this.rootOf(id)
+    const task = await this.#db
+      .selectFrom('culm_server_task')
+      .select(['id', 'project_id'])
+      .where('pipeline_id', '=', rootId)
+      .executeTakeFirst()
+    return task ? { taskId: Number(task.id), projectId: Number(task.project_id) } : null
   }
 
   /**
@@ -102,7 +145,22 @@ export class PipelineAccess {
   }
 
   /** Writes a control call on a task's pipeline into the task's operation log. */
-  async logControl(task: PipelineTask, call: ControlCall): Promise<void> {
+  logControl(task: PipelineTask, call: ControlCall): Promise<void> {
+    return this.#log(task, { ...call, operation: `${call.surface}.${call.operation}` })
+  }
+
+  /** Writes an engine admin action on a task's pipeline into the task's operation log. */
+  logAdminAction(
+    task: PipelineTask,
+    call: { user: User; action: string; nodeId: string | null; detail: unknown },
+  ): Promise<void> {
+    return this.#log(task, { ...call, operation: `engine_admin.${call.action}` })
+  }
+
+  async #log(
+    task: PipelineTask,
+    call: { user: User; operation: string; nodeId: string | null; detail: unknown },
+  ): Promise<void> {
     await this.#db
       .insertInto('culm_server_operation')
       .values({
@@ -111,7 +169,7 @@ export class PipelineAccess {
         node_id: call.nodeId,
         user_id: call.user.id,
         app_code: '',
-        operation: `${call.surface}.${call.operation}`,
+        operation: call.operation,
         detail: JSON.stringify(call.detail ?? {}),
         created_at: this.#now(),
       })

@@ -39,6 +39,7 @@ try {
     console.log(`First admin token (shown once, keep it): ${started.adminToken}`)
   }
   console.log(`Culm listens on ${started.url} (Node ${process.version})`)
+  console.log(`The console: ${started.url}/console`)
 } catch (error) {
   console.error(`Culm could not start: ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)

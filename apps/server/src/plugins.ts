@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { ComponentRunner } from '@culm/engine'
+import type { ComponentInfo, ComponentRunner } from '@culm/engine'
 import {
   type LoadedPlugin,
   loadPlugins,
@@ -15,7 +15,20 @@ export interface PluginSummary {
   version: string
   /** A plugin meant for tests only (the test kit). */
   test: boolean
-  components: Array<{ code: string; version: string; name: string; test: boolean }>
+  components: Array<{
+    code: string
+    version: string
+    name: string
+    test: boolean
+    group: string | null
+    description: string
+    /** How the component waits after execute: `none`, `poll`, `callback`, `multi_callback`. */
+    schedule_mode: ComponentInfo['scheduleMode']
+    /** The JSON Schema of its inputs (an object whose properties are the input keys). */
+    inputs_schema: Record<string, unknown>
+    /** The JSON Schema of its outputs. */
+    outputs_schema: Record<string, unknown>
+  }>
   lazy_variables: string[]
 }
 
@@ -84,6 +97,11 @@ function summary(plugin: LoadedPlugin): PluginSummary {
       version: c.version,
       name: c.name,
       test: c.test,
+      group: c.group ?? null,
+      description: c.description ?? '',
+      schedule_mode: c.scheduleMode,
+      inputs_schema: c.inputs as Record<string, unknown>,
+      outputs_schema: c.outputs as Record<string, unknown>,
     })),
     lazy_variables: plugin.lazyVariables,
   }

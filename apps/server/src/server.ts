@@ -22,6 +22,9 @@ import type { ThrottleOptions } from './apigw/throttle.js'
 import { requireToken } from './auth/middleware.js'
 import { UserStore } from './auth/users.js'
 import { registerBambooRoutes } from './bamboo/routes.js'
+import { type ConsoleApi, registerConsoleRoutes } from './console/routes.js'
+import type { RunEvents } from './console/run-events.js'
+import { registerConsoleStatic } from './console/static.js'
 import { migrateServer } from './db/migrate.js'
 import type { ServerDatabase } from './db/schema.js'
 import { codeOf, ServerError } from './errors.js'
@@ -59,6 +62,10 @@ export interface ServerOptions {
   pipelineAccess?: PipelineAccessMode
   /** The largest request body accepted, in bytes (10 MiB). */
   bodyLimit?: number
+  /** The built console served at `/console` (`apps/console/dist`). */
+  consoleDir?: string
+  /** How many event streams (`/api/runs/{id}/events`) one user may hold open (8). */
+  maxEventStreamsPerUser?: number
   /** How many engine steps run at once (8). */
   concurrency?: number
   /** The offline API: its prefix, user header mode, job files and schedule polling. */
@@ -74,6 +81,8 @@ export interface CulmServer {
   users: UserStore
   pipelines: PipelineRegistry
   logger: Logger
+  /** The live run events the console's streams read. */
+  runEvents: RunEvents
   /** Starts listening (port 0 picks a free one); answers the URL. */
   listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>
   /** Stops accepting requests, lets running engine steps finish, and stops the engine. */
@@ -107,12 +116,14 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     components: options.components,
     clock,
     hooks: {
+      stateChanged: ({ rootId }) => consoleApi?.events.changed(rootId),
       componentResultDiscarded: (event) =>
         logger.warn(event, 'a component answered after its node moved on; the answer is dropped'),
       stepFailed: ({ error, ...event }) =>
         logger.error({ ...event, err: error }, 'an engine step failed; its node is FAILED'),
     },
   })
+  let consoleApi: ConsoleApi | undefined
   const users = new UserStore(db, now)
   const pipelines = new PipelineRegistry(db, now)
   const legacy = new LegacyEngine(engine, pipelines, now)
@@ -169,7 +180,8 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     }),
   )
   app.use(limitJsonDepth())
-  registerTaskApi(app, options, { engine, legacy, pipelines, users, now })
+  const taskApi = registerTaskApi(app, options, { engine, legacy, pipelines, users, now })
+  registerConsoleStatic(app, options.consoleDir)
   app.use(requireToken(users))
   registerSystemRoutes(app, {
     db: options.store.db,
@@ -183,6 +195,22 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
   })
   registerBambooRoutes(app, { engine, pipelines, access })
   registerLegacyRoutes(app, legacy, access)
+  consoleApi = registerConsoleRoutes(app, {
+    db: db as never,
+    engine,
+    access,
+    users,
+    projects: taskApi.projects,
+    tasks: taskApi.service,
+    components: options.components,
+    now,
+    events: {
+      ...(options.maxEventStreamsPerUser
+        ? { maxStreamsPerUser: options.maxEventStreamsPerUser }
+        : {}),
+      onError: (error, rootId) => logger.warn({ err: error, rootId }, 'a run could not be read'),
+    },
+  })
   registerAdminRoutes(app, {
     prefix: options.adminPrefix ?? '/engine-admin',
     adapters: adminAdapters(engine, pipelines, legacy),
@@ -192,6 +220,17 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
       : { permissionTimeoutMs: options.adminPermissionTimeoutMs }),
     onPermissionFailure: ({ error, ...call }) =>
       logger.warn({ ...call, err: error }, 'the admin permission function failed; call denied'),
+    onAction: async ({ user, engineType, action, instanceId, body }) => {
+      const task = await access.taskOf(instanceId)
+      if (!task) return
+      const rootId = await access.rootOf(instanceId)
+      await access.logAdminAction(task, {
+        user,
+        action,
+        nodeId: instanceId === rootId ? null : instanceId,
+        detail: { engine_type: engineType, ...body },
+      })
+    },
   })
   app.notFound((c) =>
     sendError(c, new ServerError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
@@ -215,6 +254,7 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     users,
     pipelines,
     logger,
+    runEvents: consoleApi.events,
     listen: ({ port = 0, host = '127.0.0.1' } = {}) =>
       new Promise((resolve, reject) => {
         const started = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => {
@@ -227,10 +267,21 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     close: () => {
       closing ??= (async () => {
         await offline.close()
+        // Open event streams would keep the server from closing.
+        consoleApi?.events.close()
         if (server) {
           const open = server
           await new Promise<void>((resolve) => {
-            open.close(() => resolve())
+            // Connections whose last answer (an event stream that just ended) is still going out
+            // become idle a moment later: close them then, not at the keep-alive timeout.
+            const idle =
+              'closeIdleConnections' in open
+                ? setInterval(() => open.closeIdleConnections(), 50)
+                : undefined
+            open.close(() => {
+              clearInterval(idle)
+              resolve()
+            })
             if ('closeIdleConnections' in open) open.closeIdleConnections()
           })
         }

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
+import type { User } from '../auth/users.js'
 import { ServerError } from '../errors.js'
 import { type AppEnv, BEARER, errorSchema, sendError } from '../http.js'
 import { ENGINE_TYPES, type EngineType } from '../pipelines.js'
@@ -92,6 +93,14 @@ export interface AdminRoutesOptions {
   permissionTimeoutMs?: number
   /** Told why a call was denied by a permission function that threw or did not answer. */
   onPermissionFailure?: (failure: { action: string; instanceId: string; error: unknown }) => void
+  /** Told of every action the engine carried out (answered 200), for the operation log. */
+  onAction?: (call: {
+    user: User
+    engineType: EngineType
+    action: AdminAction
+    instanceId: string
+    body: AdminActionBody
+  }) => Promise<void>
 }
 
 /** The answer of a permission function within its time limit; a throw or no answer denies. */
@@ -212,11 +221,11 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, options: AdminRout
       const engineType = c.req.param('engine_type') as EngineType
       const body = ((c.req as unknown as { valid(t: 'json'): unknown }).valid('json') ??
         {}) as AdminActionBody
-      const answer = await options.adapters[engineType].act(
-        action,
-        c.req.param('instance_id') ?? '',
-        body,
-      )
+      const instanceId = c.req.param('instance_id') ?? ''
+      const answer = await options.adapters[engineType].act(action, instanceId, body)
+      if (answer.status === 200 && options.onAction) {
+        await options.onAction({ user: c.get('user'), engineType, action, instanceId, body })
+      }
       return c.json(answer.body, answer.status as 200)
     }) as never)
   }

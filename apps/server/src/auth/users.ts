@@ -129,6 +129,23 @@ export class UserStore {
     }))
   }
 
+  /**
+   * Deletes token `tokenId` of user `userId`; answers whether it existed. This server stops
+   * accepting it at once (another server on the database within its cache time, 30 s).
+   */
+  async revokeToken(userId: number, tokenId: number): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('culm_server_token')
+      .select('token_hash')
+      .where('id', '=', tokenId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst()
+    if (!row) return false
+    await this.#db.deleteFrom('culm_server_token').where('id', '=', tokenId).execute()
+    this.#cache.delete(row.token_hash)
+    return true
+  }
+
   /** Whether a token is registered (to anyone). */
   async hasToken(token: string): Promise<boolean> {
     const row = await this.#db

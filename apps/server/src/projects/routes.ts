@@ -334,7 +334,9 @@ export function registerProjectRoutes(
     {
       method: 'get',
       path: '/api/projects/{id}/tasks',
-      summary: 'A page of the tasks of a project, newest first, filtered (admins and members)',
+      summary:
+        'A page of the tasks of a project, newest first, filtered (admins and members); each ' +
+        'with run_id, its run once started (GET /api/runs/{run_id}), else null',
       request: {
         params: idParam,
         query: z.object({
@@ -366,7 +368,15 @@ export function registerProjectRoutes(
         { ...q, offset: q.offset ?? 0, limit: q.limit ?? 100 },
         new URL(c.req.url).origin,
       )
-      return c.json({ count, data: tasks }, 200)
+      const runs = await service.pipelineIds(
+        project,
+        tasks.map((task) => task.id),
+      )
+      const data = tasks.map((task) => ({
+        ...task,
+        run_id: task.is_started ? (runs.get(task.id) ?? null) : null,
+      }))
+      return c.json({ count, data }, 200)
     },
   )
   route(

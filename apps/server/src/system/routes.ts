@@ -81,6 +81,15 @@ export function registerSystemRoutes(
                       version: z.string(),
                       name: z.string(),
                       test: z.boolean(),
+                      group: z.string().nullable(),
+                      description: z.string(),
+                      schedule_mode: z.enum(['none', 'poll', 'callback', 'multi_callback']),
+                      inputs_schema: z
+                        .record(z.string(), z.unknown())
+                        .describe('JSON Schema of the inputs: an object, one property per key'),
+                      outputs_schema: z
+                        .record(z.string(), z.unknown())
+                        .describe('JSON Schema of the outputs'),
                     }),
                   ),
                   lazy_variables: z.array(z.string()),

@@ -584,6 +584,13 @@ export class TaskService {
     return { count, tasks: await Promise.all(page.map((t) => this.summary(t, baseUrl, names))) }
   }
 
+  /** The pipeline (run) id of each of these tasks of a project, by task id. */
+  async pipelineIds(project: Project, taskIds: number[]): Promise<Map<number, string>> {
+    if (taskIds.length === 0) return new Map()
+    const rows = await this.#tasks.pipelines({ projectId: project.id, ids: taskIds })
+    return new Map(rows.map((r) => [r.id, r.pipelineId]))
+  }
+
   /** The operation log of a project or of one task, oldest first. */
   async operations(
     project: Project,

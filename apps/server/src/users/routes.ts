@@ -26,7 +26,7 @@ function requireAdmin(c: Context<AppEnv>): void {
   if (!c.get('user').isAdmin) throw new ServerError('FORBIDDEN', 'only an admin may manage users')
 }
 
-/** `GET /api/me`, `GET`/`POST /api/users`, `POST /api/users/{id}/tokens`. */
+/** `GET /api/me`, `GET`/`POST /api/users`, `GET /api/users/{id}`, `POST /api/users/{id}/tokens`. */
 export function registerUserRoutes(app: OpenAPIHono<AppEnv>, users: UserStore): void {
   app.openapi(
     createRoute({
@@ -97,6 +97,31 @@ export function registerUserRoutes(app: OpenAPIHono<AppEnv>, users: UserStore): 
       ).valid('json')
       const created = await users.create(body.name, body.is_admin ?? false)
       return c.json({ user: asJson(created.user), token: created.token }, 201)
+    }) as never,
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/users/{id}',
+      tags: ['users'],
+      summary: 'One user (admins, or the user itself)',
+      security: BEARER,
+      request: { params: z.object({ id: decimalInteger(1, Number.MAX_SAFE_INTEGER) }) },
+      responses: {
+        200: { description: 'The user', content: { 'application/json': { schema: userSchema } } },
+        ...errors,
+        404: {
+          description: 'No such user',
+          content: { 'application/json': { schema: errorSchema } },
+        },
+      },
+    }),
+    (async (c: Context<AppEnv>) => {
+      const id = Number(c.req.param('id'))
+      if (c.get('user').id !== id) requireAdmin(c)
+      const user = await users.get(id)
+      if (!user) throw new ServerError('NOT_FOUND', `user ${id} does not exist`)
+      return c.json(asJson(user), 200)
     }) as never,
   )
   app.openapi(

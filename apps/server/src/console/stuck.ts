@@ -1,0 +1,400 @@
+import type { NodeRecord } from '@culm/engine'
+import { type Kysely, sql } from 'kysely'
+import type { AdminAction } from '../admin/actions.js'
+import type { User } from '../auth/users.js'
+import type { EngineType } from '../pipelines.js'
+import { num, numOrNull } from './lists.js'
+import type { ConsoleDatabase, RunReader } from './run-reader.js'
+
+/** The kinds of stuck runs the console shows. */
+export const STUCK_KINDS = [
+  'idle_run',
+  'long_running_node',
+  'overdue_schedule',
+  'converge_waiting',
+  'terminal_node',
+] as const
+/** One of `STUCK_KINDS`. */
+export type StuckKind = (typeof STUCK_KINDS)[number]
+
+/** The engine-admin call that safely unblocks a stuck run. */
+export interface StuckAction {
+  name: AdminAction
+  engine_type: EngineType
+  instance_id: string
+  body: Record<string, unknown>
+  label: string
+}
+
+/** One reason a run does not move. */
+export interface Stuck {
+  id: string
+  kind: StuckKind
+  run_id: string
+  run_name: string
+  engine_type: EngineType
+  node_id: string | null
+  since: number | null
+  detail: string
+  action: StuckAction | null
+}
+
+/** How late a due schedule may be before it counts as overdue: the dispatcher lost it. */
+export const OVERDUE_GRACE_MS = 60_000
+/** How long a process may sit on a finished node before it counts as stuck (a step in flight). */
+export const SETTLE_MS = 60_000
+/** At most this many candidates of each kind are looked at per query. */
+const CANDIDATES = 500
+
+type Found = Omit<Stuck, 'engine_type' | 'run_name' | 'action'> & {
+  action: Omit<StuckAction, 'engine_type'> | null
+}
+
+function stuckId(kind: StuckKind, runId: string, nodeId: string | null): string {
+  return `${kind}:${runId}${nodeId ? `:${nodeId}` : ''}`
+}
+
+function ago(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000))
+  if (seconds < 120) return `${seconds} s`
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`
+  return `${Math.round(seconds / 3600)} h`
+}
+
+/**
+ * Finds runs that look alive but do not move, each with the engine-admin action that unblocks it
+ * safely, reading the store's tables: a node RUNNING longer than a threshold, a schedule whose
+ * call is overdue, a converge gateway whose branches all ended without arriving, a process
+ * sitting on a finished or failed node, and a run with nothing running, scheduled or paused.
+ * Only runs whose root is RUNNING count; paused (SUSPENDED) runs are not stuck.
+ */
+export class StuckRuns {
+  readonly #db: Kysely<ConsoleDatabase>
+  readonly #runs: RunReader
+  readonly #now: () => number
+
+  constructor(deps: {
+    db: Kysely<ConsoleDatabase>
+    runs: RunReader
+    now: () => number
+  }) {
+    this.#db = deps.db
+    this.#runs = deps.runs
+    this.#now = deps.now
+  }
+
+  /** Every stuck run `user` may read, oldest first. */
+  async find(
+    user: User,
+    options: { runningLongerThanMs: number; kind?: StuckKind },
+  ): Promise<Stuck[]> {
+    const now = this.#now()
+    const wanted = (kind: StuckKind) => options.kind === undefined || options.kind === kind
+    const found: Found[] = []
+    if (wanted('long_running_node')) found.push(...(await this.#longRunning(now, options)))
+    if (wanted('overdue_schedule')) found.push(...(await this.#overdue(now)))
+    const converging = await this.#convergeWaiting()
+    if (wanted('converge_waiting')) found.push(...converging)
+    const terminal = await this.#terminal(now)
+    if (wanted('terminal_node')) found.push(...terminal)
+    if (wanted('idle_run')) {
+      const explained = new Set([...converging, ...terminal].map((f) => f.run_id))
+      found.push(...(await this.#idle(now, options, explained)))
+    }
+    const runs = await this.#runs.runsById(user, [...new Set(found.map((f) => f.run_id))])
+    const answer: Stuck[] = []
+    for (const f of found) {
+      const run = runs.get(f.run_id)
+      if (!run) continue
+      answer.push({
+        id: f.id,
+        kind: f.kind,
+        run_id: f.run_id,
+        run_name: run.name,
+        engine_type: run.engine_type,
+        node_id: f.node_id,
+        since: f.since,
+        detail: f.detail,
+        action: f.action ? { ...f.action, engine_type: run.engine_type } : null,
+      })
+    }
+    return answer.sort((a, b) => (a.since ?? 0) - (b.since ?? 0) || a.id.localeCompare(b.id))
+  }
+
+  /** Service activities RUNNING since before the threshold, in a running run. */
+  async #longRunning(now: number, options: { runningLongerThanMs: number }): Promise<Found[]> {
+    const rows = await this.#db
+      .selectFrom('culm_states as s')
+      .innerJoin('culm_states as r', 'r.node_id', 's.root_id')
+      .select(['s.node_id', 's.root_id', 's.started_time', 's.version'])
+      .where('s.name', '=', 'RUNNING')
+      .where('r.name', '=', 'RUNNING')
+      .where(sql<boolean>`s.node_id <> s.root_id`)
+      .where('s.started_time', '<=', now - options.runningLongerThanMs)
+      .orderBy('s.started_time')
+      .limit(CANDIDATES)
+      .execute()
+    const nodes = await this.#nodes(rows.map((r) => r.node_id))
+    const found: Found[] = []
+    for (const row of rows) {
+      const node = nodes.get(row.node_id)
+      if (node?.type !== 'ServiceActivity') continue
+      const since = numOrNull(row.started_time)
+      found.push({
+        id: stuckId('long_running_node', row.root_id, row.node_id),
+        kind: 'long_running_node',
+        run_id: row.root_id,
+        node_id: row.node_id,
+        since,
+        detail: `node ${node.name || row.node_id} (${node.component?.code ?? 'activity'}) has been RUNNING for ${ago(now - (since ?? now))}`,
+        action: {
+          name: 'node_forced_fail',
+          instance_id: row.node_id,
+          body: {},
+          label: 'Force-fail the node, then retry or skip it',
+        },
+      })
+    }
+    return found
+  }
+
+  /** The compiled definitions of these nodes, by id. */
+  async #nodes(ids: string[]): Promise<Map<string, NodeRecord>> {
+    if (ids.length === 0) return new Map()
+    const rows = await this.#db
+      .selectFrom('culm_nodes')
+      .select(['id', 'detail'])
+      .where('id', 'in', ids)
+      .execute()
+    return new Map(rows.map((r) => [r.id, JSON.parse(r.detail) as NodeRecord]))
+  }
+
+  /** Pending schedules whose call was due more than a minute ago: nothing will make it. */
+  async #overdue(now: number): Promise<Found[]> {
+    const rows = await this.#db
+      .selectFrom('culm_schedules as c')
+      .innerJoin('culm_states as s', (join) =>
+        join.onRef('s.node_id', '=', 'c.node_id').onRef('s.version', '=', 'c.version'),
+      )
+      .innerJoin('culm_states as r', 'r.node_id', 's.root_id')
+      .select(['c.id', 'c.type', 'c.node_id', 'c.due_at', 'c.times', 's.root_id', 's.name'])
+      .where('c.finished', '=', 0)
+      .where('c.expired', '=', 0)
+      .where('c.due_at', 'is not', null)
+      .where('c.due_at', '<', now - OVERDUE_GRACE_MS)
+      .where('r.name', '=', 'RUNNING')
+      .orderBy('c.due_at')
+      .limit(CANDIDATES)
+      .execute()
+    return rows.map((row) => {
+      const since = numOrNull(row.due_at)
+      const retry = row.type === 'auto_retry' && row.name === 'FAILED'
+      return {
+        id: stuckId('overdue_schedule', row.root_id, row.node_id),
+        kind: 'overdue_schedule' as const,
+        run_id: row.root_id,
+        node_id: row.node_id,
+        since,
+        detail: `the ${row.type} call ${num(row.times) + 1} of node ${row.node_id} (${row.name}) was due ${ago(now - (since ?? now))} ago and did not run`,
+        action: retry
+          ? {
+              name: 'node_retry' as const,
+              instance_id: row.node_id,
+              body: {},
+              label: 'Retry the node now, as the automatic retry would have',
+            }
+          : row.name === 'RUNNING'
+            ? {
+                name: 'node_forced_fail' as const,
+                instance_id: row.node_id,
+                body: {},
+                label: 'Force-fail the node, then retry or skip it',
+              }
+            : null,
+      }
+    })
+  }
+
+  /** Processes waiting at a fork for children that have all ended without arriving. */
+  async #convergeWaiting(): Promise<Found[]> {
+    const rows = await this.#db
+      .selectFrom('culm_processes as p')
+      .innerJoin('culm_states as r', 'r.node_id', 'p.root_pipeline_id')
+      .select(['p.id', 'p.root_pipeline_id', 'p.ack_num', 'p.need_ack', 'p.current_node_id'])
+      .where('p.dead', '=', 0)
+      .where('p.need_ack', '>', 0)
+      .where(sql<boolean>`p.ack_num < p.need_ack`)
+      .where('r.name', '=', 'RUNNING')
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('culm_processes as c')
+              .select('c.id')
+              .whereRef('c.parent_id', '=', 'p.id')
+              .where('c.dead', '=', 0),
+          ),
+        ),
+      )
+      .limit(CANDIDATES)
+      .execute()
+    const found: Found[] = []
+    for (const row of rows) {
+      const child = await this.#db
+        .selectFrom('culm_processes')
+        .select('destination_id')
+        .where('parent_id', '=', row.id)
+        .where('destination_id', 'is not', null)
+        .executeTakeFirst()
+      const converge = child?.destination_id ?? null
+      const last = await this.#db
+        .selectFrom('culm_states')
+        .select(sql<number | null>`max(coalesce(archived_time, started_time))`.as('at'))
+        .where('root_id', '=', row.root_pipeline_id)
+        .executeTakeFirst()
+      found.push({
+        id: stuckId('converge_waiting', row.root_pipeline_id, converge),
+        kind: 'converge_waiting',
+        run_id: row.root_pipeline_id,
+        node_id: converge,
+        since: numOrNull(last?.at),
+        detail: `converge gateway ${converge ?? '?'} waits for ${num(row.need_ack)} branches of gateway ${row.current_node_id}; ${num(row.ack_num)} arrived and every other branch has ended, so it will never proceed`,
+        action: {
+          name: 'task_revoke',
+          instance_id: row.root_pipeline_id,
+          body: {},
+          label: 'Revoke the run: no admin action can make the converge proceed',
+        },
+      })
+    }
+    return found
+  }
+
+  /** Live processes sitting on a FAILED node, or on a FINISHED one for more than a minute. */
+  async #terminal(now: number): Promise<Found[]> {
+    const rows = await this.#db
+      .selectFrom('culm_processes as p')
+      .innerJoin('culm_states as s', 's.node_id', 'p.current_node_id')
+      .innerJoin('culm_states as r', 'r.node_id', 'p.root_pipeline_id')
+      .select([
+        'p.id',
+        'p.root_pipeline_id',
+        'p.current_node_id',
+        's.name',
+        's.archived_time',
+        's.version',
+      ])
+      .where('p.dead', '=', 0)
+      .where('p.need_ack', '=', 0)
+      .where('r.name', '=', 'RUNNING')
+      .where(sql<boolean>`s.node_id <> s.root_id`)
+      .where((eb) =>
+        eb.or([
+          eb('s.name', '=', 'FAILED'),
+          eb.and([eb('s.name', '=', 'FINISHED'), eb('s.archived_time', '<=', now - SETTLE_MS)]),
+        ]),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('culm_schedules as c')
+              .select('c.id')
+              .whereRef('c.node_id', '=', 'p.current_node_id')
+              .whereRef('c.version', '=', 's.version')
+              .where('c.finished', '=', 0)
+              .where('c.expired', '=', 0),
+          ),
+        ),
+      )
+      .limit(CANDIDATES)
+      .execute()
+    return rows.map((row) => {
+      const failed = row.name === 'FAILED'
+      return {
+        id: stuckId('terminal_node', row.root_pipeline_id, row.current_node_id),
+        kind: 'terminal_node' as const,
+        run_id: row.root_pipeline_id,
+        node_id: row.current_node_id,
+        since: numOrNull(row.archived_time),
+        detail: failed
+          ? `node ${row.current_node_id} FAILED and its process waits there for an operator`
+          : `node ${row.current_node_id} FINISHED but its process never moved past it`,
+        action: failed
+          ? {
+              name: 'node_retry' as const,
+              instance_id: row.current_node_id,
+              body: {},
+              label: 'Retry the node (edit its inputs first if they caused the failure)',
+            }
+          : null,
+      }
+    })
+  }
+
+  /**
+   * Running runs without a change for longer than the threshold, with no node running, nothing
+   * scheduled or waiting for a callback, nothing paused and no failed node.
+   */
+  async #idle(
+    now: number,
+    options: { runningLongerThanMs: number },
+    explained: ReadonlySet<string>,
+  ): Promise<Found[]> {
+    const changed = sql<number>`max(coalesce(s.archived_time, s.started_time, s.created_time))`
+    const rows = await this.#db
+      .selectFrom('culm_states as r')
+      .innerJoin('culm_states as s', 's.root_id', 'r.node_id')
+      .select(['r.node_id', changed.as('changed')])
+      .where('r.name', '=', 'RUNNING')
+      .where('r.parent_id', '=', '')
+      .groupBy('r.node_id')
+      .having(changed, '<=', now - options.runningLongerThanMs)
+      .limit(CANDIDATES)
+      .execute()
+    const found: Found[] = []
+    for (const row of rows) {
+      const rootId = row.node_id
+      if (explained.has(rootId)) continue
+      const states = await this.#db
+        .selectFrom('culm_states')
+        .select(['node_id', 'parent_id', 'name', 'version'])
+        .where('root_id', '=', rootId)
+        .execute()
+      if (states.some((s) => s.name === 'FAILED' || s.name === 'SUSPENDED')) continue
+      const parents = new Set(states.map((s) => s.parent_id))
+      // A RUNNING pipeline or subprocess holds running nodes; only a RUNNING leaf is work.
+      if (states.some((s) => s.name === 'RUNNING' && !parents.has(s.node_id))) continue
+      const ids = states.map((s) => s.node_id)
+      const pending = await this.#db
+        .selectFrom('culm_schedules')
+        .select('id')
+        .where('node_id', 'in', ids)
+        .where('finished', '=', 0)
+        .where('expired', '=', 0)
+        .executeTakeFirst()
+      if (pending) continue
+      const suspended = await this.#db
+        .selectFrom('culm_processes')
+        .select('id')
+        .where('root_pipeline_id', '=', rootId)
+        .where('suspended', '=', 1)
+        .executeTakeFirst()
+      if (suspended) continue
+      const since = numOrNull(row.changed)
+      found.push({
+        id: stuckId('idle_run', rootId, null),
+        kind: 'idle_run',
+        run_id: rootId,
+        node_id: null,
+        since,
+        detail: `the run is RUNNING but nothing has run, been scheduled or waited for a callback for ${ago(now - (since ?? now))}`,
+        action: {
+          name: 'task_revoke',
+          instance_id: rootId,
+          body: {},
+          label: 'Revoke the run: nothing is left to move it',
+        },
+      })
+    }
+    return found
+  }
+}
