@@ -4,7 +4,7 @@ import type { HostBridge } from './isolate.js'
 /** One log line written by a plugin. */
 export interface PluginLogEntry {
   plugin: string
-  level: 'info' | 'warn' | 'error'
+  level: 'debug' | 'info' | 'warn' | 'error'
   message: string
   fields?: Record<string, unknown>
 }
@@ -22,7 +22,7 @@ export interface BridgeSettings {
   now?: () => number
 }
 
-const LEVELS = new Set(['info', 'warn', 'error'])
+const LEVELS = new Set(['debug', 'info', 'warn', 'error'])
 const MAX_LOG_CHARS = 16_384
 
 /** Whether a URL's host is in an allow-list (`example.com`, `127.0.0.1:8080`, `*.example.com`). */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import ivm from 'isolated-vm'
 import { PluginCallError } from '../errors.js'
 
@@ -90,7 +91,7 @@ const ANSWER = { result: { promise: true, copy: true }, arguments: { copy: true 
 interface Guest {
   context: ivm.Context
   functions: Record<GuestFunction, ivm.Reference<(payload: string) => string>>
-  /** Ends the call's log: reports what it dropped, frees its reference. */
+  /** Ends the call's timers and log: reports what the log dropped, frees their references. */
   closeLog(): void
 }
 
@@ -101,6 +102,66 @@ interface HostParts {
   limits: { lines: number; bytes: number }
   fetch: ivm.Reference<unknown>
   sleep: ivm.Reference<unknown>
+  url: ivm.Reference<unknown>
+  urlSet: ivm.Reference<unknown>
+  random: ivm.Reference<unknown>
+}
+
+const URL_PARTS = [
+  'href',
+  'origin',
+  'protocol',
+  'username',
+  'password',
+  'host',
+  'hostname',
+  'port',
+  'pathname',
+  'search',
+  'hash',
+] as const
+const URL_SETTABLE = new Set<string>(URL_PARTS.filter((p) => p !== 'origin'))
+
+/** The parts of a parsed URL as JSON text (strings only), or `{ error }`. */
+function urlParts(make: () => URL): string {
+  try {
+    const url = make()
+    return JSON.stringify(Object.fromEntries(URL_PARTS.map((part) => [part, url[part]])))
+  } catch (error) {
+    return JSON.stringify({ error: error instanceof Error ? error.message : String(error) })
+  }
+}
+
+const MAX_RANDOM_BYTES = 65_536
+
+/**
+ * The timers of one call: each resolves after its delay, and all are cleared when the call
+ * ends, so that no timer outlives its call.
+ */
+function callTimers(): { reference: ivm.Reference<unknown>; close(): void } {
+  const pending = new Set<NodeJS.Timeout>()
+  const reference = new ivm.Reference(
+    (ms: unknown) =>
+      new Promise<string>((resolve) => {
+        const handle = setTimeout(
+          () => {
+            pending.delete(handle)
+            resolve('{"ok":true,"value":null}')
+          },
+          Math.min(Math.max(0, Number(ms) || 0), 2_147_483_647),
+        )
+        handle.unref()
+        pending.add(handle)
+      }),
+  )
+  return {
+    reference,
+    close() {
+      for (const handle of pending) clearTimeout(handle)
+      pending.clear()
+      reference.release()
+    },
+  }
 }
 
 /** The log of one call: the bridge's, up to the call's limits; what is over is counted. */
@@ -189,6 +250,23 @@ export class PluginIsolate {
           settle(bridge.fetch(String(url), typeof init === 'string' ? init : undefined)),
         ),
         sleep: new ivm.Reference((seconds: unknown) => settle(bridge.sleep(Number(seconds) || 0))),
+        url: new ivm.Reference((input: unknown, base: unknown) =>
+          urlParts(() => new URL(String(input), base === undefined ? undefined : String(base))),
+        ),
+        urlSet: new ivm.Reference((href: unknown, part: unknown, value: unknown) =>
+          urlParts(() => {
+            const url = new URL(String(href))
+            const name = String(part)
+            if (URL_SETTABLE.has(name)) {
+              ;(url as unknown as Record<string, string>)[name] = String(value)
+            }
+            return url
+          }),
+        ),
+        random: new ivm.Reference((n: unknown) => {
+          const size = Math.min(Math.max(0, Math.floor(Number(n) || 0)), MAX_RANDOM_BYTES)
+          return [...randomBytes(size)]
+        }),
       }
       const compiled: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } =
         await isolate.compileScript(script.code, {
@@ -223,6 +301,7 @@ export class PluginIsolate {
     // cost more); the plugin's own code runs asynchronously, under its time limit.
     const context = this.#isolate.createContextSync()
     let log: ReturnType<typeof callLog> | undefined
+    let timers: ReturnType<typeof callTimers> | undefined
     try {
       const host = this.#host
       const global = context.global
@@ -232,6 +311,11 @@ export class PluginIsolate {
       hostRef.setSync('log', log.reference)
       hostRef.setSync('fetch', host.fetch)
       hostRef.setSync('sleep', host.sleep)
+      hostRef.setSync('url', host.url)
+      hostRef.setSync('urlSet', host.urlSet)
+      hostRef.setSync('random', host.random)
+      timers = callTimers()
+      hostRef.setSync('timer', timers.reference)
       hostRef.release()
       await this.#script.run(context, { timeout: 5000 })
       const guest = global.getSync('__culmGuest', { reference: true })
@@ -245,10 +329,19 @@ export class PluginIsolate {
       } as Record<GuestFunction, ivm.Reference<(payload: string) => string>>
       global.deleteSync('__culmGuest')
       guest.release()
-      const closeLog = log.close
-      return { context, functions, closeLog }
+      const callLogClose = log.close
+      const closeTimers = timers.close
+      return {
+        context,
+        functions,
+        closeLog: () => {
+          closeTimers()
+          callLogClose()
+        },
+      }
     } catch (error) {
       log?.close()
+      timers?.close()
       context.release()
       throw error
     }
