@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type LoadedPlugins, loadPlugins, type PluginLogEntry } from '@culm/sandbox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,7 +10,7 @@ const logs: PluginLogEntry[] = []
 
 beforeAll(async () => {
   loaded = await loadPlugins({
-    directories: [FIXTURES],
+    folders: [join(FIXTURES, 'web-globals')],
     config: { '@fixture/web-globals': { maxTimeoutSeconds: 1 } },
     onLog: (entry) => logs.push(entry),
   })

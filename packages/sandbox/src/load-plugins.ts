@@ -3,7 +3,9 @@ import { dirname, join, resolve } from 'node:path'
 import type { ComponentInfo } from '@culm/engine'
 import { type ComponentDescription, type ObjectSchema, schemaFields } from '@culm/sdk'
 import { Ajv } from 'ajv'
+import addFormatsModule from 'ajv-formats'
 import {
+  PluginCallError,
   PluginCollisionError,
   PluginInvalidError,
   PluginLoadError,
@@ -52,8 +54,17 @@ export interface PluginConfig {
 export interface LoadPluginsOptions {
   /** Folders whose sub-folders are plugins (`plugins` for `plugins/*`); relative to `cwd`. */
   directories?: string[]
-  /** Names of installed npm packages that are plugins. */
+  /** Folders that are each one plugin (`./my-plugin`); relative to `cwd`. */
+  folders?: string[]
+  /** Names of installed npm packages that are plugins (any name; found above `cwd`). */
   packages?: string[]
+  /**
+   * Bundles each `culm.components` module from its source (`src/x.ts` for `dist/x.js`) when
+   * that file exists: a test or a dev loop runs the code without building it first.
+   */
+  fromSource?: boolean
+  /** The clock `Date` reads inside the isolates, in ms (a test's fake clock). */
+  now?: () => number
   /** Per plugin (by package name); `defaults` applies to all. */
   config?: Record<string, PluginConfig>
   defaults?: PluginConfig
@@ -94,6 +105,11 @@ export interface LoadedPlugins {
   plugins: LoadedPlugin[]
   /** Plugins refused when `strict` is false. */
   refused: Array<{ plugin: string; code: SandboxErrorCode; message: string }>
+  /**
+   * Loads a plugin again from its folder (its code bundled anew) and puts it in place of the
+   * loaded one: calls already running finish on the old version, the next calls run the new.
+   */
+  reload(name: string): Promise<LoadedPlugin>
   /** Disposes every isolate. */
   close(): Promise<void>
 }
@@ -124,8 +140,43 @@ function findPackage(name: string, cwd: string): string | undefined {
   }
 }
 
+// ajv-formats is CommonJS: its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv) => Ajv
+
+/** The validator of inputs schemas: coerces, fills defaults, checks `format`, linear regexps. */
+function createAjv(): Ajv {
+  const ajv = new Ajv({
+    strict: false,
+    coerceTypes: true,
+    useDefaults: true,
+    allErrors: true,
+    code: { regExp: linearRegExp },
+  })
+  addFormats(ajv)
+  return ajv
+}
+
 function pluginFolders(options: LoadPluginsOptions, cwd: string): string[] {
   const folders: string[] = []
+  for (const path of options.folders ?? []) {
+    const folder = resolve(cwd, path)
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+      throw new PluginLoadError([
+        { plugin: path, code: 'PLUGIN_INVALID', message: `plugin folder ${folder} does not exist` },
+      ])
+    }
+    if (!existsSync(join(folder, 'package.json'))) {
+      throw new PluginLoadError([
+        {
+          plugin: path,
+          code: 'PLUGIN_INVALID',
+          message: `plugin folder ${folder} has no package.json`,
+        },
+      ])
+    }
+    folders.push(folder)
+  }
   for (const directory of options.directories ?? []) {
     const root = resolve(cwd, directory)
     if (!existsSync(root)) {
@@ -149,7 +200,7 @@ function pluginFolders(options: LoadPluginsOptions, cwd: string): string[] {
         {
           plugin: name,
           code: 'PLUGIN_INVALID',
-          message: `plugin package ${name} is not installed`,
+          message: `plugin package ${name} is not installed in node_modules above ${cwd}`,
         },
       ])
     }
@@ -175,24 +226,18 @@ interface Described {
 export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<LoadedPlugins> {
   const cwd = options.cwd ?? process.cwd()
   const onLog = options.onLog ?? defaultLog
-  const ajv = new Ajv({
-    strict: false,
-    coerceTypes: true,
-    useDefaults: true,
-    allErrors: true,
-    code: { regExp: linearRegExp },
-  })
+  const ajv = createAjv()
   const runner = new SandboxRunner()
   const plugins: LoadedPlugin[] = []
-  const pools: IsolatePool[] = []
+  const pools = new Map<string, IsolatePool>()
   const refused: LoadedPlugins['refused'] = []
   const owners = new Map<string, string>()
 
-  for (const folder of pluginFolders(options, cwd)) {
+  const load = async (folder: string): Promise<Loaded> => {
     let pluginName = folder
     let warm: PluginIsolate | undefined
     try {
-      const manifest: PluginManifest = readManifest(folder)
+      const manifest: PluginManifest = readManifest(folder, options.fromSource === true)
       pluginName = manifest.name
       const config = { ...DEFAULTS, ...options.defaults, ...options.config?.[manifest.name] }
       const script: PluginScript = {
@@ -214,6 +259,7 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
         maxResultBytes: config.maxPayloadBytes,
         maxLogLinesPerCall: config.maxLogLinesPerCall,
         maxLogBytesPerCall: config.maxLogBytesPerCall,
+        now: options.now,
       }
       const start = () => PluginIsolate.start(script, bridge, settings)
       warm = await start()
@@ -223,7 +269,6 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
       const loaded = describePlugin(manifest, described, ajv, owners)
       const pool = new IsolatePool(start, config.maxIsolates, warm)
       warm = undefined
-      pools.push(pool)
       const runtime: PluginRuntime = {
         name: manifest.name,
         pool,
@@ -235,30 +280,90 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
           minPollIntervalSeconds: config.minPollIntervalSeconds,
         },
       }
-      runner.add(
-        loaded.components.map((c) => ({ ...c, plugin: runtime })),
-        loaded.plugin.lazyVariables.map((code) => [code, runtime]),
-      )
-      for (const c of loaded.plugin.components) owners.set(`component ${c.code}`, manifest.name)
-      for (const code of loaded.plugin.lazyVariables)
-        owners.set(`lazy variable ${code}`, manifest.name)
-      plugins.push(loaded.plugin)
+      return {
+        plugin: loaded.plugin,
+        pool,
+        components: loaded.components.map((c) => ({ ...c, plugin: runtime })),
+        lazy: loaded.plugin.lazyVariables.map((code) => [code, runtime]),
+      }
     } catch (error) {
       warm?.dispose()
+      if (error instanceof SandboxError && !(error as { plugin?: string }).plugin) {
+        throw new PluginInvalidError(pluginName, error.message, { cause: error })
+      }
+      throw error
+    }
+  }
+
+  const own = (plugin: LoadedPlugin, owner: string | undefined): void => {
+    for (const c of plugin.components) {
+      if (owner) owners.set(`component ${c.code}`, owner)
+      else owners.delete(`component ${c.code}`)
+    }
+    for (const code of plugin.lazyVariables) {
+      if (owner) owners.set(`lazy variable ${code}`, owner)
+      else owners.delete(`lazy variable ${code}`)
+    }
+  }
+
+  for (const folder of pluginFolders(options, cwd)) {
+    try {
+      const loaded = await load(folder)
+      runner.add(loaded.components, loaded.lazy)
+      pools.set(loaded.plugin.name, loaded.pool)
+      own(loaded.plugin, loaded.plugin.name)
+      plugins.push(loaded.plugin)
+    } catch (error) {
       if (!(error instanceof SandboxError)) throw error
       const plugin = (error as { plugin?: string }).plugin
-      refused.push({ plugin: plugin ?? pluginName, code: error.code, message: error.message })
+      refused.push({ plugin: plugin ?? folder, code: error.code, message: error.message })
     }
   }
 
   const close = async () => {
-    for (const pool of pools) pool.close()
+    for (const pool of pools.values()) pool.close()
   }
   if (refused.length > 0 && options.strict !== false) {
     await close()
     throw new PluginLoadError(refused)
   }
-  return { runner, plugins, refused, close }
+
+  const reload = async (name: string): Promise<LoadedPlugin> => {
+    const at = plugins.findIndex((p) => p.name === name)
+    const current = plugins[at]
+    if (!current) throw new PluginCallError(name, `plugin ${name} is not loaded`)
+    own(current, undefined)
+    let loaded: Loaded
+    try {
+      loaded = await load(current.directory)
+    } finally {
+      own(current, name)
+    }
+    if (loaded.plugin.name !== name) {
+      loaded.pool.close()
+      throw new PluginInvalidError(
+        name,
+        `its folder ${current.directory} now holds plugin ${loaded.plugin.name}`,
+      )
+    }
+    runner.replace(name, loaded.components, loaded.lazy)
+    own(current, undefined)
+    own(loaded.plugin, name)
+    // Busy isolates of the old version finish their calls, then are disposed.
+    pools.get(name)?.close()
+    pools.set(name, loaded.pool)
+    plugins[at] = loaded.plugin
+    return loaded.plugin
+  }
+
+  return { runner, plugins, refused, reload, close }
+}
+
+interface Loaded {
+  plugin: LoadedPlugin
+  pool: IsolatePool
+  components: RunnerComponent[]
+  lazy: Array<[string, PluginRuntime]>
 }
 
 function describePlugin(

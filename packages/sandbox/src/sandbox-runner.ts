@@ -117,6 +117,30 @@ export class SandboxRunner implements ComponentRunner {
     }
   }
 
+  /**
+   * Puts a plugin's new components and lazy variables in place of its old ones (a reload):
+   * calls already running keep the runtime they started with.
+   */
+  replace(
+    plugin: string,
+    components: RunnerComponent[],
+    lazyCodes: Array<[string, PluginRuntime]> = [],
+  ): void {
+    for (const [key, component] of this.#components) {
+      if (component.plugin.name === plugin) this.#components.delete(key)
+    }
+    for (const [code, list] of this.#byCode) {
+      const kept = list.filter((c) => c.plugin.name !== plugin)
+      if (kept.length > 0) this.#byCode.set(code, kept)
+      else this.#byCode.delete(code)
+    }
+    for (const [code, runtime] of this.#lazy) {
+      if (runtime.name === plugin) this.#lazy.delete(code)
+    }
+    this.#plugins.delete(plugin)
+    this.add(components, lazyCodes)
+  }
+
   #find(ref: ComponentRef): RunnerComponent | undefined {
     const exact = this.#components.get(`${ref.code}@${ref.version}`)
     if (exact || ref.version !== 'legacy') return exact

@@ -13,6 +13,8 @@ export interface GlobalsHost {
   /** Resolves after `ms` (at most until the call ends). */
   timer(ms: number): Promise<void>
   log(level: string, message: string): void
+  /** The clock `Date` reads instead of the machine's (a test's fake clock). */
+  now?: () => number
 }
 
 type Scope = Record<string, unknown>
@@ -584,6 +586,26 @@ function describeArgs(args: unknown[]): string {
     .join(' ')
 }
 
+/** Makes `Date.now()` and `new Date()` read a given clock. */
+function installClock(scope: Scope, now: () => number): void {
+  const RealDate = Date
+  class ClockDate extends RealDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(now())
+      else super(...(args as [string]))
+    }
+    static override now(): number {
+      return now()
+    }
+  }
+  Object.defineProperty(scope, 'Date', {
+    value: ClockDate,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  })
+}
+
 /** Installs the globals in the isolate's current context. */
 export function installGlobals(host: GlobalsHost): void {
   const scope = globalThis as unknown as Scope
@@ -680,6 +702,7 @@ export function installGlobals(host: GlobalsHost): void {
       enumerable: false,
     })
   }
+  if (host.now) installClock(scope, host.now)
   Object.defineProperty(Signal, 'timeout', {
     value: (ms: number) => {
       const signal = new Signal()

@@ -28,6 +28,7 @@ interface Host {
   urlSet: HostReference
   random: HostReference
   timer: HostReference
+  now?: HostReference
   secrets: Record<string, string>
   maxResultBytes: number
 }
@@ -72,6 +73,9 @@ installGlobals({
   timer: async (ms) => {
     unwrap(await host.timer.apply(undefined, [ms], answer()))
   },
+  ...(host.now
+    ? { now: () => Number((host.now as HostReference).applySync(undefined, [], sync())) }
+    : {}),
   log: (level, message) =>
     host.log.applyIgnored(undefined, [level, message, undefined], {
       __proto__: null,

@@ -26,6 +26,8 @@ export interface IsolateSettings {
   maxLogLinesPerCall: number
   /** Log bytes one call may write. */
   maxLogBytesPerCall: number
+  /** The clock the isolate's `Date` reads, in ms (a test's fake clock); the machine's if absent. */
+  now?: (() => number) | undefined
 }
 
 /** Limits of one call: execution time inside the isolate and wall time including host calls. */
@@ -105,6 +107,7 @@ interface HostParts {
   url: ivm.Reference<unknown>
   urlSet: ivm.Reference<unknown>
   random: ivm.Reference<unknown>
+  now: ivm.Reference<unknown> | undefined
 }
 
 const URL_PARTS = [
@@ -263,6 +266,7 @@ export class PluginIsolate {
             return url
           }),
         ),
+        now: settings.now ? new ivm.Reference(settings.now) : undefined,
         random: new ivm.Reference((n: unknown) => {
           const size = Math.min(Math.max(0, Math.floor(Number(n) || 0)), MAX_RANDOM_BYTES)
           return [...randomBytes(size)]
@@ -314,6 +318,7 @@ export class PluginIsolate {
       hostRef.setSync('url', host.url)
       hostRef.setSync('urlSet', host.urlSet)
       hostRef.setSync('random', host.random)
+      if (host.now) hostRef.setSync('now', host.now)
       timers = callTimers()
       hostRef.setSync('timer', timers.reference)
       hostRef.release()

@@ -28,8 +28,22 @@ export function isPluginFolder(directory: string): boolean {
   }
 }
 
-/** Reads and checks a plugin's package.json; every problem is a `PluginInvalidError`. */
-export function readManifest(directory: string): PluginManifest {
+/** The source module of a built one (`src/x.ts` for `dist/x.js`), when it exists. */
+export function sourceOf(entry: string): string {
+  const match = /^(.*)[\\/]dist[\\/](.*)\.js$/.exec(entry)
+  if (!match) return entry
+  for (const extension of ['.ts', '.mts', '.js']) {
+    const source = join(match[1] as string, 'src', `${match[2]}${extension}`)
+    if (existsSync(source)) return source
+  }
+  return entry
+}
+
+/**
+ * Reads and checks a plugin's package.json; every problem is a `PluginInvalidError`. With
+ * `fromSource`, each component module is read from its source when that exists.
+ */
+export function readManifest(directory: string, fromSource = false): PluginManifest {
   const file = join(directory, 'package.json')
   let json: Record<string, unknown>
   try {
@@ -73,7 +87,8 @@ export function readManifest(directory: string): PluginManifest {
     throw new PluginInvalidError(name, 'package.json must list @culm/sdk in peerDependencies')
   }
   const entries = (components as string[]).map((path) => {
-    const absolute = resolve(directory, path)
+    const built = resolve(directory, path)
+    const absolute = fromSource ? sourceOf(built) : built
     const inside = relative(directory, absolute)
     if (inside.startsWith('..')) {
       throw new PluginInvalidError(name, `culm.components entry ${path} is outside the package`)
