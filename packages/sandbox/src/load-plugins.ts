@@ -70,6 +70,8 @@ export interface LoadPluginsOptions {
   defaults?: PluginConfig
   /** Where relative folders and packages are resolved (the process's cwd). */
   cwd?: string
+  /** More folders whose `node_modules` (and those above) hold plugin packages. */
+  packageRoots?: string[]
   /** Where plugins' log lines go (JSON lines on stderr by default). */
   onLog?: (entry: PluginLogEntry) => void
   /** `false` loads the valid plugins and lists the refused ones instead of throwing. */
@@ -145,8 +147,10 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
   addFormatsModule) as unknown as (ajv: Ajv) => Ajv
 
 /** The validator of inputs schemas: coerces, fills defaults, checks `format`, linear regexps. */
-function createAjv(): Ajv {
+function createAjv(): { ajv: Ajv; warnings: string[] } {
+  const warnings: string[] = []
   const ajv = new Ajv({
+    logger: { log() {}, warn: (message: unknown) => warnings.push(String(message)), error() {} },
     strict: false,
     coerceTypes: true,
     useDefaults: true,
@@ -154,7 +158,7 @@ function createAjv(): Ajv {
     code: { regExp: linearRegExp },
   })
   addFormats(ajv)
-  return ajv
+  return { ajv, warnings }
 }
 
 function pluginFolders(options: LoadPluginsOptions, cwd: string): string[] {
@@ -194,13 +198,14 @@ function pluginFolders(options: LoadPluginsOptions, cwd: string): string[] {
     }
   }
   for (const name of options.packages ?? []) {
-    const folder = findPackage(name, cwd)
+    const roots = [cwd, ...(options.packageRoots ?? [])]
+    const folder = roots.map((root) => findPackage(name, root)).find((f) => f !== undefined)
     if (!folder) {
       throw new PluginLoadError([
         {
           plugin: name,
           code: 'PLUGIN_INVALID',
-          message: `plugin package ${name} is not installed in node_modules above ${cwd}`,
+          message: `plugin package ${name} is not installed in node_modules above ${roots.join(' or ')}`,
         },
       ])
     }
@@ -226,7 +231,7 @@ interface Described {
 export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<LoadedPlugins> {
   const cwd = options.cwd ?? process.cwd()
   const onLog = options.onLog ?? defaultLog
-  const ajv = createAjv()
+  const { ajv, warnings } = createAjv()
   const runner = new SandboxRunner()
   const plugins: LoadedPlugin[] = []
   const pools = new Map<string, IsolatePool>()
@@ -266,7 +271,7 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
       const described = JSON.parse(
         await warm.invoke('describe', '', { cpuMs: 5000, wallMs: 10_000 }),
       ) as Described
-      const loaded = describePlugin(manifest, described, ajv, owners)
+      const loaded = describePlugin(manifest, described, { ajv, warnings }, owners)
       const pool = new IsolatePool(start, config.maxIsolates, warm)
       warm = undefined
       const runtime: PluginRuntime = {
@@ -369,7 +374,7 @@ interface Loaded {
 function describePlugin(
   manifest: PluginManifest,
   described: Described,
-  ajv: Ajv,
+  { ajv, warnings }: { ajv: Ajv; warnings: string[] },
   owners: Map<string, string>,
 ): { plugin: LoadedPlugin; components: Array<Omit<RunnerComponent, 'plugin'>> } {
   const name = manifest.name
@@ -402,8 +407,19 @@ function describePlugin(
     }
     let validate: RunnerComponent['validate']
     try {
+      warnings.length = 0
       validate = ajv.compile(description.inputs)
+      ajv.compile(description.outputs)
+      // Without strict mode ajv only warns of a format it does not know: the check is refused.
+      const unknown = warnings.find((w) => /unknown format/.test(w))
+      if (unknown) {
+        throw new PluginInvalidError(
+          name,
+          `component ${description.code} schema uses an ${unknown.replace(/ ignored.*$/s, '')}: the formats are those of ajv-formats`,
+        )
+      }
     } catch (error) {
+      if (error instanceof PluginInvalidError) throw error
       throw new PluginInvalidError(
         name,
         `component ${description.code} inputs schema is invalid: ${(error as Error).message}`,

@@ -205,6 +205,11 @@ export class SandboxRunner implements ComponentRunner {
           cpuMs: plugin.settings.cpuTimeLimitMs,
           wallMs: Math.min(description.timeout, plugin.settings.maxTimeoutSeconds) * 1000,
           signal: options.signal,
+          tags: {
+            component: `${description.code}@${description.version}`,
+            pipelineId: input.rootPipelineId,
+            nodeId: input.nodeId,
+          },
         }),
       )
       if (answer.length > plugin.settings.maxPayloadBytes) {

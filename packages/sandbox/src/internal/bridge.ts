@@ -7,6 +7,18 @@ export interface PluginLogEntry {
   level: 'debug' | 'info' | 'warn' | 'error'
   message: string
   fields?: Record<string, unknown>
+  /** The component (`code@version`) whose call wrote the line. */
+  component?: string
+  /** The root pipeline of the node that was called. */
+  pipelineId?: string
+  nodeId?: string
+}
+
+/** What the host knows of the call that writes a log line. */
+export interface LogTags {
+  component: string
+  pipelineId: string
+  nodeId: string
 }
 
 /** What the bridge of one plugin allows. */
@@ -91,13 +103,18 @@ export function createBridge(settings: BridgeSettings): HostBridge {
     return true
   }
   return {
-    log(level, message, fieldsJson) {
+    log(level, message, fieldsJson, tags) {
       if (!admit(Buffer.byteLength(message) + (fieldsJson ? Buffer.byteLength(fieldsJson) : 0)))
         return
       const entry: PluginLogEntry = {
         plugin,
         level: LEVELS.has(level) ? (level as PluginLogEntry['level']) : 'info',
         message: message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS)}…` : message,
+      }
+      if (tags) {
+        entry.component = tags.component
+        entry.pipelineId = tags.pipelineId
+        entry.nodeId = tags.nodeId
       }
       if (fieldsJson !== undefined && fieldsJson.length <= MAX_LOG_CHARS) {
         try {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import ivm from 'isolated-vm'
 import { PluginCallError } from '../errors.js'
+import type { LogTags } from './bridge.js'
 
 /** What the host grants an isolate; every argument arrives as a copy and is checked here. */
 export interface HostBridge {
-  log(level: string, message: string, fieldsJson: string | undefined): void
+  log(level: string, message: string, fieldsJson: string | undefined, tags?: LogTags): void
   /** Answers the response as JSON text. */
   fetch(url: string, initJson: string | undefined): Promise<string>
   sleep(seconds: number): Promise<void>
@@ -36,6 +37,8 @@ export interface CallLimits {
   wallMs: number
   /** Ends the call when aborted: the isolate is disposed, as over a limit. */
   signal?: AbortSignal | undefined
+  /** The call's component, pipeline and node, written on each of its log lines. */
+  tags?: LogTags | undefined
 }
 
 type GuestFunction = 'describe' | 'call' | 'lazy'
@@ -95,6 +98,8 @@ interface Guest {
   functions: Record<GuestFunction, ivm.Reference<(payload: string) => string>>
   /** Ends the call's timers and log: reports what the log dropped, frees their references. */
   closeLog(): void
+  /** Names the call on its log lines. */
+  tag(tags: LogTags | undefined): void
 }
 
 /** What the host hands every context of an isolate. */
@@ -171,8 +176,9 @@ function callTimers(): { reference: ivm.Reference<unknown>; close(): void } {
 function callLog(
   plugin: string,
   host: HostParts,
-): { reference: ivm.Reference<unknown>; close(): void } {
+): { reference: ivm.Reference<unknown>; close(): void; tag(tags: LogTags | undefined): void } {
   let lines = 0
+  let tagged: LogTags | undefined
   let bytes = 0
   let dropped = 0
   const reference = new ivm.Reference((level: unknown, message: unknown, fields: unknown) => {
@@ -185,10 +191,13 @@ function callLog(
     }
     lines++
     bytes += size
-    host.bridge.log(String(level), text, json)
+    host.bridge.log(String(level), text, json, tagged)
   })
   return {
     reference,
+    tag(tags) {
+      tagged = tags
+    },
     close() {
       reference.release()
       if (dropped > 0) {
@@ -196,6 +205,7 @@ function callLog(
           'warn',
           `${dropped} log lines of one call of plugin ${plugin} were dropped: over its limit of ${host.limits.lines} lines or ${host.limits.bytes} bytes a call`,
           undefined,
+          tagged,
         )
       }
     },
@@ -339,6 +349,7 @@ export class PluginIsolate {
       return {
         context,
         functions,
+        tag: log.tag,
         closeLog: () => {
           closeTimers()
           callLogClose()
@@ -395,6 +406,7 @@ export class PluginIsolate {
     let guest: Guest | undefined
     try {
       guest = await this.#take()
+      guest.tag(limits.tags)
       const answer: unknown = await guest.functions[fn].apply(undefined, [payload], {
         ...ANSWER,
         timeout: limits.cpuMs,

@@ -13,7 +13,11 @@ export interface PluginManifest {
   test: boolean
 }
 
-/** Whether a folder holds a package that declares itself a Culm plugin. */
+/**
+ * Whether a folder holds a package that declares itself a Culm plugin: a `culm` field (the
+ * `culm-plugin` keyword, which lets npm search find it, alone also counts, to be refused with
+ * a message when the field is missing).
+ */
 export function isPluginFolder(directory: string): boolean {
   const file = join(directory, 'package.json')
   if (!existsSync(file)) return false
@@ -57,9 +61,6 @@ export function readManifest(directory: string, fromSource = false): PluginManif
   if (name === directory) throw new PluginInvalidError(directory, 'package.json has no name')
   if (typeof json.version !== 'string') {
     throw new PluginInvalidError(name, 'package.json has no version')
-  }
-  if (!Array.isArray(json.keywords) || !json.keywords.includes('culm-plugin')) {
-    throw new PluginInvalidError(name, 'package.json keywords must include "culm-plugin"')
   }
   const culm = json.culm as Record<string, unknown> | undefined
   if (typeof culm !== 'object' || culm === null) {
