@@ -1,0 +1,132 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
+const TREE = fileURLToPath(new URL('./fixtures/link-info-tree.json', import.meta.url))
+/** What a plugin needs to build and test itself: the SDK and the sandbox with what it runs on. */
+const PACKED = ['sdk', 'sandbox', 'engine', 'expr', 'tree']
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+const TOKEN = 'culm-external-plugin-test-token'
+
+// Node 24 (this repository's) first on PATH: isolated-vm's binary is built for it.
+const env = {
+  ...process.env,
+  PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}`,
+  npm_config_update_notifier: 'false',
+  npm_config_fund: 'false',
+  npm_config_audit: 'false',
+}
+const root = mkdtempSync(join(tmpdir(), 'culm-external-'))
+let server: ChildProcess | undefined
+
+afterAll(() => {
+  server?.kill('SIGTERM')
+  rmSync(root, { recursive: true, force: true })
+})
+
+function run(command: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: 'pipe' })
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string }
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout}\n${stderr}`)
+  }
+}
+
+/** Starts the repository's server with the plugin folder and waits for its URL. */
+function startServer(plugin: string): Promise<string> {
+  const child = spawn(process.execPath, [join(REPO, 'apps/server/dist/main.js')], {
+    cwd: root,
+    env: {
+      ...env,
+      CULM_PORT: '0',
+      CULM_PLUGINS: plugin,
+      CULM_DATABASE_URL: `sqlite:${join(root, 'culm.db')}`,
+      CULM_ADMIN_TOKEN: TOKEN,
+      CULM_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  server = child
+  return new Promise((resolve, reject) => {
+    let output = ''
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      const url = /Culm listens on (\S+)/.exec(output)?.[1]
+      if (url) resolve(url)
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)))
+  })
+}
+
+async function bamboo(url: string, fn: string, body: unknown) {
+  const response = await fetch(`${url}/api/bamboo/${fn}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  return (await response.json()) as { result: boolean; data: unknown; message: string }
+}
+
+describe('a plugin scaffolded outside the repository', () => {
+  it('installs the packed SDK, passes its tests in isolates, and runs in a pipeline on the server', async () => {
+    // Given the Culm packages packed as they would be published
+    const tarballs = join(root, 'tarballs')
+    mkdirSync(tarballs)
+    for (const name of PACKED) {
+      run('npm', ['pack', '--pack-destination', tarballs], join(REPO, 'packages', name))
+    }
+    const packed = readdirSync(tarballs).map((file) => join(tarballs, file))
+    expect(packed).toHaveLength(PACKED.length)
+
+    // When an author scaffolds a plugin in a folder of their own and installs it
+    run(
+      process.execPath,
+      [
+        join(REPO, 'tooling/plugin-template/new-plugin.js'),
+        'link-info',
+        root,
+        '--package',
+        '@acme/culm-link-info',
+      ],
+      REPO,
+    )
+    const plugin = join(root, 'link-info')
+    run('npm', ['install', '--save-dev', '--prefer-offline', '--no-audit', ...packed], plugin)
+    const manifest = JSON.parse(readFileSync(join(plugin, 'package.json'), 'utf8'))
+    expect(manifest).toMatchObject({ name: '@acme/culm-link-info', culm: { apiVersion: 1 } })
+
+    // Then its tests pass in isolates, and it builds
+    expect(run('npm', ['test'], plugin)).toMatch(/3 passed/)
+    run('npm', ['run', 'build'], plugin)
+    run('npx', ['tsc', '-p', 'tsconfig.check.json'], plugin)
+
+    // And a server loads it from its folder and runs it in a pipeline over HTTP
+    const url = await startServer(plugin)
+    const tree = JSON.parse(readFileSync(TREE, 'utf8'))
+    const started = await bamboo(url, 'run_pipeline', { pipeline: tree })
+    expect(started).toMatchObject({ result: true })
+    let state = ''
+    for (let i = 0; i < 100 && state !== 'FINISHED' && state !== 'FAILED'; i++) {
+      const states = await bamboo(url, 'get_pipeline_states', { root_id: tree.id })
+      state = (states.data as Record<string, { state: string }>)[tree.id]?.state ?? ''
+      if (state !== 'FINISHED') await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    const node = Object.keys(tree.activities)[0]
+    const outputs = await bamboo(url, 'get_execution_data_outputs', { node_id: node })
+    expect(state).toBe('FINISHED')
+    expect(outputs.data).toMatchObject({
+      greeting: 'hello Ada Lovelace',
+      link: 'https://example.com/hello?name=Ada+Lovelace',
+      bytes: 18,
+      request_id: expect.stringMatching(UUID),
+      _result: true,
+    })
+  }, 300_000)
+})
