@@ -33,7 +33,7 @@ function run(command: string, args: string[], cwd: string): string {
     return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: 'pipe' })
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string }
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout}\n${stderr}`)
+    return expect.fail(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout}\n${stderr}`)
   }
 }
 
