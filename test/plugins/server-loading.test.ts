@@ -159,6 +159,7 @@ it('keeps the fixtures folder loadable as a plugins directory from sources', asy
       '@acme/farewell',
       '@fixture/web-globals',
       'harness-kit',
+      'versions-kit',
     ])
   } finally {
     await loaded.close()

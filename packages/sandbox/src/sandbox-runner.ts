@@ -6,6 +6,8 @@ import {
   ComponentNotFoundError,
   type ComponentRef,
   type ComponentRunner,
+  defaultVersion,
+  UNVERSIONED,
 } from '@culm/engine'
 import type { CallRequest, ComponentDescription } from '@culm/sdk'
 import type { ValidateFunction } from 'ajv'
@@ -143,9 +145,11 @@ export class SandboxRunner implements ComponentRunner {
 
   #find(ref: ComponentRef): RunnerComponent | undefined {
     const exact = this.#components.get(`${ref.code}@${ref.version}`)
-    if (exact || ref.version !== 'legacy') return exact
-    // A tree that names no version gets the only version, or the last one loaded.
-    return this.#byCode.get(ref.code)?.at(-1)
+    if (exact || ref.version !== UNVERSIONED) return exact
+    // As the engine's registry: `legacy` if defined, else the highest version.
+    const versions = (this.#byCode.get(ref.code) ?? []).map((c) => c.description.version)
+    const version = defaultVersion(versions)
+    return version === undefined ? undefined : this.#components.get(`${ref.code}@${version}`)
   }
 
   info(ref: ComponentRef): ComponentInfo | undefined {
