@@ -90,7 +90,42 @@ describe('the plugin test harness runs components in isolates as the server does
 
   it('names the components a plugin has when asked for another', async () => {
     await expect(plugin.call('nope')).rejects.toThrow(
-      'plugin harness-kit has no component nope (it has approval, collect, countdown, link)',
+      'plugin harness-kit has no component nope (it has approval, collect, countdown, forecast, link)',
     )
+  })
+})
+
+describe('the harness answers fetches in place of the network, behind the allow-list', () => {
+  let weather: PluginHarness
+
+  beforeAll(async () => {
+    weather = await loadPluginForTest(new URL('./fixtures/harness-kit', import.meta.url), {
+      allowedHosts: ['api.example.com'],
+      fetch: (url) =>
+        new URL(url).searchParams.get('city') === 'Oslo'
+          ? Response.json({ t: 3.5 })
+          : new Response('no such city', { status: 404 }),
+    })
+  })
+
+  afterAll(() => weather?.close())
+
+  it('gives the component the answer and lists the request', async () => {
+    const run = await weather.runNode('forecast', { inputs: { city: 'Oslo' } })
+    expect(run).toMatchObject({ state: 'FINISHED', outputs: { celsius: 3.5 } })
+    expect(run.fetches).toEqual([
+      { url: 'https://api.example.com/now?city=Oslo', method: 'GET', status: 200 },
+    ])
+    const missing = await weather.runNode('forecast', { inputs: { city: 'Atlantis' } })
+    expect(missing).toMatchObject({ state: 'FAILED', error: 'the weather service answered 404' })
+  })
+
+  it('refuses a host the configuration does not allow, as the server does', async () => {
+    const run = await plugin.runNode('forecast', { inputs: { city: 'Oslo' } })
+    expect(run.state).toBe('FAILED')
+    expect(run.error).toMatch(
+      /fetch to api\.example\.com is not allowed for plugin harness-kit \(allowed hosts: none\)/,
+    )
+    expect(run.fetches).toEqual([])
   })
 })

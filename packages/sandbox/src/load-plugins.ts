@@ -65,6 +65,8 @@ export interface LoadPluginsOptions {
   fromSource?: boolean
   /** The clock `Date` reads inside the isolates, in ms (a test's fake clock). */
   now?: () => number
+  /** Answers the plugins' allowed `ctx.fetch` requests instead of the network (tests). */
+  fetch?: (url: string, init: RequestInit) => Response | Promise<Response>
   /** Per plugin (by package name); `defaults` applies to all. */
   config?: Record<string, PluginConfig>
   defaults?: PluginConfig
@@ -257,6 +259,7 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
         maxLogLinesPerMinute: config.maxLogLinesPerMinute,
         maxLogBytesPerMinute: config.maxLogBytesPerMinute,
         onLog,
+        fetch: options.fetch,
       })
       const settings = {
         memoryLimitMb: config.memoryLimitMb,

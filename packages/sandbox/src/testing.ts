@@ -15,6 +15,18 @@ export interface PluginTestOptions extends PluginConfig {
   fromSource?: boolean
   /** The fake clock's start, in ms since the epoch (now). */
   startTime?: number
+  /**
+   * Answers the plugin's `ctx.fetch` requests instead of the network, after the allow-list
+   * check (`allowedHosts`) as on the server: `(url) => Response.json({ t: 3 })`.
+   */
+  fetch?: (url: string, init: RequestInit) => Response | Promise<Response>
+}
+
+/** A request the plugin made with `ctx.fetch` and the status it got. */
+export interface FetchMade {
+  url: string
+  method: string
+  status: number
 }
 
 /** The data of one call. */
@@ -32,6 +44,7 @@ export interface CallOptions {
 /** What one call answered, and the log lines it wrote. */
 export interface CallOutcome extends ComponentCallResult {
   logs: PluginLogEntry[]
+  fetches: FetchMade[]
 }
 
 /** The data of a whole node run. */
@@ -62,6 +75,7 @@ export interface NodeRun {
   error?: string
   calls: NodeCall[]
   logs: PluginLogEntry[]
+  fetches: FetchMade[]
   /** Seconds of the fake clock the node took. */
   elapsedSeconds: number
 }
@@ -94,16 +108,22 @@ export async function loadPluginForTest(
   folder: string | URL,
   options: PluginTestOptions = {},
 ): Promise<PluginHarness> {
-  const { fromSource = true, startTime, ...config } = options
+  const { fromSource = true, startTime, fetch: answer, ...config } = options
   const directory = typeof folder === 'string' ? folder : fileURLToPath(folder)
   let time = startTime ?? Date.now()
   const logs: PluginLogEntry[] = []
+  const fetches: FetchMade[] = []
   const loaded: LoadedPlugins = await loadPlugins({
     folders: [directory],
     fromSource,
     defaults: config,
     now: () => time,
     onLog: (entry) => logs.push(entry),
+    fetch: async (url, init) => {
+      const response = await (answer ? answer(url, init) : fetch(url, init))
+      fetches.push({ url, method: init.method ?? 'GET', status: response.status })
+      return response
+    },
   })
   const plugin = loaded.plugins[0] as LoadedPlugin
   let calls = 0
@@ -121,6 +141,7 @@ export async function loadPluginForTest(
 
   const call = async (code: string, options: CallOptions = {}): Promise<CallOutcome> => {
     const from = logs.length
+    const fromFetch = fetches.length
     calls++
     const result = await loaded.runner.run(
       { code, version: versionOf(code, options.version) },
@@ -138,13 +159,14 @@ export async function loadPluginForTest(
         innerLoop: 1,
       },
     )
-    return { ...result, logs: logs.slice(from) }
+    return { ...result, logs: logs.slice(from), fetches: fetches.slice(fromFetch) }
   }
 
   const runNode = async (code: string, options: NodeOptions = {}): Promise<NodeRun> => {
     const version = versionOf(code, options.version)
     const mode = loaded.runner.info({ code, version })?.scheduleMode ?? ('none' as const)
     const from = logs.length
+    const fromFetch = fetches.length
     const started = time
     const made: NodeCall[] = []
     const run = async (
@@ -163,7 +185,7 @@ export async function loadPluginForTest(
         callbackData,
         scheduleTimes,
       })
-      const { logs: _, ...result } = answer
+      const { logs: _, fetches: __, ...result } = answer
       const entry: NodeCall = { phase, at, scheduleTimes, result }
       if (callbackData !== undefined) entry.callbackData = callbackData
       made.push(entry)
@@ -175,6 +197,7 @@ export async function loadPluginForTest(
         outputs: result.outputs,
         calls: made,
         logs: logs.slice(from),
+        fetches: fetches.slice(fromFetch),
         elapsedSeconds: (time - started) / 1000,
       }
       if (!result.success && result.error !== undefined) answer.error = result.error

@@ -32,6 +32,8 @@ export interface BridgeSettings {
   onLog: (entry: PluginLogEntry) => void
   /** The clock of the log window (the machine's by default). */
   now?: () => number
+  /** Answers the allowed requests instead of the network (a test's stand-in). */
+  fetch?: ((url: string, init: RequestInit) => Response | Promise<Response>) | undefined
 }
 
 const LEVELS = new Set(['debug', 'info', 'warn', 'error'])
@@ -145,7 +147,8 @@ export function createBridge(settings: BridgeSettings): HostBridge {
           `fetch to ${target.host} is not allowed for plugin ${plugin} (allowed hosts: ${settings.allowedHosts.join(', ') || 'none'})`,
         )
       }
-      const response = await fetch(target, {
+      const send = settings.fetch ?? ((to: string, init: RequestInit) => fetch(to, init))
+      const response = await send(target.href, {
         ...parseInit(plugin, initJson),
         redirect: 'manual',
         signal: AbortSignal.timeout(settings.fetchTimeoutMs),
