@@ -100,6 +100,19 @@ describe('the isolate offers the web-standard globals', () => {
     })
   })
 
+  it('refuses more than 1000 pending timers in a call, cleared ones counted until they end', async () => {
+    const result = await use('timerFlood')
+    expect(result.outputs.seen).toEqual({
+      made: 1000,
+      error: 'RangeError: setTimeout: a call may have at most 1000 timers pending',
+    })
+  })
+
+  it('refuses to parse a URL over 2 MiB', async () => {
+    const result = await use('longUrl')
+    expect(result.outputs.seen).toBe('TypeError: a URL is limited to 2097152 characters')
+  })
+
   it('sends console lines to the plugin log at their level', async () => {
     logs.length = 0
     const result = await use('console')

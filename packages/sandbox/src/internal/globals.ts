@@ -19,6 +19,9 @@ export interface GlobalsHost {
 
 type Scope = Record<string, unknown>
 
+/** Timers a call may have pending; the host enforces the same bound. */
+const MAX_TIMERS = 1000
+
 interface UrlParts {
   href: string
   origin: string
@@ -611,12 +614,19 @@ export function installGlobals(host: GlobalsHost): void {
   const scope = globalThis as unknown as Scope
   const timers = new Map<number, boolean>()
   let lastTimer = 0
+  // Host timers not settled yet, cleared ones included: each holds a host timer till it fires.
+  let pendingHost = 0
   const setTimeout = (fn: unknown, ms?: unknown, ...args: unknown[]): number => {
     if (typeof fn !== 'function') throw new TypeError('setTimeout: the callback must be a function')
+    if (pendingHost >= MAX_TIMERS) {
+      throw new RangeError(`setTimeout: a call may have at most ${MAX_TIMERS} timers pending`)
+    }
     const id = ++lastTimer
     timers.set(id, true)
+    pendingHost++
     host.timer(Math.max(0, Number(ms) || 0)).then(
       () => {
+        pendingHost--
         if (!timers.delete(id)) return
         try {
           fn(...args)
@@ -624,7 +634,10 @@ export function installGlobals(host: GlobalsHost): void {
           host.log('error', `a setTimeout callback threw: ${describeArgs([error])}`)
         }
       },
-      () => timers.delete(id),
+      () => {
+        pendingHost--
+        timers.delete(id)
+      },
     )
     return id
   }

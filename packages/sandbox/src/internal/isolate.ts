@@ -130,9 +130,15 @@ const URL_PARTS = [
 ] as const
 const URL_SETTABLE = new Set<string>(URL_PARTS.filter((p) => p !== 'origin'))
 
+/** The longest URL the host parses, in characters (as Chrome's limit). */
+const MAX_URL_CHARS = 2 * 1024 * 1024
+
 /** The parts of a parsed URL as JSON text (strings only), or `{ error }`. */
-function urlParts(make: () => URL): string {
+function urlParts(make: () => URL, ...texts: unknown[]): string {
   try {
+    if (texts.some((text) => typeof text === 'string' && text.length > MAX_URL_CHARS)) {
+      return JSON.stringify({ error: `a URL is limited to ${MAX_URL_CHARS} characters` })
+    }
     const url = make()
     return JSON.stringify(Object.fromEntries(URL_PARTS.map((part) => [part, url[part]])))
   } catch (error) {
@@ -141,6 +147,8 @@ function urlParts(make: () => URL): string {
 }
 
 const MAX_RANDOM_BYTES = 65_536
+/** Timers one call may have pending: each holds a host timer until it fires or the call ends. */
+export const MAX_TIMERS_PER_CALL = 1000
 
 /**
  * The timers of one call: each resolves after its delay, and all are cleared when the call
@@ -148,20 +156,28 @@ const MAX_RANDOM_BYTES = 65_536
  */
 function callTimers(): { reference: ivm.Reference<unknown>; close(): void } {
   const pending = new Set<NodeJS.Timeout>()
-  const reference = new ivm.Reference(
-    (ms: unknown) =>
-      new Promise<string>((resolve) => {
-        const handle = setTimeout(
-          () => {
-            pending.delete(handle)
-            resolve('{"ok":true,"value":null}')
-          },
-          Math.min(Math.max(0, Number(ms) || 0), 2_147_483_647),
-        )
-        handle.unref()
-        pending.add(handle)
-      }),
-  )
+  const reference = new ivm.Reference((ms: unknown) => {
+    if (pending.size >= MAX_TIMERS_PER_CALL) {
+      return Promise.resolve(
+        JSON.stringify({
+          ok: false,
+          code: 'TIMER_LIMIT',
+          error: `a call may have at most ${MAX_TIMERS_PER_CALL} timers pending`,
+        }),
+      )
+    }
+    return new Promise<string>((resolve) => {
+      const handle = setTimeout(
+        () => {
+          pending.delete(handle)
+          resolve('{"ok":true,"value":null}')
+        },
+        Math.min(Math.max(0, Number(ms) || 0), 2_147_483_647),
+      )
+      handle.unref()
+      pending.add(handle)
+    })
+  })
   return {
     reference,
     close() {
@@ -264,7 +280,11 @@ export class PluginIsolate {
         ),
         sleep: new ivm.Reference((seconds: unknown) => settle(bridge.sleep(Number(seconds) || 0))),
         url: new ivm.Reference((input: unknown, base: unknown) =>
-          urlParts(() => new URL(String(input), base === undefined ? undefined : String(base))),
+          urlParts(
+            () => new URL(String(input), base === undefined ? undefined : String(base)),
+            input,
+            base,
+          ),
         ),
         urlSet: new ivm.Reference((href: unknown, part: unknown, value: unknown) =>
           urlParts(() => {
@@ -274,7 +294,7 @@ export class PluginIsolate {
               ;(url as unknown as Record<string, string>)[name] = String(value)
             }
             return url
-          }),
+          }, value),
         ),
         now: settings.now ? new ivm.Reference(settings.now) : undefined,
         random: new ivm.Reference((n: unknown) => {
