@@ -1,16 +1,16 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { runTree, type ServerProcess, startServer } from './server-process.js'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const TREE = fileURLToPath(new URL('./fixtures/link-info-tree.json', import.meta.url))
 /** What a plugin needs to build and test itself: the SDK and the sandbox with what it runs on. */
 const PACKED = ['sdk', 'sandbox', 'engine', 'expr', 'tree']
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
-const TOKEN = 'culm-external-plugin-test-token'
 
 // Node 24 (this repository's) first on PATH: isolated-vm's binary is built for it.
 const env = {
@@ -21,10 +21,10 @@ const env = {
   npm_config_audit: 'false',
 }
 const root = mkdtempSync(join(tmpdir(), 'culm-external-'))
-let server: ChildProcess | undefined
+let server: ServerProcess | undefined
 
 afterAll(() => {
-  server?.kill('SIGTERM')
+  server?.stop()
   rmSync(root, { recursive: true, force: true })
 })
 
@@ -35,43 +35,6 @@ function run(command: string, args: string[], cwd: string): string {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string }
     return expect.fail(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout}\n${stderr}`)
   }
-}
-
-/** Starts the repository's server with the plugin folder and waits for its URL. */
-function startServer(plugin: string): Promise<string> {
-  const child = spawn(process.execPath, [join(REPO, 'apps/server/dist/main.js')], {
-    cwd: root,
-    env: {
-      ...env,
-      CULM_PORT: '0',
-      CULM_PLUGINS: plugin,
-      CULM_DATABASE_URL: `sqlite:${join(root, 'culm.db')}`,
-      CULM_ADMIN_TOKEN: TOKEN,
-      CULM_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  server = child
-  return new Promise((resolve, reject) => {
-    let output = ''
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      const url = /Culm listens on (\S+)/.exec(output)?.[1]
-      if (url) resolve(url)
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)))
-  })
-}
-
-async function bamboo(url: string, fn: string, body: unknown) {
-  const response = await fetch(`${url}/api/bamboo/${fn}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  })
-  return (await response.json()) as { result: boolean; data: unknown; message: string }
 }
 
 describe('a plugin scaffolded outside the repository', () => {
@@ -108,25 +71,25 @@ describe('a plugin scaffolded outside the repository', () => {
     run('npx', ['tsc', '-p', 'tsconfig.check.json'], plugin)
 
     // And a server loads it from its folder and runs it in a pipeline over HTTP
-    const url = await startServer(plugin)
-    const tree = JSON.parse(readFileSync(TREE, 'utf8'))
-    const started = await bamboo(url, 'run_pipeline', { pipeline: tree })
-    expect(started).toMatchObject({ result: true })
-    let state = ''
-    for (let i = 0; i < 100 && state !== 'FINISHED' && state !== 'FAILED'; i++) {
-      const states = await bamboo(url, 'get_pipeline_states', { root_id: tree.id })
-      state = (states.data as Record<string, { state: string }>)[tree.id]?.state ?? ''
-      if (state !== 'FINISHED') await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    const node = Object.keys(tree.activities)[0]
-    const outputs = await bamboo(url, 'get_execution_data_outputs', { node_id: node })
-    expect(state).toBe('FINISHED')
-    expect(outputs.data).toMatchObject({
-      greeting: 'hello Ada Lovelace',
-      link: 'https://example.com/hello?name=Ada+Lovelace',
-      bytes: 18,
-      request_id: expect.stringMatching(UUID),
-      _result: true,
+    server = await startServer(
+      {
+        CULM_PLUGINS: plugin,
+        CULM_DATABASE_URL: `sqlite:${join(root, 'culm.db')}`,
+        CULM_LOG_LEVEL: 'warn',
+        PATH: env.PATH,
+      },
+      root,
+    )
+    const pipeline = await runTree(server.url, JSON.parse(readFileSync(TREE, 'utf8')))
+    expect(pipeline).toMatchObject({
+      state: 'FINISHED',
+      outputs: {
+        greeting: 'hello Ada Lovelace',
+        link: 'https://example.com/hello?name=Ada+Lovelace',
+        bytes: 18,
+        request_id: expect.stringMatching(UUID),
+        _result: true,
+      },
     })
   }, 300_000)
 })
