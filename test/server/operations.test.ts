@@ -97,7 +97,7 @@ describe('plugins', () => {
       await loaded.close()
     }
     await expect(loadComponents(parsePluginSelection('no-such-plugin'))).rejects.toThrow(
-      /plugins could not be loaded: [\s\S]*@culm\/plugin-no-such-plugin/,
+      /plugins could not be loaded: [\s\S]*plugin package no-such-plugin is not installed/,
     )
   })
 })

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadPlugins } from '@culm/sandbox'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -16,7 +17,7 @@ describe('npm run new-plugin', () => {
     execFileSync('npx', ['tsc', '-b', 'tsconfig.json'], { cwd: folder, stdio: 'pipe' })
     execFileSync('npx', ['tsc', '-p', 'tsconfig.check.json'], { cwd: folder, stdio: 'pipe' })
     const output = execFileSync('npx', ['vitest', 'run'], { cwd: folder, encoding: 'utf8' })
-    expect(output).toMatch(/2 passed/)
+    expect(output).toMatch(/3 passed/)
     const loaded = await loadPlugins({ directories: [SCRATCH], onLog: () => {} })
     try {
       expect(loaded.plugins[0]?.components.map((c) => c.code)).toEqual(['hello_world'])
@@ -31,10 +32,23 @@ describe('npm run new-plugin', () => {
         loop: 1,
         innerLoop: 1,
       })
-      expect(result).toMatchObject({ success: true, outputs: { greeting: 'hello Ada' } })
+      expect(result).toMatchObject({
+        success: true,
+        outputs: { greeting: 'hello Ada', link: 'https://example.com/hello?name=Ada', bytes: 9 },
+      })
     } finally {
       await loaded.close()
     }
+  })
+
+  it('names the package as asked, and refuses a name npm would refuse', () => {
+    const folder = createPlugin('named', SCRATCH, { packageName: '@acme/culm-named' })
+    expect(JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')).name).toBe(
+      '@acme/culm-named',
+    )
+    expect(() => createPlugin('other', SCRATCH, { packageName: 'Not Valid' })).toThrow(
+      /package name "Not Valid" is not a valid npm name/,
+    )
   })
 
   it('refuses a name that is not kebab-case, and an existing folder', () => {

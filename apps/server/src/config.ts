@@ -17,6 +17,10 @@ export interface ServerConfig {
   plugins: string | undefined
   /** `CULM_PLUGIN_CONFIG`: what each plugin is granted, as JSON. */
   pluginConfig: string | undefined
+  /** `CULM_PLUGIN_DIR`: a folder whose sub-folders are plugins, loaded besides `CULM_PLUGINS`. */
+  pluginDir: string | undefined
+  /** `CULM_PLUGIN_WATCH=1`: plugins run from their sources and reload when a file changes. */
+  pluginWatch: boolean
   /** The largest request body accepted, in bytes. */
   bodyLimit: number
   /** How many engine steps run at once (`CULM_ENGINE_CONCURRENCY`). */
@@ -88,6 +92,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     adminToken: env.CULM_ADMIN_TOKEN || undefined,
     plugins: env.CULM_PLUGINS || undefined,
     pluginConfig: env.CULM_PLUGIN_CONFIG || undefined,
+    pluginDir: env.CULM_PLUGIN_DIR || undefined,
+    pluginWatch: ['1', 'true'].includes(env.CULM_PLUGIN_WATCH ?? ''),
     bodyLimit,
     concurrency,
     leaseSeconds,

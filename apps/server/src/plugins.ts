@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ComponentInfo, ComponentRunner } from '@culm/engine'
 import {
   type LoadedPlugin,
+  type LoadedPlugins,
   loadPlugins,
   type PluginConfig,
   type PluginLogEntry,
@@ -36,16 +38,27 @@ export interface PluginSummary {
 export interface LoadedComponents {
   runner: ComponentRunner
   plugins: PluginSummary[]
+  /** The sandbox's loaded plugins: their folders, and how to reload one. */
+  loaded: LoadedPlugins
+  /** Reloads a plugin from its folder; `plugins` then lists its new components. */
+  reload(name: string): Promise<PluginSummary>
   close(): Promise<void>
 }
 
-/** Which plugins to load: every plugin of the plugins folder, or the named packages. */
+/**
+ * Which plugins to load: every plugin of the plugins folder, or the named ones: package names,
+ * and absolute paths of plugin folders.
+ */
 export type PluginSelection = 'all' | string[]
 
 /** Options of `loadComponents`. */
 export interface LoadComponentsOptions {
   /** The folder whose sub-folders are plugins (the repository's `plugins/`). */
   directory?: string
+  /** `CULM_PLUGIN_DIR`: a folder whose sub-folders are plugins, loaded besides the selection. */
+  pluginDirectory?: string
+  /** Bundles plugins from their sources (`src/x.ts` for `dist/x.js`), as the dev loop does. */
+  fromSource?: boolean
   /** What each plugin is granted (`CULM_PLUGIN_CONFIG`), by package name. */
   config?: Record<string, PluginConfig>
   onLog?: (entry: PluginLogEntry) => void
@@ -56,17 +69,31 @@ export const PLUGINS_DIRECTORY = fileURLToPath(new URL('../../../plugins', impor
 /** Where plugin packages named in `CULM_PLUGINS` are looked up (node_modules above it). */
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url))
 
+/** Whether an entry of `CULM_PLUGINS` is a folder path rather than a package name. */
+function isPath(entry: string): boolean {
+  return isAbsolute(entry) || entry.startsWith('./') || entry.startsWith('../') || entry === '.'
+}
+
 /**
  * Reads `CULM_PLUGINS`: `all` (the default) for every plugin of `plugins/`, or a comma-separated
- * list of plugin packages (`@culm/plugin-testkit`) or folder names (`testkit`, `sleep-timer`).
+ * list of plugin folders (`./path/to/plugin`, relative to `cwd`), installed plugin packages of
+ * any name (`@acme/culm-weather`, `culm-weather`), or folder names of this repository's
+ * `plugins/` (`testkit` for `@culm/plugin-testkit`).
  */
-export function parsePluginSelection(value: string | undefined): PluginSelection {
+export function parsePluginSelection(
+  value: string | undefined,
+  cwd: string = process.cwd(),
+): PluginSelection {
   const names = (value ?? '')
     .split(',')
     .map((n) => n.trim())
     .filter((n) => n !== '')
   if (names.length === 0 || names.includes('all')) return 'all'
-  return names.map((n) => (n.includes('/') ? n : `@culm/plugin-${n}`))
+  return names.map((n) => {
+    if (isPath(n)) return resolve(cwd, n)
+    const firstParty = !n.includes('/') && existsSync(join(PLUGINS_DIRECTORY, n, 'package.json'))
+    return firstParty ? `@culm/plugin-${n}` : n
+  })
 }
 
 /** Reads `CULM_PLUGIN_CONFIG`: a JSON object of plugin configs by package name. */
@@ -120,14 +147,44 @@ export async function loadComponents(
   if (selection === 'all' && !existsSync(directory)) {
     throw new ServerError('CONFIGURATION', `plugin folder ${directory} does not exist`)
   }
+  const directories = selection === 'all' ? [directory] : []
+  if (options.pluginDirectory) {
+    const folder = resolve(options.pluginDirectory)
+    if (!existsSync(folder)) {
+      throw new ServerError('CONFIGURATION', `CULM_PLUGIN_DIR ${folder} does not exist`)
+    }
+    directories.push(folder)
+  }
+  const named = selection === 'all' ? [] : selection
   try {
     const loaded = await loadPlugins({
-      ...(selection === 'all' ? { directories: [directory] } : { packages: selection }),
-      cwd: PACKAGE_ROOT,
+      directories,
+      folders: named.filter((n) => isAbsolute(n)),
+      packages: named.filter((n) => !isAbsolute(n)),
+      // Packages installed beside the server's working folder first, then Culm's own.
+      cwd: process.cwd(),
+      packageRoots: [PACKAGE_ROOT],
+      fromSource: options.fromSource === true,
       ...(options.config ? { config: options.config } : {}),
       ...(options.onLog ? { onLog: options.onLog } : {}),
     })
-    return { runner: loaded.runner, plugins: loaded.plugins.map(summary), close: loaded.close }
+    const plugins = loaded.plugins.map(summary)
+    return {
+      runner: loaded.runner,
+      plugins,
+      loaded,
+      reload: async (name) => {
+        const listed = summary(await loaded.reload(name))
+        // In place: the server lists the array it was given.
+        plugins.splice(
+          plugins.findIndex((p) => p.name === name),
+          1,
+          listed,
+        )
+        return listed
+      },
+      close: loaded.close,
+    }
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error)
     throw new ServerError('CONFIGURATION', `plugins could not be loaded: ${why}`, { cause: error })

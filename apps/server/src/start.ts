@@ -1,3 +1,4 @@
+import { type PluginLogEntry, watchPlugins } from '@culm/sandbox'
 import { maskUrl, openRuntime } from '@culm/store'
 import type { Kysely } from 'kysely'
 import { pino } from 'pino'
@@ -46,8 +47,26 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
     await lease.acquire()
     const components = await loadComponents(selection, {
       config: pluginConfig,
-      onLog: (entry) => logger.info({ plugin: entry }, 'plugin log'),
+      ...(config.pluginDir ? { pluginDirectory: config.pluginDir } : {}),
+      fromSource: config.pluginWatch,
+      onLog: (entry: PluginLogEntry) => {
+        const { level, message, ...fields } = entry
+        logger[level](fields, message)
+      },
     })
+    const stopWatching = config.pluginWatch
+      ? watchPlugins(
+          { plugins: components.loaded.plugins, reload: components.reload },
+          {
+            onReload: (plugin) => logger.info({ plugin }, 'plugin reloaded'),
+            onError: (plugin, error) =>
+              logger.error(
+                { plugin, err: error instanceof Error ? error.message : String(error) },
+                'plugin reload failed; its previous version stays loaded',
+              ),
+          },
+        )
+      : null
     const server = await createServer({
       store,
       components: components.runner,
@@ -75,6 +94,7 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
       url,
       adminToken: config.adminToken ? null : adminToken,
       stop: async () => {
+        stopWatching?.()
         await watchdog?.stop()
         await server.close()
         await components.close()

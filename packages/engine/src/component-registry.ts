@@ -1,3 +1,4 @@
+import { defaultVersion, UNVERSIONED } from './component-version.js'
 import { ComponentNotFoundError, InvalidOperationError } from './errors.js'
 import { cloneJson } from './json.js'
 import type {
@@ -148,12 +149,13 @@ export class ComponentRegistry implements ComponentRunner {
   }
 
   #find(ref: ComponentRef): Component | undefined {
-    return (
-      this.#components.get(`${ref.code}@${ref.version}`) ??
-      (ref.version === 'legacy'
-        ? [...this.#components.values()].find((c) => c.code === ref.code)
-        : undefined)
-    )
+    const exact = this.#components.get(`${ref.code}@${ref.version}`)
+    if (exact || ref.version !== UNVERSIONED) return exact
+    const versions = this.list()
+      .filter((c) => c.code === ref.code)
+      .map((c) => c.version ?? UNVERSIONED)
+    const version = defaultVersion(versions)
+    return version === undefined ? undefined : this.#components.get(`${ref.code}@${version}`)
   }
 
   info(ref: ComponentRef): ComponentInfo | undefined {

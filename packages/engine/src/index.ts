@@ -11,6 +11,7 @@ export {
   ComponentRegistry,
   type LazyVariable,
 } from './component-registry.js'
+export { compareVersions, defaultVersion, UNVERSIONED } from './component-version.js'
 export { createEngine, defaultIds, type Engine, type EngineOptions } from './engine.js'
 export { MAX_RECOVERIES } from './engine-core.js'
 export {

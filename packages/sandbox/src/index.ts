@@ -10,7 +10,7 @@ export {
   SandboxError,
   type SandboxErrorCode,
 } from './errors.js'
-export { isHostAllowed, type PluginLogEntry } from './internal/bridge.js'
+export { isHostAllowed, type LogTags, type PluginLogEntry } from './internal/bridge.js'
 export {
   type LoadedComponent,
   type LoadedPlugin,
@@ -20,3 +20,4 @@ export {
   type PluginConfig,
 } from './load-plugins.js'
 export { SandboxRunner } from './sandbox-runner.js'
+export { type WatchedPlugins, type WatchPluginsOptions, watchPlugins } from './watch-plugins.js'

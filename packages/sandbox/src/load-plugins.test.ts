@@ -114,6 +114,9 @@ describe('loadPlugins', () => {
         level: 'info',
         message: 'greeting',
         fields: { who: 'bob' },
+        component: 'fixture_greet@1.0',
+        pipelineId: 'p1',
+        nodeId: 'n1',
       })
     } finally {
       await loaded.close()

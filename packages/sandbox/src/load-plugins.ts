@@ -3,7 +3,9 @@ import { dirname, join, resolve } from 'node:path'
 import type { ComponentInfo } from '@culm/engine'
 import { type ComponentDescription, type ObjectSchema, schemaFields } from '@culm/sdk'
 import { Ajv } from 'ajv'
+import addFormatsModule from 'ajv-formats'
 import {
+  PluginCallError,
   PluginCollisionError,
   PluginInvalidError,
   PluginLoadError,
@@ -52,13 +54,26 @@ export interface PluginConfig {
 export interface LoadPluginsOptions {
   /** Folders whose sub-folders are plugins (`plugins` for `plugins/*`); relative to `cwd`. */
   directories?: string[]
-  /** Names of installed npm packages that are plugins. */
+  /** Folders that are each one plugin (`./my-plugin`); relative to `cwd`. */
+  folders?: string[]
+  /** Names of installed npm packages that are plugins (any name; found above `cwd`). */
   packages?: string[]
+  /**
+   * Bundles each `culm.components` module from its source (`src/x.ts` for `dist/x.js`) when
+   * that file exists: a test or a dev loop runs the code without building it first.
+   */
+  fromSource?: boolean
+  /** The clock `Date` reads inside the isolates, in ms (a test's fake clock). */
+  now?: () => number
+  /** Answers the plugins' allowed `ctx.fetch` requests instead of the network (tests). */
+  fetch?: (url: string, init: RequestInit) => Response | Promise<Response>
   /** Per plugin (by package name); `defaults` applies to all. */
   config?: Record<string, PluginConfig>
   defaults?: PluginConfig
   /** Where relative folders and packages are resolved (the process's cwd). */
   cwd?: string
+  /** More folders whose `node_modules` (and those above) hold plugin packages. */
+  packageRoots?: string[]
   /** Where plugins' log lines go (JSON lines on stderr by default). */
   onLog?: (entry: PluginLogEntry) => void
   /** `false` loads the valid plugins and lists the refused ones instead of throwing. */
@@ -94,6 +109,11 @@ export interface LoadedPlugins {
   plugins: LoadedPlugin[]
   /** Plugins refused when `strict` is false. */
   refused: Array<{ plugin: string; code: SandboxErrorCode; message: string }>
+  /**
+   * Loads a plugin again from its folder (its code bundled anew) and puts it in place of the
+   * loaded one: calls already running finish on the old version, the next calls run the new.
+   */
+  reload(name: string): Promise<LoadedPlugin>
   /** Disposes every isolate. */
   close(): Promise<void>
 }
@@ -124,8 +144,45 @@ function findPackage(name: string, cwd: string): string | undefined {
   }
 }
 
+// ajv-formats is CommonJS: its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv) => Ajv
+
+/** The validator of inputs schemas: coerces, fills defaults, checks `format`, linear regexps. */
+function createAjv(): { ajv: Ajv; warnings: string[] } {
+  const warnings: string[] = []
+  const ajv = new Ajv({
+    logger: { log() {}, warn: (message: unknown) => warnings.push(String(message)), error() {} },
+    strict: false,
+    coerceTypes: true,
+    useDefaults: true,
+    allErrors: true,
+    code: { regExp: linearRegExp },
+  })
+  addFormats(ajv)
+  return { ajv, warnings }
+}
+
 function pluginFolders(options: LoadPluginsOptions, cwd: string): string[] {
   const folders: string[] = []
+  for (const path of options.folders ?? []) {
+    const folder = resolve(cwd, path)
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+      throw new PluginLoadError([
+        { plugin: path, code: 'PLUGIN_INVALID', message: `plugin folder ${folder} does not exist` },
+      ])
+    }
+    if (!existsSync(join(folder, 'package.json'))) {
+      throw new PluginLoadError([
+        {
+          plugin: path,
+          code: 'PLUGIN_INVALID',
+          message: `plugin folder ${folder} has no package.json`,
+        },
+      ])
+    }
+    folders.push(folder)
+  }
   for (const directory of options.directories ?? []) {
     const root = resolve(cwd, directory)
     if (!existsSync(root)) {
@@ -143,13 +200,14 @@ function pluginFolders(options: LoadPluginsOptions, cwd: string): string[] {
     }
   }
   for (const name of options.packages ?? []) {
-    const folder = findPackage(name, cwd)
+    const roots = [cwd, ...(options.packageRoots ?? [])]
+    const folder = roots.map((root) => findPackage(name, root)).find((f) => f !== undefined)
     if (!folder) {
       throw new PluginLoadError([
         {
           plugin: name,
           code: 'PLUGIN_INVALID',
-          message: `plugin package ${name} is not installed`,
+          message: `plugin package ${name} is not installed in node_modules above ${roots.join(' or ')}`,
         },
       ])
     }
@@ -175,24 +233,18 @@ interface Described {
 export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<LoadedPlugins> {
   const cwd = options.cwd ?? process.cwd()
   const onLog = options.onLog ?? defaultLog
-  const ajv = new Ajv({
-    strict: false,
-    coerceTypes: true,
-    useDefaults: true,
-    allErrors: true,
-    code: { regExp: linearRegExp },
-  })
+  const { ajv, warnings } = createAjv()
   const runner = new SandboxRunner()
   const plugins: LoadedPlugin[] = []
-  const pools: IsolatePool[] = []
+  const pools = new Map<string, IsolatePool>()
   const refused: LoadedPlugins['refused'] = []
   const owners = new Map<string, string>()
 
-  for (const folder of pluginFolders(options, cwd)) {
+  const load = async (folder: string): Promise<Loaded> => {
     let pluginName = folder
     let warm: PluginIsolate | undefined
     try {
-      const manifest: PluginManifest = readManifest(folder)
+      const manifest: PluginManifest = readManifest(folder, options.fromSource === true)
       pluginName = manifest.name
       const config = { ...DEFAULTS, ...options.defaults, ...options.config?.[manifest.name] }
       const script: PluginScript = {
@@ -207,6 +259,7 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
         maxLogLinesPerMinute: config.maxLogLinesPerMinute,
         maxLogBytesPerMinute: config.maxLogBytesPerMinute,
         onLog,
+        fetch: options.fetch,
       })
       const settings = {
         memoryLimitMb: config.memoryLimitMb,
@@ -214,16 +267,16 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
         maxResultBytes: config.maxPayloadBytes,
         maxLogLinesPerCall: config.maxLogLinesPerCall,
         maxLogBytesPerCall: config.maxLogBytesPerCall,
+        now: options.now,
       }
       const start = () => PluginIsolate.start(script, bridge, settings)
       warm = await start()
       const described = JSON.parse(
         await warm.invoke('describe', '', { cpuMs: 5000, wallMs: 10_000 }),
       ) as Described
-      const loaded = describePlugin(manifest, described, ajv, owners)
+      const loaded = describePlugin(manifest, described, { ajv, warnings }, owners)
       const pool = new IsolatePool(start, config.maxIsolates, warm)
       warm = undefined
-      pools.push(pool)
       const runtime: PluginRuntime = {
         name: manifest.name,
         pool,
@@ -235,36 +288,96 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
           minPollIntervalSeconds: config.minPollIntervalSeconds,
         },
       }
-      runner.add(
-        loaded.components.map((c) => ({ ...c, plugin: runtime })),
-        loaded.plugin.lazyVariables.map((code) => [code, runtime]),
-      )
-      for (const c of loaded.plugin.components) owners.set(`component ${c.code}`, manifest.name)
-      for (const code of loaded.plugin.lazyVariables)
-        owners.set(`lazy variable ${code}`, manifest.name)
-      plugins.push(loaded.plugin)
+      return {
+        plugin: loaded.plugin,
+        pool,
+        components: loaded.components.map((c) => ({ ...c, plugin: runtime })),
+        lazy: loaded.plugin.lazyVariables.map((code) => [code, runtime]),
+      }
     } catch (error) {
       warm?.dispose()
+      if (error instanceof SandboxError && !(error as { plugin?: string }).plugin) {
+        throw new PluginInvalidError(pluginName, error.message, { cause: error })
+      }
+      throw error
+    }
+  }
+
+  const own = (plugin: LoadedPlugin, owner: string | undefined): void => {
+    for (const c of plugin.components) {
+      if (owner) owners.set(`component ${c.code}`, owner)
+      else owners.delete(`component ${c.code}`)
+    }
+    for (const code of plugin.lazyVariables) {
+      if (owner) owners.set(`lazy variable ${code}`, owner)
+      else owners.delete(`lazy variable ${code}`)
+    }
+  }
+
+  for (const folder of pluginFolders(options, cwd)) {
+    try {
+      const loaded = await load(folder)
+      runner.add(loaded.components, loaded.lazy)
+      pools.set(loaded.plugin.name, loaded.pool)
+      own(loaded.plugin, loaded.plugin.name)
+      plugins.push(loaded.plugin)
+    } catch (error) {
       if (!(error instanceof SandboxError)) throw error
       const plugin = (error as { plugin?: string }).plugin
-      refused.push({ plugin: plugin ?? pluginName, code: error.code, message: error.message })
+      refused.push({ plugin: plugin ?? folder, code: error.code, message: error.message })
     }
   }
 
   const close = async () => {
-    for (const pool of pools) pool.close()
+    for (const pool of pools.values()) pool.close()
   }
   if (refused.length > 0 && options.strict !== false) {
     await close()
     throw new PluginLoadError(refused)
   }
-  return { runner, plugins, refused, close }
+
+  const reload = async (name: string): Promise<LoadedPlugin> => {
+    const at = plugins.findIndex((p) => p.name === name)
+    const current = plugins[at]
+    if (!current) throw new PluginCallError(name, `plugin ${name} is not loaded`)
+    own(current, undefined)
+    let loaded: Loaded
+    try {
+      loaded = await load(current.directory)
+    } finally {
+      own(current, name)
+    }
+    if (loaded.plugin.name !== name) {
+      loaded.pool.close()
+      throw new PluginInvalidError(
+        name,
+        `its folder ${current.directory} now holds plugin ${loaded.plugin.name}`,
+      )
+    }
+    runner.replace(name, loaded.components, loaded.lazy)
+    own(current, undefined)
+    own(loaded.plugin, name)
+    // Busy isolates of the old version finish their calls, then are disposed.
+    pools.get(name)?.close()
+    pools.set(name, loaded.pool)
+    plugins[at] = loaded.plugin
+    return loaded.plugin
+  }
+
+  return { runner, plugins, refused, reload, close }
+}
+
+interface Loaded {
+  plugin: LoadedPlugin
+  pool: IsolatePool
+  components: RunnerComponent[]
+  lazy: Array<[string, PluginRuntime]>
 }
 
 function describePlugin(
   manifest: PluginManifest,
   described: Described,
-  ajv: Ajv,
+  { ajv, warnings }: { ajv: Ajv; warnings: string[] },
   owners: Map<string, string>,
 ): { plugin: LoadedPlugin; components: Array<Omit<RunnerComponent, 'plugin'>> } {
   const name = manifest.name
@@ -297,8 +410,19 @@ function describePlugin(
     }
     let validate: RunnerComponent['validate']
     try {
+      warnings.length = 0
       validate = ajv.compile(description.inputs)
+      ajv.compile(description.outputs)
+      // Without strict mode ajv only warns of a format it does not know: the check is refused.
+      const unknown = warnings.find((w) => /unknown format/.test(w))
+      if (unknown) {
+        throw new PluginInvalidError(
+          name,
+          `component ${description.code} schema uses an ${unknown.replace(/ ignored.*$/s, '')}: the formats are those of ajv-formats`,
+        )
+      }
     } catch (error) {
+      if (error instanceof PluginInvalidError) throw error
       throw new PluginInvalidError(
         name,
         `component ${description.code} inputs schema is invalid: ${(error as Error).message}`,

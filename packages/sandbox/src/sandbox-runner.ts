@@ -6,6 +6,8 @@ import {
   ComponentNotFoundError,
   type ComponentRef,
   type ComponentRunner,
+  defaultVersion,
+  UNVERSIONED,
 } from '@culm/engine'
 import type { CallRequest, ComponentDescription } from '@culm/sdk'
 import type { ValidateFunction } from 'ajv'
@@ -117,11 +119,37 @@ export class SandboxRunner implements ComponentRunner {
     }
   }
 
+  /**
+   * Puts a plugin's new components and lazy variables in place of its old ones (a reload):
+   * calls already running keep the runtime they started with.
+   */
+  replace(
+    plugin: string,
+    components: RunnerComponent[],
+    lazyCodes: Array<[string, PluginRuntime]> = [],
+  ): void {
+    for (const [key, component] of this.#components) {
+      if (component.plugin.name === plugin) this.#components.delete(key)
+    }
+    for (const [code, list] of this.#byCode) {
+      const kept = list.filter((c) => c.plugin.name !== plugin)
+      if (kept.length > 0) this.#byCode.set(code, kept)
+      else this.#byCode.delete(code)
+    }
+    for (const [code, runtime] of this.#lazy) {
+      if (runtime.name === plugin) this.#lazy.delete(code)
+    }
+    this.#plugins.delete(plugin)
+    this.add(components, lazyCodes)
+  }
+
   #find(ref: ComponentRef): RunnerComponent | undefined {
     const exact = this.#components.get(`${ref.code}@${ref.version}`)
-    if (exact || ref.version !== 'legacy') return exact
-    // A tree that names no version gets the only version, or the last one loaded.
-    return this.#byCode.get(ref.code)?.at(-1)
+    if (exact || ref.version !== UNVERSIONED) return exact
+    // As the engine's registry: `legacy` if defined, else the highest version.
+    const versions = (this.#byCode.get(ref.code) ?? []).map((c) => c.description.version)
+    const version = defaultVersion(versions)
+    return version === undefined ? undefined : this.#components.get(`${ref.code}@${version}`)
   }
 
   info(ref: ComponentRef): ComponentInfo | undefined {
@@ -181,6 +209,11 @@ export class SandboxRunner implements ComponentRunner {
           cpuMs: plugin.settings.cpuTimeLimitMs,
           wallMs: Math.min(description.timeout, plugin.settings.maxTimeoutSeconds) * 1000,
           signal: options.signal,
+          tags: {
+            component: `${description.code}@${description.version}`,
+            pipelineId: input.rootPipelineId,
+            nodeId: input.nodeId,
+          },
         }),
       )
       if (answer.length > plugin.settings.maxPayloadBytes) {

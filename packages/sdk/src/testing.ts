@@ -32,7 +32,9 @@ function allowed(url: URL, hosts: string[]): boolean {
 
 /**
  * Runs one call of a component in process, with the same context, result checks and fetch
- * allow-list as the sandbox, so that plugins are tested without the host's native addon.
+ * allow-list as the sandbox, without the host's native addon. It has Node's globals, not the
+ * isolate's, and applies no input schema: `loadPluginForTest` of `@culm/sandbox/testing` runs a
+ * plugin as the server does.
  * @example
  * const result = await runComponent(echo, { inputs: { message: 'hi' } })
  * expect(result.outputs.message).toBe('hi')

@@ -4,9 +4,21 @@ import type { HostBridge } from './isolate.js'
 /** One log line written by a plugin. */
 export interface PluginLogEntry {
   plugin: string
-  level: 'info' | 'warn' | 'error'
+  level: 'debug' | 'info' | 'warn' | 'error'
   message: string
   fields?: Record<string, unknown>
+  /** The component (`code@version`) whose call wrote the line. */
+  component?: string
+  /** The root pipeline of the node that was called. */
+  pipelineId?: string
+  nodeId?: string
+}
+
+/** What the host knows of the call that writes a log line. */
+export interface LogTags {
+  component: string
+  pipelineId: string
+  nodeId: string
 }
 
 /** What the bridge of one plugin allows. */
@@ -20,9 +32,11 @@ export interface BridgeSettings {
   onLog: (entry: PluginLogEntry) => void
   /** The clock of the log window (the machine's by default). */
   now?: () => number
+  /** Answers the allowed requests instead of the network (a test's stand-in). */
+  fetch?: ((url: string, init: RequestInit) => Response | Promise<Response>) | undefined
 }
 
-const LEVELS = new Set(['info', 'warn', 'error'])
+const LEVELS = new Set(['debug', 'info', 'warn', 'error'])
 const MAX_LOG_CHARS = 16_384
 
 /** Whether a URL's host is in an allow-list (`example.com`, `127.0.0.1:8080`, `*.example.com`). */
@@ -91,13 +105,18 @@ export function createBridge(settings: BridgeSettings): HostBridge {
     return true
   }
   return {
-    log(level, message, fieldsJson) {
+    log(level, message, fieldsJson, tags) {
       if (!admit(Buffer.byteLength(message) + (fieldsJson ? Buffer.byteLength(fieldsJson) : 0)))
         return
       const entry: PluginLogEntry = {
         plugin,
         level: LEVELS.has(level) ? (level as PluginLogEntry['level']) : 'info',
         message: message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS)}…` : message,
+      }
+      if (tags) {
+        entry.component = tags.component
+        entry.pipelineId = tags.pipelineId
+        entry.nodeId = tags.nodeId
       }
       if (fieldsJson !== undefined && fieldsJson.length <= MAX_LOG_CHARS) {
         try {
@@ -128,7 +147,8 @@ export function createBridge(settings: BridgeSettings): HostBridge {
           `fetch to ${target.host} is not allowed for plugin ${plugin} (allowed hosts: ${settings.allowedHosts.join(', ') || 'none'})`,
         )
       }
-      const response = await fetch(target, {
+      const send = settings.fetch ?? ((to: string, init: RequestInit) => fetch(to, init))
+      const response = await send(target.href, {
         ...parseInit(plugin, initJson),
         redirect: 'manual',
         signal: AbortSignal.timeout(settings.fetchTimeoutMs),

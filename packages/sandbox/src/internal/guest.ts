@@ -10,18 +10,25 @@ import {
   isLazyVariableDefinition,
   type LazyVariableDefinition,
 } from '@culm/sdk'
+import { installGlobals } from './globals.js'
 
 // This module runs inside the isolate, bundled with the plugin: no Node API, no host object.
 
 interface HostReference {
   apply(receiver: undefined, args: unknown[], options: object): Promise<unknown>
   applyIgnored(receiver: undefined, args: unknown[], options: object): void
+  applySync(receiver: undefined, args: unknown[], options: object): unknown
 }
 
 interface Host {
   log: HostReference
   fetch: HostReference
   sleep: HostReference
+  url: HostReference
+  urlSet: HostReference
+  random: HostReference
+  timer: HostReference
+  now?: HostReference
   secrets: Record<string, string>
   maxResultBytes: number
 }
@@ -52,6 +59,29 @@ function unwrap(text: unknown): unknown {
   if (!envelope.ok) throw Object.assign(new TypeError(envelope.error), { code: envelope.code })
   return envelope.value
 }
+
+const sync = (): object => ({ __proto__: null, arguments: copy(), result: copy() })
+
+installGlobals({
+  url: (input, base) => String(host.url.applySync(undefined, [input, base], sync())),
+  urlSet: (href, part, value) =>
+    String(host.urlSet.applySync(undefined, [href, part, value], sync())),
+  random: (n) => {
+    const bytes = host.random.applySync(undefined, [n], sync())
+    return Array.isArray(bytes) ? bytes.map(Number) : []
+  },
+  timer: async (ms) => {
+    unwrap(await host.timer.apply(undefined, [ms], answer()))
+  },
+  ...(host.now
+    ? { now: () => Number((host.now as HostReference).applySync(undefined, [], sync())) }
+    : {}),
+  log: (level, message) =>
+    host.log.applyIgnored(undefined, [level, message, undefined], {
+      __proto__: null,
+      arguments: copy(),
+    }),
+})
 
 const capabilities: Capabilities = {
   log(level, message, fields) {

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import ivm from 'isolated-vm'
 import { PluginCallError } from '../errors.js'
+import type { LogTags } from './bridge.js'
 
 /** What the host grants an isolate; every argument arrives as a copy and is checked here. */
 export interface HostBridge {
-  log(level: string, message: string, fieldsJson: string | undefined): void
+  log(level: string, message: string, fieldsJson: string | undefined, tags?: LogTags): void
   /** Answers the response as JSON text. */
   fetch(url: string, initJson: string | undefined): Promise<string>
   sleep(seconds: number): Promise<void>
@@ -25,6 +27,8 @@ export interface IsolateSettings {
   maxLogLinesPerCall: number
   /** Log bytes one call may write. */
   maxLogBytesPerCall: number
+  /** The clock the isolate's `Date` reads, in ms (a test's fake clock); the machine's if absent. */
+  now?: (() => number) | undefined
 }
 
 /** Limits of one call: execution time inside the isolate and wall time including host calls. */
@@ -33,6 +37,8 @@ export interface CallLimits {
   wallMs: number
   /** Ends the call when aborted: the isolate is disposed, as over a limit. */
   signal?: AbortSignal | undefined
+  /** The call's component, pipeline and node, written on each of its log lines. */
+  tags?: LogTags | undefined
 }
 
 type GuestFunction = 'describe' | 'call' | 'lazy'
@@ -90,8 +96,10 @@ const ANSWER = { result: { promise: true, copy: true }, arguments: { copy: true 
 interface Guest {
   context: ivm.Context
   functions: Record<GuestFunction, ivm.Reference<(payload: string) => string>>
-  /** Ends the call's log: reports what it dropped, frees its reference. */
+  /** Ends the call's timers and log: reports what the log dropped, frees their references. */
   closeLog(): void
+  /** Names the call on its log lines. */
+  tag(tags: LogTags | undefined): void
 }
 
 /** What the host hands every context of an isolate. */
@@ -101,14 +109,92 @@ interface HostParts {
   limits: { lines: number; bytes: number }
   fetch: ivm.Reference<unknown>
   sleep: ivm.Reference<unknown>
+  url: ivm.Reference<unknown>
+  urlSet: ivm.Reference<unknown>
+  random: ivm.Reference<unknown>
+  now: ivm.Reference<unknown> | undefined
+}
+
+const URL_PARTS = [
+  'href',
+  'origin',
+  'protocol',
+  'username',
+  'password',
+  'host',
+  'hostname',
+  'port',
+  'pathname',
+  'search',
+  'hash',
+] as const
+const URL_SETTABLE = new Set<string>(URL_PARTS.filter((p) => p !== 'origin'))
+
+/** The longest URL the host parses, in characters (as Chrome's limit). */
+const MAX_URL_CHARS = 2 * 1024 * 1024
+
+/** The parts of a parsed URL as JSON text (strings only), or `{ error }`. */
+function urlParts(make: () => URL, ...texts: unknown[]): string {
+  try {
+    if (texts.some((text) => typeof text === 'string' && text.length > MAX_URL_CHARS)) {
+      return JSON.stringify({ error: `a URL is limited to ${MAX_URL_CHARS} characters` })
+    }
+    const url = make()
+    return JSON.stringify(Object.fromEntries(URL_PARTS.map((part) => [part, url[part]])))
+  } catch (error) {
+    return JSON.stringify({ error: error instanceof Error ? error.message : String(error) })
+  }
+}
+
+const MAX_RANDOM_BYTES = 65_536
+/** Timers one call may have pending: each holds a host timer until it fires or the call ends. */
+export const MAX_TIMERS_PER_CALL = 1000
+
+/**
+ * The timers of one call: each resolves after its delay, and all are cleared when the call
+ * ends, so that no timer outlives its call.
+ */
+function callTimers(): { reference: ivm.Reference<unknown>; close(): void } {
+  const pending = new Set<NodeJS.Timeout>()
+  const reference = new ivm.Reference((ms: unknown) => {
+    if (pending.size >= MAX_TIMERS_PER_CALL) {
+      return Promise.resolve(
+        JSON.stringify({
+          ok: false,
+          code: 'TIMER_LIMIT',
+          error: `a call may have at most ${MAX_TIMERS_PER_CALL} timers pending`,
+        }),
+      )
+    }
+    return new Promise<string>((resolve) => {
+      const handle = setTimeout(
+        () => {
+          pending.delete(handle)
+          resolve('{"ok":true,"value":null}')
+        },
+        Math.min(Math.max(0, Number(ms) || 0), 2_147_483_647),
+      )
+      handle.unref()
+      pending.add(handle)
+    })
+  })
+  return {
+    reference,
+    close() {
+      for (const handle of pending) clearTimeout(handle)
+      pending.clear()
+      reference.release()
+    },
+  }
 }
 
 /** The log of one call: the bridge's, up to the call's limits; what is over is counted. */
 function callLog(
   plugin: string,
   host: HostParts,
-): { reference: ivm.Reference<unknown>; close(): void } {
+): { reference: ivm.Reference<unknown>; close(): void; tag(tags: LogTags | undefined): void } {
   let lines = 0
+  let tagged: LogTags | undefined
   let bytes = 0
   let dropped = 0
   const reference = new ivm.Reference((level: unknown, message: unknown, fields: unknown) => {
@@ -121,10 +207,13 @@ function callLog(
     }
     lines++
     bytes += size
-    host.bridge.log(String(level), text, json)
+    host.bridge.log(String(level), text, json, tagged)
   })
   return {
     reference,
+    tag(tags) {
+      tagged = tags
+    },
     close() {
       reference.release()
       if (dropped > 0) {
@@ -132,6 +221,7 @@ function callLog(
           'warn',
           `${dropped} log lines of one call of plugin ${plugin} were dropped: over its limit of ${host.limits.lines} lines or ${host.limits.bytes} bytes a call`,
           undefined,
+          tagged,
         )
       }
     },
@@ -189,6 +279,28 @@ export class PluginIsolate {
           settle(bridge.fetch(String(url), typeof init === 'string' ? init : undefined)),
         ),
         sleep: new ivm.Reference((seconds: unknown) => settle(bridge.sleep(Number(seconds) || 0))),
+        url: new ivm.Reference((input: unknown, base: unknown) =>
+          urlParts(
+            () => new URL(String(input), base === undefined ? undefined : String(base)),
+            input,
+            base,
+          ),
+        ),
+        urlSet: new ivm.Reference((href: unknown, part: unknown, value: unknown) =>
+          urlParts(() => {
+            const url = new URL(String(href))
+            const name = String(part)
+            if (URL_SETTABLE.has(name)) {
+              ;(url as unknown as Record<string, string>)[name] = String(value)
+            }
+            return url
+          }, value),
+        ),
+        now: settings.now ? new ivm.Reference(settings.now) : undefined,
+        random: new ivm.Reference((n: unknown) => {
+          const size = Math.min(Math.max(0, Math.floor(Number(n) || 0)), MAX_RANDOM_BYTES)
+          return [...randomBytes(size)]
+        }),
       }
       const compiled: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } =
         await isolate.compileScript(script.code, {
@@ -223,6 +335,7 @@ export class PluginIsolate {
     // cost more); the plugin's own code runs asynchronously, under its time limit.
     const context = this.#isolate.createContextSync()
     let log: ReturnType<typeof callLog> | undefined
+    let timers: ReturnType<typeof callTimers> | undefined
     try {
       const host = this.#host
       const global = context.global
@@ -232,6 +345,12 @@ export class PluginIsolate {
       hostRef.setSync('log', log.reference)
       hostRef.setSync('fetch', host.fetch)
       hostRef.setSync('sleep', host.sleep)
+      hostRef.setSync('url', host.url)
+      hostRef.setSync('urlSet', host.urlSet)
+      hostRef.setSync('random', host.random)
+      if (host.now) hostRef.setSync('now', host.now)
+      timers = callTimers()
+      hostRef.setSync('timer', timers.reference)
       hostRef.release()
       await this.#script.run(context, { timeout: 5000 })
       const guest = global.getSync('__culmGuest', { reference: true })
@@ -245,10 +364,20 @@ export class PluginIsolate {
       } as Record<GuestFunction, ivm.Reference<(payload: string) => string>>
       global.deleteSync('__culmGuest')
       guest.release()
-      const closeLog = log.close
-      return { context, functions, closeLog }
+      const callLogClose = log.close
+      const closeTimers = timers.close
+      return {
+        context,
+        functions,
+        tag: log.tag,
+        closeLog: () => {
+          closeTimers()
+          callLogClose()
+        },
+      }
     } catch (error) {
       log?.close()
+      timers?.close()
       context.release()
       throw error
     }
@@ -297,6 +426,7 @@ export class PluginIsolate {
     let guest: Guest | undefined
     try {
       guest = await this.#take()
+      guest.tag(limits.tags)
       const answer: unknown = await guest.functions[fn].apply(undefined, [payload], {
         ...ANSWER,
         timeout: limits.cpuMs,

@@ -13,7 +13,11 @@ export interface PluginManifest {
   test: boolean
 }
 
-/** Whether a folder holds a package that declares itself a Culm plugin. */
+/**
+ * Whether a folder holds a package that declares itself a Culm plugin: a `culm` field (the
+ * `culm-plugin` keyword, which lets npm search find it, alone also counts, to be refused with
+ * a message when the field is missing).
+ */
 export function isPluginFolder(directory: string): boolean {
   const file = join(directory, 'package.json')
   if (!existsSync(file)) return false
@@ -28,8 +32,22 @@ export function isPluginFolder(directory: string): boolean {
   }
 }
 
-/** Reads and checks a plugin's package.json; every problem is a `PluginInvalidError`. */
-export function readManifest(directory: string): PluginManifest {
+/** The source module of a built one (`src/x.ts` for `dist/x.js`), when it exists. */
+export function sourceOf(entry: string): string {
+  const match = /^(.*)[\\/]dist[\\/](.*)\.js$/.exec(entry)
+  if (!match) return entry
+  for (const extension of ['.ts', '.mts', '.js']) {
+    const source = join(match[1] as string, 'src', `${match[2]}${extension}`)
+    if (existsSync(source)) return source
+  }
+  return entry
+}
+
+/**
+ * Reads and checks a plugin's package.json; every problem is a `PluginInvalidError`. With
+ * `fromSource`, each component module is read from its source when that exists.
+ */
+export function readManifest(directory: string, fromSource = false): PluginManifest {
   const file = join(directory, 'package.json')
   let json: Record<string, unknown>
   try {
@@ -43,9 +61,6 @@ export function readManifest(directory: string): PluginManifest {
   if (name === directory) throw new PluginInvalidError(directory, 'package.json has no name')
   if (typeof json.version !== 'string') {
     throw new PluginInvalidError(name, 'package.json has no version')
-  }
-  if (!Array.isArray(json.keywords) || !json.keywords.includes('culm-plugin')) {
-    throw new PluginInvalidError(name, 'package.json keywords must include "culm-plugin"')
   }
   const culm = json.culm as Record<string, unknown> | undefined
   if (typeof culm !== 'object' || culm === null) {
@@ -73,7 +88,8 @@ export function readManifest(directory: string): PluginManifest {
     throw new PluginInvalidError(name, 'package.json must list @culm/sdk in peerDependencies')
   }
   const entries = (components as string[]).map((path) => {
-    const absolute = resolve(directory, path)
+    const built = resolve(directory, path)
+    const absolute = fromSource ? sourceOf(built) : built
     const inside = relative(directory, absolute)
     if (inside.startsWith('..')) {
       throw new PluginInvalidError(name, `culm.components entry ${path} is outside the package`)
