@@ -57,6 +57,7 @@ for (const database of DATABASES) {
           ['0002_schedule_due_at', 'Success'],
           ['0003_callback_id_unique', 'Success'],
           ['0004_process_recoveries', 'Success'],
+          ['0005_listing_indexes', 'Success'],
         ])
       } finally {
         await store.close()

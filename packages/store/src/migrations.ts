@@ -261,6 +261,36 @@ function processRecoveries(): Migration {
   }
 }
 
+/**
+ * Indexes for reading runs as lists: pipelines newest first, and nodes by state and start time
+ * (the console's run list and its stuck-run query, which looks for nodes RUNNING for long).
+ */
+function listingIndexes(flavor: SqlFlavor): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .createIndex('culm_pipelines_created_time_idx')
+        .on('culm_pipelines')
+        .column('created_time')
+        .execute()
+      await db.schema
+        .createIndex('culm_states_name_started_idx')
+        .on('culm_states')
+        .columns(['name', 'started_time'])
+        .execute()
+    },
+    async down(db) {
+      for (const [table, index] of [
+        ['culm_states', 'culm_states_name_started_idx'],
+        ['culm_pipelines', 'culm_pipelines_created_time_idx'],
+      ] as const) {
+        const drop = db.schema.dropIndex(index)
+        await (flavor === 'mysql' ? drop.on(table) : drop).execute()
+      }
+    },
+  }
+}
+
 /** The store's migrations, by name, in the order they apply. */
 export function storeMigrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
@@ -268,6 +298,7 @@ export function storeMigrations(flavor: SqlFlavor): Record<string, Migration> {
     '0002_schedule_due_at': scheduleDueAt(flavor),
     '0003_callback_id_unique': callbackIdUnique(flavor),
     '0004_process_recoveries': processRecoveries(),
+    '0005_listing_indexes': listingIndexes(flavor),
   }
 }
 
