@@ -87,6 +87,8 @@ export function pluginFiles(name, options = {}) {
     ...extend,
     compilerOptions: {
       ...(inside ? {} : standalone),
+      // The component's code sees the isolate's globals only, not Node's.
+      types: ['@culm/sdk/globals'],
       rootDir: 'src',
       outDir: 'dist',
       tsBuildInfoFile: 'dist/.tsbuildinfo',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadPlugins } from '@culm/sandbox'
@@ -39,6 +39,22 @@ describe('npm run new-plugin', () => {
     } finally {
       await loaded.close()
     }
+  })
+
+  it("builds a component's code against the isolate's globals, not Node's", () => {
+    const folder = createPlugin('globals-check', SCRATCH)
+    writeFileSync(
+      join(folder, 'src', 'uses-node.ts'),
+      'export const home = process.env.HOME\nexport const id = crypto.randomUUID()\n',
+    )
+    let output = ''
+    try {
+      execFileSync('npx', ['tsc', '-b', 'tsconfig.json'], { cwd: folder, encoding: 'utf8' })
+    } catch (error) {
+      output = String(error.stdout)
+    }
+    expect(output).toMatch(/uses-node\.ts.*Cannot find name 'process'/)
+    expect(output).not.toMatch(/crypto/)
   })
 
   it('names the package as asked, and refuses a name npm would refuse', () => {
