@@ -65,7 +65,11 @@ describe('a hostile plugin fails its own node and nothing else', () => {
 
   it('an infinite loop after an await is stopped too', async () => {
     const { exData } = await attack('asyncLoop')
-    expect(exData).toMatch(/ran longer than its CPU time limit of 1500 ms/)
+    // The CPU time limit, or on a machine too busy to give the isolate 1.5 s of CPU within 2 s,
+    // the wall time cap: either way the isolate is stopped and disposed.
+    expect(exData).toMatch(
+      /ran longer than its CPU time limit of 1500 ms|did not answer within its timeout of 2 s/,
+    )
   })
 
   it('allocating past the memory limit disposes the isolate', async () => {
