@@ -360,6 +360,39 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     expect(answers.sort()).toEqual([200, 401])
   })
 
+  it('shows each plugin with its components, their versions and their schemas as forms', async () => {
+    await admin.goto(`${t.url}/console/#/plugins`)
+    const row = admin.locator('tbody tr', { hasText: '@culm/plugin-sleep-timer' })
+    await expect.poll(() => row.count()).toBe(1)
+    expect(await row.textContent()).toContain('sleep_timer@legacy')
+    await row.click()
+    const panel = admin.getByTestId('component-sleep_timer')
+    await panel.getByText('sleep_timer', { exact: true }).click()
+    // The input schema as the form a retry uses: a field per property, titled by the schema.
+    await expect.poll(() => panel.getByLabel('timing *').count()).toBe(1)
+    await expect.poll(() => panel.getByLabel('force check').count()).toBe(1)
+    expect(await panel.textContent()).toContain('timing_seconds')
+  })
+
+  it("adds a user to a project's members and removes them", async () => {
+    const project = await t.post('/api/projects', { name: 'staffed', bk_biz_id: 778 })
+    const members = async () =>
+      (await t.request('GET', `/api/projects/${project.body.id}`)).body.members.map(
+        (m: { name: string }) => m.name,
+      )
+    await admin.goto(`${t.url}/console/#/projects/${project.body.id}/show`)
+    await admin.getByRole('tab', { name: 'Members' }).click()
+    await admin.getByText('No members.').waitFor()
+    await admin.getByLabel('User').click()
+    await admin.getByRole('option', { name: 'bob', exact: true }).click()
+    await admin.getByRole('button', { name: 'Add member' }).click()
+    await admin.getByText(`bob (#${bob.id})`).waitFor()
+    expect(await members()).toEqual(['bob'])
+    await admin.getByRole('button', { name: 'Remove' }).click()
+    await admin.getByText('No members.').waitFor()
+    expect(await members()).toEqual([])
+  })
+
   it('shows who did what in the operation log, filtered by project', async () => {
     const project = await t.post('/api/projects', { name: 'audited', bk_biz_id: 777 })
     const task = await t.post(`/api/projects/${project.body.id}/tasks`, {
