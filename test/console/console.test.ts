@@ -393,6 +393,24 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     expect(await members()).toEqual([])
   })
 
+  it('registers an app, shows its generated secret once, and the secret opens the task API', async () => {
+    await admin.goto(`${t.url}/console/#/apps/create`)
+    await admin.getByLabel('Code *').fill('console_app')
+    await admin.getByRole('button', { name: 'Save' }).click()
+    const secret = (await admin.getByTestId('shown-once').textContent())!.trim()
+    expect(secret.length).toBeGreaterThanOrEqual(16)
+    await admin.getByRole('button', { name: 'Close' }).click()
+    await admin.locator('tbody tr', { hasText: 'console_app' }).waitFor()
+    const status = (appSecret: string) =>
+      t.request(
+        'GET',
+        `/apigw/get_task_status/779/999999/?bk_app_code=console_app&bk_app_secret=${encodeURIComponent(appSecret)}&bk_token=${bob.token}`,
+        { token: null },
+      )
+    expect((await status(`${secret}-wrong`)).status).toBe(401)
+    expect((await status(secret)).status).not.toBe(401)
+  })
+
   it('shows who did what in the operation log, filtered by project', async () => {
     const project = await t.post('/api/projects', { name: 'audited', bk_biz_id: 777 })
     const task = await t.post(`/api/projects/${project.body.id}/tasks`, {
