@@ -40,17 +40,25 @@ const componentSchema = z.looseObject({
   data: z.record(z.string(), hookedInput).optional(),
 })
 
-const timeoutConfig = z.looseObject({
-  enable: z.boolean(),
-  seconds: z.number().nonnegative(),
-  action: z.enum(['forced_fail', 'forced_fail_and_skip']),
-})
+const timeoutConfig = z
+  .looseObject({
+    enable: z.boolean(),
+    seconds: z.number().nonnegative(),
+    action: z.enum(['forced_fail', 'forced_fail_and_skip']),
+  })
+  .describe(
+    "The activity's time limit (the platform's field, beside `component`): when `enable`, an activity still running after `seconds` is force-failed (its component's call is stopped and its late answer dropped) and, for `forced_fail_and_skip`, skipped so that the pipeline goes on. Takes precedence over the engine's own `timeout` (seconds, force-fail).",
+  )
 
-const autoRetry = z.looseObject({
-  enable: z.boolean(),
-  times: z.number().int().nonnegative(),
-  interval: z.number().nonnegative(),
-})
+const autoRetry = z
+  .looseObject({
+    enable: z.boolean(),
+    times: z.number().int().nonnegative(),
+    interval: z.number().nonnegative(),
+  })
+  .describe(
+    'Retries of a failed activity: up to `times` (at most 10), `interval` seconds apart (at most 10).',
+  )
 
 const loopConfig = z.looseObject({
   enable: z.boolean(),

@@ -4,7 +4,9 @@ import { z } from '@hono/zod-openapi'
 
 const id = (what: string) => z.string().min(1).max(128).describe(what)
 const object = z.record(z.string(), z.unknown())
-const tree = object.describe('A pipeline tree, in the engine format or the platform format')
+const tree = object.describe(
+  'A pipeline tree, in the engine format or the platform format. Each ServiceActivity may carry `timeout_config` (`{ enable, seconds, action: "forced_fail" | "forced_fail_and_skip" }`: force-fail, and skip, an activity still running after `seconds`; its component is stopped), `timeout` (seconds, force-fail), `auto_retry` (`{ enable, times, interval }`, at most 10 and 10 s), `loop_config`, `error_ignorable`, `skippable` and `retryable`.',
+)
 
 /** What a bamboo function changes, which decides the engine-type check before it runs. */
 export type FunctionKind = 'start' | 'pipeline' | 'node' | 'read'
