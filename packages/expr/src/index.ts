@@ -11,7 +11,7 @@ export { EXPR_ERROR_CODES, ExprError, isExprError } from './errors.js'
 /** Converts between `${key}` and `key`. */
 export { bareKey, formatKey } from './keys.js'
 /** What one expression may be and produce, and the check of an expression against it. */
-export { EXPR_LIMITS, expressionLimitProblem, expressionsOverLimits } from './limits.js'
+export { EXPR_LIMITS, expressionLimitProblem } from './limits.js'
 /** The context names a value's templates read. */
 export { references } from './references.js'
 /** Options of `render`. */

@@ -1,5 +1,5 @@
+import { EXPRESSION_LIMITS, expressionSizeProblem } from '@culm/tree'
 import { ExprError } from './errors.js'
-import { templateFragments } from './template.js'
 
 /**
  * What one expression may be and produce. They bound the work and memory of any expression in
@@ -7,10 +7,10 @@ import { templateFragments } from './template.js'
  * lists), so that a `replace` chain cannot multiply a string past the heap.
  */
 export const EXPR_LIMITS = Object.freeze({
-  /** Characters of one `${...}` fragment or one gateway condition. */
-  maxExpressionLength: 4096,
-  /** Brackets (`(`, `[`, `{`) open at once in one expression. */
-  maxNesting: 64,
+  /** Characters of one `${...}` fragment or one gateway condition (the tree's limit). */
+  maxExpressionLength: EXPRESSION_LIMITS.maxExpressionLength,
+  /** Brackets (`(`, `[`, `{`) open at once in one expression (the tree's limit). */
+  maxNesting: EXPRESSION_LIMITS.maxNesting,
   /** Characters of a string a transform makes. */
   maxStringLength: 1_000_000,
   /** Items of a list a transform makes. */
@@ -65,26 +65,8 @@ export function workOf(value: unknown): number {
   return 1
 }
 
-/** What is wrong with an expression's size or nesting, or undefined. */
-export function expressionLimitProblem(source: string): string | undefined {
-  if (source.length > EXPR_LIMITS.maxExpressionLength) {
-    return `the expression is ${source.length} characters long, over the limit of ${EXPR_LIMITS.maxExpressionLength}`
-  }
-  let depth = 0
-  let deepest = 0
-  for (let i = 0; i < source.length; i++) {
-    const char = source.charCodeAt(i)
-    // ( [ {  and  ) ] }
-    if (char === 40 || char === 91 || char === 123) {
-      depth++
-      if (depth > deepest) deepest = depth
-    } else if ((char === 41 || char === 93 || char === 125) && depth > 0) depth--
-  }
-  if (deepest > EXPR_LIMITS.maxNesting) {
-    return `the expression nests ${deepest} brackets deep, over the limit of ${EXPR_LIMITS.maxNesting}`
-  }
-  return undefined
-}
+/** What is wrong with an expression's size or nesting, or undefined (the tree's own check). */
+export const expressionLimitProblem = expressionSizeProblem
 
 /** Throws `LIMIT_EXCEEDED` for an expression over the size or nesting limits. */
 export function assertExpressionWithinLimits(source: string): void {
@@ -101,34 +83,4 @@ export function assertProduct(name: string, size: number, kind: 'string' | 'list
       `${name}() would make a ${kind} over the limit of ${limit} ${kind === 'string' ? 'characters' : 'items'}`,
     )
   }
-}
-
-/**
- * Every `${...}` fragment (and every gateway condition) in a JSON value that is over the
- * expression limits, with what is wrong: a tree is checked with it before it runs.
- */
-export function expressionsOverLimits(
-  value: unknown,
-  conditions: Iterable<string> = [],
-): Array<{ expression: string; problem: string }> {
-  const found: Array<{ expression: string; problem: string }> = []
-  const check = (expression: string) => {
-    const problem = expressionLimitProblem(expression)
-    if (problem) found.push({ expression: expression.slice(0, 80), problem })
-  }
-  for (const condition of conditions) check(condition)
-  // Depth-first with an explicit stack: a deep value must not overflow.
-  const stack: unknown[] = [value]
-  while (stack.length > 0) {
-    const item = stack.pop()
-    if (typeof item === 'string') {
-      if (item.includes('${'))
-        for (const fragment of templateFragments(item)) check(fragment.expression)
-    } else if (Array.isArray(item)) {
-      for (const child of item) stack.push(child)
-    } else if (typeof item === 'object' && item !== null) {
-      for (const child of Object.values(item)) stack.push(child)
-    }
-  }
-  return found
 }

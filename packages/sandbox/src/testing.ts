@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import type { ComponentCallResult } from '@culm/engine'
+import type { RunComponentOptions } from '@culm/sdk/testing'
 import { PluginCallError } from './errors.js'
 import type { PluginLogEntry } from './internal/bridge.js'
 import {
@@ -29,16 +30,14 @@ export interface FetchMade {
   status: number
 }
 
-/** The data of one call. */
-export interface CallOptions {
+/** The data of one call: as the SDK's `runComponent` takes it, and the component's version. */
+export interface CallOptions
+  extends Pick<
+    RunComponentOptions,
+    'phase' | 'inputs' | 'outputs' | 'parentData' | 'callbackData' | 'scheduleTimes'
+  > {
   /** The component's version; without it, the one an unversioned tree gets. */
   version?: string
-  phase?: 'execute' | 'schedule'
-  inputs?: Record<string, unknown>
-  outputs?: Record<string, unknown>
-  parentData?: Record<string, unknown>
-  callbackData?: unknown
-  scheduleTimes?: number
 }
 
 /** What one call answered, and the log lines it wrote. */

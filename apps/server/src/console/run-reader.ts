@@ -1,4 +1,4 @@
-import type { Engine, Runtime } from '@culm/engine'
+import type { Engine, Runtime, StateRecord } from '@culm/engine'
 import type { StoreDatabase } from '@culm/store'
 import { type Kysely, sql } from 'kysely'
 import type { PipelineAccess } from '../access.js'
@@ -121,6 +121,23 @@ function stateOf(row: {
     started_time: numOrNull(row.started_time),
     archived_time: numOrNull(row.archived_time),
   }
+}
+
+/** A node's state as the engine's runtime reads it. */
+function stateOfRecord(state: StateRecord): NodeState {
+  return stateOf({
+    node_id: state.nodeId,
+    parent_id: state.parentId,
+    name: state.name,
+    version: state.version,
+    loop: state.loop,
+    inner_loop: state.innerLoop,
+    retry: state.retry,
+    skip: state.skip ? 1 : 0,
+    error_ignored: state.errorIgnored ? 1 : 0,
+    started_time: state.startedTime,
+    archived_time: state.archivedTime,
+  })
 }
 
 /**
@@ -297,13 +314,8 @@ export class RunReader {
 
   /** The state of every node of a run, by node id. */
   async states(rootId: string): Promise<StateMap> {
-    const rows = await this.#db
-      .selectFrom('culm_states')
-      .selectAll()
-      .where('root_id', '=', rootId)
-      .orderBy('seq')
-      .execute()
-    return Object.fromEntries(rows.map((r) => [r.node_id, stateOf(r)]))
+    const states = await this.#runtime.getStatesByRoot(rootId)
+    return Object.fromEntries(states.map((state) => [state.nodeId, stateOfRecord(state)]))
   }
 
   /** The node states of a run, optionally of one state, as a list page. */
@@ -368,19 +380,7 @@ export class RunReader {
     ])
     const outputs = data?.outputs ?? {}
     const base: NodeState = state
-      ? stateOf({
-          node_id: state.nodeId,
-          parent_id: state.parentId,
-          name: state.name,
-          version: state.version,
-          loop: state.loop,
-          inner_loop: state.innerLoop,
-          retry: state.retry,
-          skip: state.skip ? 1 : 0,
-          error_ignored: state.errorIgnored ? 1 : 0,
-          started_time: state.startedTime,
-          archived_time: state.archivedTime,
-        })
+      ? stateOfRecord(state)
       : {
           node_id: nodeId,
           parent_id: node?.pipelineId ?? id,
