@@ -789,4 +789,23 @@ describe('a malformed-request sweep of the offline API on MySQL', () => {
     expect(await snapshot()).toEqual(before)
     expect(otherId).toBeGreaterThan(pipelineId)
   })
+
+  it('renames two templates to one key at once: one is renamed, the other refused with 409', async () => {
+    const q = `engineKey=${KEY}`
+    const detail = async (id: number) =>
+      (await s.request('GET', `${kernel}/pipeline/template/${engineId}/${id}/get?${q}`)).body.data
+    const bodies = await Promise.all([pipelineId, otherId].map(detail))
+    for (const body of bodies) body.pipelineKey = 'renamed-at-once'
+    const answers = await Promise.all(
+      bodies.map((body) =>
+        s.request('PUT', `${kernel}/pipeline/template/${engineId}/update?${q}`, { body }),
+      ),
+    )
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409])
+    const refused = answers.find((a) => a.status === 409)!
+    expect(refused.body).toMatchObject({ status: 409 })
+    expect(refused.body.msg).toContain('pipelineKey renamed-at-once is taken')
+    const keys = (await Promise.all([pipelineId, otherId].map(detail))).map((t) => t.pipelineKey)
+    expect(keys.filter((key) => key === 'renamed-at-once')).toHaveLength(1)
+  })
 })

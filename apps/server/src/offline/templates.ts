@@ -185,6 +185,26 @@ export class OfflineTemplates {
     return JSON.stringify(body)
   }
 
+  /**
+   * Runs a write that sets a template's `pipelineKey`: refused up front when the key is taken,
+   * and, when another call took it meanwhile (the unique key refuses the write), answered the
+   * same way rather than with the database's error.
+   */
+  async #withKey<T>(
+    engine: OfflineEngine,
+    key: string,
+    except: number | undefined,
+    write: () => Promise<T>,
+  ): Promise<T> {
+    await this.#keyTaken(engine, key, except)
+    try {
+      return await write()
+    } catch (error) {
+      await this.#keyTaken(engine, key, except)
+      throw error
+    }
+  }
+
   async #keyTaken(engine: OfflineEngine, key: string, except?: number): Promise<void> {
     let query = this.#db
       .selectFrom('culm_offline_template')
@@ -202,11 +222,9 @@ export class OfflineTemplates {
   /** Creates a template from a checked body. */
   async create(engine: OfflineEngine, user: User, body: unknown): Promise<Json> {
     const checked = this.check(body)
-    await this.#keyTaken(engine, checked.pipelineKey)
     const now = this.#now()
-    let id: number
-    try {
-      const inserted = await this.#db
+    const inserted = await this.#withKey(engine, checked.pipelineKey, undefined, () =>
+      this.#db
         .insertInto('culm_offline_template')
         .values({
           engine_id: engine.id,
@@ -219,12 +237,9 @@ export class OfflineTemplates {
           created_at: now,
           updated_at: now,
         })
-        .executeTakeFirstOrThrow()
-      id = Number(inserted.insertId)
-    } catch (error) {
-      await this.#keyTaken(engine, checked.pipelineKey)
-      throw error
-    }
+        .executeTakeFirstOrThrow(),
+    )
+    const id = Number(inserted.insertId)
     await this.#db
       .updateTable('culm_offline_template')
       .set({ body: this.#stored(checked, id) })
@@ -243,22 +258,23 @@ export class OfflineTemplates {
     }
     const row = await this.template(engine, user, id)
     const checked = this.check(body)
-    await this.#keyTaken(engine, checked.pipelineKey, id)
     const now = this.#now()
     const on = Number(row.schedule_on) === 1
     const tick = on ? firstTick(checked.schedule, now) : null
-    await this.#db
-      .updateTable('culm_offline_template')
-      .set({
-        pipeline_key: checked.pipelineKey,
-        name: checked.name,
-        body: this.#stored(checked, id),
-        updated_at: now,
-        schedule_on: on && tick !== null ? 1 : 0,
-        next_tick_at: tick,
-      })
-      .where('id', '=', id)
-      .execute()
+    await this.#withKey(engine, checked.pipelineKey, id, () =>
+      this.#db
+        .updateTable('culm_offline_template')
+        .set({
+          pipeline_key: checked.pipelineKey,
+          name: checked.name,
+          body: this.#stored(checked, id),
+          updated_at: now,
+          schedule_on: on && tick !== null ? 1 : 0,
+          next_tick_at: tick,
+        })
+        .where('id', '=', id)
+        .execute(),
+    )
     return this.view(await this.#row(engine, id))
   }
 
