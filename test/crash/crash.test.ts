@@ -23,8 +23,12 @@ const WORKER = join(dirname(fileURLToPath(import.meta.url)), '../dist/crash/work
 /** How many times a worker is killed, at least (the exact number is drawn per run). */
 const MIN_KILLS = 5
 const MAX_KILLS = 8
-/** A worker is killed this long (drawn at random) after its first counted execute call. */
-const KILL_DELAY_MS = { min: 10, max: 250 }
+/**
+ * A worker is killed after a number of counted execute calls drawn so that work is left for the
+ * kills still to come, and then this long more (drawn at random), so that the kill lands anywhere
+ * in a step: before, during or after its commit.
+ */
+const KILL_JITTER_MS = { min: 0, max: 15 }
 /** A worker that prints nothing new for this long is stuck. */
 const STALL_MS = 20_000
 
@@ -45,13 +49,18 @@ function randomBetween(range: { min: number; max: number }): number {
 }
 
 /**
- * Spawns one worker; with `killDelayMs`, kills it with SIGKILL that long after its first counted
- * execute call (if it has not finished by then).
+ * Spawns one worker; with `kill`, kills it with SIGKILL `jitterMs` after its `afterRuns`-th counted
+ * execute call (if it has not finished by then). `onRun` sees every counted call's node id.
  */
 function runWorker(
   url: string,
   logFile: string,
-  options: { mode: 'start' | 'recover'; pipelineId: string; killDelayMs?: number },
+  options: {
+    mode: 'start' | 'recover'
+    pipelineId: string
+    kill?: { afterRuns: number; jitterMs: number }
+    onRun?: (nodeId: string) => void
+  },
 ): Promise<WorkerRun> {
   const child = spawn(process.execPath, [WORKER, url, logFile, options.mode, options.pipelineId], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,13 +91,15 @@ function runWorker(
     else if (kind === 'done') run.done = rest[0]
     else if (kind === 'run') {
       run.runs++
-      if (run.runs === 1 && options.killDelayMs !== undefined) {
+      options.onRun?.(rest[0] ?? '')
+      const kill = options.kill
+      if (kill && run.runs === kill.afterRuns) {
         const started = Date.now()
         killTimer = setTimeout(() => {
           if (run.done !== undefined) return
           run.killedAt = { afterMs: Date.now() - started, finished, runs: run.runs }
           child.kill('SIGKILL')
-        }, options.killDelayMs)
+        }, kill.jitterMs)
       }
     }
   })
@@ -131,12 +142,21 @@ describe('crash recovery on MySQL', () => {
 
     // Kill workers until enough kills have landed while the pipeline made progress.
     const kills = randomBetween({ min: MIN_KILLS, max: MAX_KILLS })
+    const counted = crashActivities(pipelineId).filter((a) => a.code === COUNTED_CODE).length
+    const executed = new Set<string>()
     const workers: WorkerRun[] = []
     while (workers.filter((w) => w.killedAt).length < kills) {
+      // Each kill may take at most an equal share of what is left, so every kill finds work.
+      const killsLeft = kills - workers.filter((w) => w.killedAt).length
+      const share = Math.floor((counted - executed.size) / (killsLeft + 1))
       const worker = await runWorker(url, logFile, {
         mode: workers.length === 0 ? 'start' : 'recover',
         pipelineId,
-        killDelayMs: randomBetween(KILL_DELAY_MS),
+        kill: {
+          afterRuns: randomBetween({ min: 1, max: Math.max(1, share) }),
+          jitterMs: randomBetween(KILL_JITTER_MS),
+        },
+        onRun: (nodeId) => executed.add(nodeId),
       })
       workers.push(worker)
       if (!worker.killedAt) {
@@ -213,7 +233,6 @@ describe('crash recovery on MySQL', () => {
           extraRuns += runs.length - 1
         }
       }
-      const counted = activities.filter((a) => a.code === COUNTED_CODE).length
       const logged = [...runsByNode.keys()].filter(
         (id) => !id.startsWith(`e${pipelineId.slice(1, 29)}`),
       )
@@ -221,7 +240,10 @@ describe('crash recovery on MySQL', () => {
       console.log(
         `crash test: ${kills} kills (${workers
           .filter((w) => w.killedAt)
-          .map((w) => `${w.killedAt!.afterMs}ms/${w.killedAt!.finished} finished`)
+          .map(
+            (w) =>
+              `${w.killedAt!.runs} runs+${w.killedAt!.afterMs}ms/${w.killedAt!.finished} finished`,
+          )
           .join(', ')}); ${workers.length} workers; ` +
           `${duplicated} of ${counted} counted activities executed more than once ` +
           `(${extraRuns} extra calls); ${Date.now() - began} ms`,
