@@ -71,7 +71,7 @@ export class Core implements StepHandler {
   constructor(deps: CoreDeps) {
     this.deps = deps
     this.calls = new ComponentCalls(deps)
-    this.#steps = new Steps(deps.runtime, this.calls)
+    this.#steps = new Steps(deps.runtime, this.calls, deps.clock)
   }
 
   get runtime(): Runtime {

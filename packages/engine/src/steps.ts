@@ -1,9 +1,15 @@
 import type { AfterCommit, ComponentCalls } from './component-calls.js'
 import { isInterruptedError } from './errors.js'
+import type { Clock } from './ports/clock.js'
 import type { Runtime } from './ports/runtime.js'
 
 /** How often a step interrupted by the storage is tried before its error is let through. */
 export const MAX_STEP_ATTEMPTS = 8
+
+/** The wait before the `attempt`-th try again: 10, 20, 40 … ms, at most 200. */
+export function backOffMs(attempt: number): number {
+  return Math.min(200, 5 * 2 ** attempt)
+}
 
 /**
  * The engine's transactions: each step runs in one, then the work it left for after the commit
@@ -14,10 +20,12 @@ export const MAX_STEP_ATTEMPTS = 8
 export class Steps {
   readonly #runtime: Runtime
   readonly #calls: ComponentCalls
+  readonly #clock: Clock
 
-  constructor(runtime: Runtime, calls: ComponentCalls) {
+  constructor(runtime: Runtime, calls: ComponentCalls, clock: Clock) {
     this.#runtime = runtime
     this.#calls = calls
+    this.#clock = clock
   }
 
   /** Whether an error is the storage's interruption of a transaction (it can run again). */
@@ -41,11 +49,7 @@ export class Steps {
         // engine runs its nodes again one by one to find the one to fail.
         if (this.isInterruption(error) && attempt >= MAX_STEP_ATTEMPTS) this.#calls.end(after)
         if (attempt >= MAX_STEP_ATTEMPTS || !this.isInterruption(error)) throw error
-        // Real time, not the injected clock: a test that holds its clock still must not stall a
-        // step that the storage interrupted.
-        await new Promise((resolve) =>
-          globalThis.setTimeout(resolve, Math.min(200, 5 * 2 ** attempt)),
-        )
+        await this.#clock.sleep(backOffMs(attempt))
         continue
       }
       // Committed: the held component results of this step are written down, drop them.

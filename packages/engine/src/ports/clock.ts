@@ -3,6 +3,11 @@ export interface Clock {
   now(): number
   setTimeout(fn: () => void, ms: number): unknown
   clearTimeout(handle: unknown): void
+  /**
+   * Waits `ms` before the engine tries again (the back-off after a storage interruption). Apart
+   * from timers: a test clock answers at once and keeps the waits, so back-off never stalls it.
+   */
+  sleep(ms: number): Promise<void>
 }
 
 /** New ids for processes, versions and schedules. */
@@ -15,6 +20,7 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }
 
 /**
@@ -28,6 +34,8 @@ export class ManualClock implements Clock {
   #now: number
   #timers = new Map<number, { at: number; fn: () => void }>()
   #next = 1
+  /** The back-off waits asked of this clock, in order: answered at once, time stays where it is. */
+  readonly sleeps: number[] = []
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.#now = start
@@ -45,6 +53,11 @@ export class ManualClock implements Clock {
 
   clearTimeout(handle: unknown): void {
     this.#timers.delete(handle as number)
+  }
+
+  sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms)
+    return Promise.resolve()
   }
 
   /** Moves time forward, firing due timers one by one and letting their work settle between. */
