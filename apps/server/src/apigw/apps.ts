@@ -69,13 +69,19 @@ function asApp(row: { id: number; code: string; whitelisted: number; created_at:
 export class AppStore {
   #db: Kysely<ServerDatabase>
   #now: () => number
+  #verify: typeof verifySecret
   #cache = new Map<string, { app: App; until: number }>()
   /** A hash no secret matches, checked for unknown codes. */
   #decoy: Promise<string> | undefined
 
-  constructor(db: Kysely<ServerDatabase>, now: () => number = Date.now) {
+  constructor(
+    db: Kysely<ServerDatabase>,
+    now: () => number = Date.now,
+    verify: typeof verifySecret = verifySecret,
+  ) {
     this.#db = db
     this.#now = now
+    this.#verify = verify
   }
 
   async list(): Promise<App[]> {
@@ -132,7 +138,7 @@ export class AppStore {
     // of which codes exist.
     this.#decoy ??= hashSecret(randomBytes(24).toString('base64url'))
     const stored = row ? row.secret_hash : await this.#decoy
-    if (!(await verifySecret(secret, stored)) || !row) return undefined
+    if (!(await this.#verify(secret, stored)) || !row) return undefined
     const app = asApp(row)
     if (this.#cache.size > 10_000) this.#cache.clear()
     this.#cache.set(key, { app, until: now + CACHE_MS })
