@@ -28,12 +28,30 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true })
 })
 
+/**
+ * How long one command may take. The commands block the test's thread, so the test's own timeout
+ * cannot end them: an install that waits on an unreachable registry fails here, saying so.
+ */
+const COMMAND_TIMEOUT_MS = 180_000
+
 function run(command: string, args: string[], cwd: string): string {
   try {
-    return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: 'pipe' })
+    return execFileSync(command, args, {
+      cwd,
+      env,
+      encoding: 'utf8',
+      stdio: 'pipe',
+      timeout: COMMAND_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+    })
   } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string }
-    return expect.fail(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout}\n${stderr}`)
+    const { stdout, stderr, signal } = error as {
+      stdout?: string
+      stderr?: string
+      signal?: string
+    }
+    const how = signal === 'SIGKILL' ? `did not end within ${COMMAND_TIMEOUT_MS} ms` : 'failed'
+    return expect.fail(`${command} ${args.join(' ')} ${how} in ${cwd}:\n${stdout}\n${stderr}`)
   }
 }
 
