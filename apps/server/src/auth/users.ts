@@ -18,8 +18,12 @@ export interface TokenInfo {
 }
 
 const TOKEN_PREFIX = 'culm_'
-/** How long a looked-up token is remembered, so that a busy caller costs no query per request. */
-const CACHE_MS = 30_000
+/**
+ * How long a looked-up token is remembered, so that a burst of requests costs one query. Short:
+ * a token revoked (or a user changed) through another server on the database stops working here
+ * within this time.
+ */
+export const TOKEN_CACHE_MS = 3_000
 
 /** The SHA-256 of a token, as the database keeps it. */
 export function hashToken(token: string): string {
@@ -131,7 +135,7 @@ export class UserStore {
 
   /**
    * Deletes token `tokenId` of user `userId`; answers whether it existed. This server stops
-   * accepting it at once (another server on the database within its cache time, 30 s).
+   * accepting it at once, another server on the database within `TOKEN_CACHE_MS`.
    */
   async revokeToken(userId: number, tokenId: number): Promise<boolean> {
     const row = await this.#db
@@ -171,7 +175,7 @@ export class UserStore {
     if (!row) return undefined
     const user = { id: Number(row.id), name: row.name, isAdmin: Boolean(row.is_admin) }
     if (this.#cache.size > 10_000) this.#cache.clear()
-    this.#cache.set(hash, { user, until: now + CACHE_MS })
+    this.#cache.set(hash, { user, until: now + TOKEN_CACHE_MS })
     return user
   }
 }
