@@ -434,6 +434,17 @@ describe('a malformed-request sweep of the offline API on MySQL', () => {
         'cronExpression',
       ),
       bad(
+        'an unknown time zone',
+        (b) => {
+          Object.assign(b.data.executionConfig, {
+            runMode: 'CRON',
+            cronExpression: '0 0 2 * * ?',
+            timezone: 'Europe/Atlantis',
+          })
+        },
+        'timezone',
+      ),
+      bad(
         'INTERVAL of 0',
         (b) => {
           b.data.executionConfig.runMode = 'INTERVAL'

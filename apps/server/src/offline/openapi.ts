@@ -90,6 +90,13 @@ const template = z
           .object({
             runMode: z.enum(['SINGLE', 'CRON', 'INTERVAL']),
             cronExpression: z.string().nullable().optional(),
+            timezone: z
+              .string()
+              .nullable()
+              .optional()
+              .describe(
+                "Culm: the IANA time zone the cron expression is read in (null: CULM_OFFLINE_TIMEZONE, else the server process's own)",
+              ),
             interval: z.number().nullable().optional(),
             intervalUnit: z.string().nullable().optional(),
             startAt: z.union([z.number(), z.string()]).nullable().optional(),

@@ -16,6 +16,7 @@ import { JobFiles } from './files.js'
 import { documentOfflineRoutes } from './openapi.js'
 import { offlineRoutes } from './routes.js'
 import { OfflineRuns } from './runs.js'
+import { localTimeZone } from './schedule.js'
 import { OfflineScheduler } from './scheduler.js'
 import { OfflineTemplates } from './templates.js'
 import type { UserMode } from './users.js'
@@ -32,6 +33,8 @@ export interface OfflineOptions {
   fileLimit?: number
   /** How often the schedules are looked at, in ms (500). */
   pollMs?: number
+  /** The time zone of cron expressions whose template names none (the process's own). */
+  timezone?: string
 }
 
 /** The offline API's parts a server keeps. */
@@ -67,7 +70,11 @@ export function registerOffline(
   const prefix = (options.prefix ?? '').replace(/\/+$/, '')
   const fileLimit = options.fileLimit ?? 5 * 1024 * 1024
   const server = `${hostname()} pid ${process.pid} (${randomBytes(4).toString('hex')})`
-  const templates = new OfflineTemplates({ ...deps, db })
+  const templates = new OfflineTemplates({
+    ...deps,
+    db,
+    timezone: options.timezone ?? localTimeZone(),
+  })
   const runs = new OfflineRuns({ ...deps, db, templates, server })
   const files = new JobFiles(
     db,

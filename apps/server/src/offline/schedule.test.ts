@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { firstTick, nextTick, parseSchedule } from './schedule.js'
 
-const schedule = (config: Record<string, unknown>) => {
-  const { schedule, issues } = parseSchedule(config)
+const schedule = (config: Record<string, unknown>, timezone = 'UTC') => {
+  const { schedule, issues } = parseSchedule(config, { timezone })
   expect(issues).toEqual([])
   return schedule!
 }
@@ -31,6 +31,27 @@ describe('schedules', () => {
     const next = firstTick(cron, base)!
     expect(new Date(next).getUTCMinutes() % 5).toBe(0)
     expect(new Date(next).getUTCSeconds()).toBe(0)
+  })
+
+  it("reads a cron expression in the template's time zone, else in the server's", () => {
+    const nightly = { runMode: 'CRON', cronExpression: '0 0 2 * * ?' }
+    const base = Date.UTC(2030, 0, 1, 12, 0, 0)
+    // 02:00 in Shanghai (UTC+8) is 18:00 UTC the day before.
+    expect(firstTick(schedule(nightly, 'Asia/Shanghai'), base)).toBe(Date.UTC(2030, 0, 1, 18))
+    expect(firstTick(schedule(nightly, 'UTC'), base)).toBe(Date.UTC(2030, 0, 2, 2))
+    const own = schedule({ ...nightly, timezone: 'America/New_York' }, 'Asia/Shanghai')
+    expect(own.timezone).toBe('America/New_York')
+    expect(firstTick(own, base)).toBe(Date.UTC(2030, 0, 2, 7))
+    // Across a change of summer time the wall-clock hour holds: 02:00 New York is 06:00 UTC then.
+    expect(firstTick(own, Date.UTC(2030, 6, 1, 12))).toBe(Date.UTC(2030, 6, 2, 6))
+    for (const timezone of ['Mars/Olympus', '', 8]) {
+      expect(parseSchedule({ ...nightly, timezone }, { timezone: 'UTC' }).issues).toEqual([
+        {
+          field: 'data.executionConfig.timezone',
+          message: 'must be a time zone name such as Asia/Shanghai or UTC, or null',
+        },
+      ])
+    }
   })
 
   it('caps retries at what the engine allows', () => {

@@ -20,6 +20,8 @@ export type TimeUnit = keyof typeof TIME_UNITS
 export interface Schedule {
   runMode: RunMode
   cron: Cron | undefined
+  /** The IANA time zone its cron expression is read in. */
+  timezone: string
   intervalMs: number
   /** The earliest first tick (ms), or null for "from now". */
   startAt: number | null
@@ -52,9 +54,25 @@ function croner(expression: string): string {
     .join(' ')
 }
 
-/** A cron expression as croner reads it (5, 6 with seconds, or 7 with years). */
-export function parseCron(expression: string): Cron {
-  return new Cron(croner(expression), { paused: true })
+/** A cron expression as croner reads it (5, 6 with seconds, or 7 with years), in `timezone`. */
+export function parseCron(expression: string, timezone: string): Cron {
+  return new Cron(croner(expression), { paused: true, timezone })
+}
+
+/** The time zone this process runs in (`TZ`, else the system's), as an IANA name. */
+export function localTimeZone(): string {
+  return new Intl.DateTimeFormat().resolvedOptions().timeZone
+}
+
+/** Whether `name` is a time zone this runtime knows (`Asia/Shanghai`, `UTC`, `+08:00` …). */
+export function isTimeZone(name: string): boolean {
+  if (name.trim() === '') return false
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
 }
 
 function duration(
@@ -84,9 +102,13 @@ function duration(
   return value * TIME_UNITS[unit as TimeUnit]
 }
 
-/** Reads `executionConfig`; a missing one is a `SINGLE` run. */
+/**
+ * Reads `executionConfig`; a missing one is a `SINGLE` run. A cron expression is read in the
+ * config's own `timezone` (an IANA name), else in `defaults.timezone` (the server's setting).
+ */
 export function parseSchedule(
   value: unknown,
+  defaults: { timezone: string } = { timezone: localTimeZone() },
 ): { schedule: Schedule; issues: [] } | { schedule: undefined; issues: Issue[] } {
   const issues: Issue[] = []
   if (
@@ -107,8 +129,19 @@ export function parseSchedule(
       message: `must be one of ${RUN_MODES.join(', ')}`,
     })
   }
+  let timezone = defaults.timezone
+  if (config.timezone !== null && config.timezone !== undefined) {
+    if (typeof config.timezone === 'string' && isTimeZone(config.timezone)) {
+      timezone = config.timezone
+    } else {
+      issues.push({
+        field: 'data.executionConfig.timezone',
+        message: 'must be a time zone name such as Asia/Shanghai or UTC, or null',
+      })
+    }
+  }
   let cron: Cron | undefined
-  if (runMode === 'CRON') {
+  if (runMode === 'CRON' && issues.length === 0) {
     const expression = config.cronExpression
     if (typeof expression !== 'string' || expression.trim() === '') {
       issues.push({
@@ -117,7 +150,7 @@ export function parseSchedule(
       })
     } else {
       try {
-        cron = parseCron(expression)
+        cron = parseCron(expression, timezone)
         if (!cron.nextRun()) {
           issues.push({
             field: 'data.executionConfig.cronExpression',
@@ -192,6 +225,7 @@ export function parseSchedule(
     schedule: {
       runMode: runMode as RunMode,
       cron,
+      timezone,
       intervalMs,
       startAt,
       delayMs,

@@ -37,17 +37,21 @@ export class OfflineTemplates {
   readonly #components: ComponentRunner
   readonly #access: PipelineAccessMode
   readonly #now: () => number
+  readonly #timezone: string
 
   constructor(deps: {
     db: Kysely<ServerDatabase>
     components: ComponentRunner
     access: PipelineAccessMode
     now: () => number
+    /** The time zone of cron expressions that name none. */
+    timezone: string
   }) {
     this.#db = deps.db
     this.#components = deps.components
     this.#access = deps.access
     this.#now = deps.now
+    this.#timezone = deps.timezone
   }
 
   /** The engine of `engineKey`, given an engine id the first time the key is asked for. */
@@ -123,7 +127,7 @@ export class OfflineTemplates {
     const hasComponent = (code: string) => !!this.#components.info({ code, version: 'legacy' })
     const parsed = parseDag(data, hasComponent)
     issues.push(...parsed.issues)
-    const schedule = parseSchedule(data.executionConfig)
+    const schedule = parseSchedule(data.executionConfig, { timezone: this.#timezone })
     issues.push(...schedule.issues)
     if (issues.length > 0 || !parsed.dag || !schedule.schedule)
       throw invalid('invalid template', issues)
