@@ -58,6 +58,7 @@ describe('loadPlugins', () => {
         'fixture_greet@2.0',
         'fixture_hog@legacy',
         'fixture_sleeper@legacy',
+        'fixture_waiter@legacy',
       ])
       expect(plugin?.components[2]).toMatchObject({
         name: 'Greet',
@@ -210,6 +211,42 @@ describe('loadPlugins', () => {
         Array.from({ length: 6 }, () => loaded.runner.run(ref, 'execute', input({}))),
       )
       expect(results.map((r) => [r.success, r.outputs.calls])).toEqual(Array(6).fill([true, 1]))
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('answers a quick call while a dozen calls of the same plugin wait on slow fetches', async () => {
+    // Each slow call holds an isolate until its fetch answers (one call per isolate keeps a call
+    // over a limit from taking others down); the default pool has room beside a dozen of them.
+    const release: Array<() => void> = []
+    const loaded = await load(['good'], {
+      config: { '@fixture/good': { allowedHosts: ['a.test'] } },
+      fetch: () =>
+        new Promise<Response>((resolve) => release.push(() => resolve(new Response('done')))),
+    })
+    try {
+      const order: string[] = []
+      const waiting = Array.from({ length: 12 }, (_, id) =>
+        loaded.runner
+          .run({ code: 'fixture_waiter', version: 'legacy' }, 'execute', input({ id }))
+          .then((result) => {
+            order.push(`slow ${id}`)
+            return result
+          }),
+      )
+      while (release.length < 12) await new Promise((resolve) => setTimeout(resolve, 5))
+      const quick = await loaded.runner.run(
+        { code: 'fixture_greet', version: '1.0' },
+        'execute',
+        input({ who: 'Ada' }),
+      )
+      order.push('quick')
+      expect(quick).toMatchObject({ success: true, outputs: { greeting: 'hello Ada' } })
+      for (const answer of release) answer()
+      const slow = await Promise.all(waiting)
+      expect(slow.every((r) => r.success && r.outputs.status === 200)).toBe(true)
+      expect(order[0]).toBe('quick')
     } finally {
       await loaded.close()
     }

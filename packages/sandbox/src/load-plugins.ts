@@ -30,8 +30,14 @@ export interface PluginConfig {
   memoryLimitMb?: number
   /** Execution time one call may spend inside the isolate, in ms (1000). */
   cpuTimeLimitMs?: number
-  /** Isolates kept for the plugin, hence calls running at once (4). */
+  /**
+   * Isolates the plugin may have, hence its calls running at once (16): each call has an isolate
+   * of its own while it runs, waits on the host included (a slow `ctx.fetch`, `ctx.sleep`).
+   * Further calls wait for a free isolate.
+   */
   maxIsolates?: number
+  /** An isolate idle this long is disposed, down to one kept warm, in seconds (60; 0: never). */
+  idleIsolateSeconds?: number
   /** Size limit of a call's JSON and of its answer, in bytes (4 MiB). */
   maxPayloadBytes?: number
   /** Size limit of a fetched body, in bytes (4 MiB). */
@@ -121,7 +127,8 @@ export interface LoadedPlugins {
 const DEFAULTS: Required<Omit<PluginConfig, 'allowedHosts' | 'secrets'>> = {
   memoryLimitMb: 64,
   cpuTimeLimitMs: 1000,
-  maxIsolates: 4,
+  maxIsolates: 16,
+  idleIsolateSeconds: 60,
   maxPayloadBytes: 4 * 1024 * 1024,
   maxResponseBytes: 4 * 1024 * 1024,
   maxTimeoutSeconds: 3600,
@@ -275,7 +282,9 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
         await warm.invoke('describe', '', { cpuMs: 5000, wallMs: 10_000 }),
       ) as Described
       const loaded = describePlugin(manifest, described, { ajv, warnings }, owners)
-      const pool = new IsolatePool(start, config.maxIsolates, warm)
+      const pool = new IsolatePool(start, config.maxIsolates, warm, {
+        idleMs: config.idleIsolateSeconds * 1000,
+      })
       warm = undefined
       const runtime: PluginRuntime = {
         name: manifest.name,

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest'
+import type { PluginIsolate } from './isolate.js'
+import { IsolatePool } from './pool.js'
+
+/** Stand-ins for isolates: the pool only asks whether one is disposed and disposes it. */
+function isolates() {
+  const made: Array<{ id: number; disposed: boolean; dispose(): void }> = []
+  const start = async () => {
+    const isolate = {
+      id: made.length + 1,
+      disposed: false,
+      dispose() {
+        this.disposed = true
+      },
+    }
+    made.push(isolate)
+    return isolate as unknown as PluginIsolate
+  }
+  return { made, start }
+}
+
+/** A call that holds its isolate until `release` is called; `id` tells which isolate it had. */
+function heldCall(pool: IsolatePool) {
+  let release!: () => void
+  let id = 0
+  const done = pool.use(async (isolate) => {
+    id = (isolate as unknown as { id: number }).id
+    await new Promise<void>((resolve) => {
+      release = resolve
+    })
+  })
+  return { done, release: () => release(), id: () => id }
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+describe('IsolatePool', () => {
+  it('runs one call per isolate, at most max at once; the next waits for a free one', async () => {
+    const { made, start } = isolates()
+    const pool = new IsolatePool(start, 2)
+    const first = heldCall(pool)
+    const second = heldCall(pool)
+    const third = heldCall(pool)
+    await tick()
+    expect(made).toHaveLength(2)
+    expect(third.id()).toBe(0)
+    first.release()
+    await first.done
+    await tick()
+    expect(third.id()).toBe(first.id())
+    second.release()
+    third.release()
+    await Promise.all([second.done, third.done])
+    pool.close()
+    expect(made.every((i) => i.disposed)).toBe(true)
+  })
+
+  it('disposes isolates idle for idleMs, keeping the most recently used one warm', async () => {
+    const { made, start } = isolates()
+    let now = 0
+    const pool = new IsolatePool(start, 4, undefined, { idleMs: 60_000, now: () => now })
+    const calls = Array.from({ length: 4 }, () => heldCall(pool))
+    await tick()
+    expect(pool.size).toBe(4)
+    for (const call of calls) {
+      call.release()
+      await call.done
+      now += 1000
+    }
+    // At 59 s the first one freed has been idle 59 s: none goes yet.
+    now = 59_000
+    pool.trimIdle()
+    expect(pool.size).toBe(4)
+    now = 62_000
+    pool.trimIdle()
+    // Idle since 0, 1 and 2 s: gone; the last one freed (3 s) would be kept anyway.
+    expect(pool.size).toBe(1)
+    expect(made.filter((i) => i.disposed).map((i) => i.id)).toEqual([1, 2, 3])
+    now = 1_000_000
+    pool.trimIdle()
+    expect(pool.size).toBe(1)
+    // The next call gets the warm isolate, without starting one.
+    const next = heldCall(pool)
+    await tick()
+    expect(next.id()).toBe(4)
+    expect(made).toHaveLength(4)
+    next.release()
+    await next.done
+    pool.close()
+  })
+})
