@@ -37,14 +37,31 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
     : undefined
   const store = await openRuntime(config.databaseUrl)
   const db = store.db as unknown as Kysely<ServerDatabase>
-  const lease = new EngineLease(db, { ttlMs: config.leaseSeconds * 1000 })
+  const lease = new EngineLease(db, {
+    ttlMs: config.leaseSeconds * 1000,
+    // Another server took the engine over (this one could not renew its lease in time): running
+    // on would run the same steps twice. Stop at once; a supervisor starts this server again.
+    onLost: (holder) => {
+      logger.fatal(
+        { holder },
+        'the engine lease was taken over by another server; stopping so that steps run once',
+      )
+      process.exit(1)
+    },
+  })
   // From before the engine picks up what a stopped run left behind: a step that blocks the event
   // loop then gets the process killed, and its node quarantined after a few restarts.
   const watchdog = config.watchdogSeconds > 0 ? startWatchdog(config.watchdogSeconds) : null
   try {
     // Before anything runs the engine: a second server on this database refuses to start.
     await migrateServer(db, store.flavor)
-    await lease.acquire()
+    const { tookOverFrom } = await lease.acquire()
+    if (tookOverFrom) {
+      logger.warn(
+        { holder: tookOverFrom },
+        'took the engine lease over from a server of this machine that no longer runs',
+      )
+    }
     const components = await loadComponents(selection, {
       config: pluginConfig,
       ...(config.pluginDir ? { pluginDirectory: config.pluginDir } : {}),
