@@ -216,12 +216,12 @@ describe('loadPlugins', () => {
     }
   })
 
-  it('answers a quick call while a dozen calls of the same plugin wait on slow fetches', async () => {
-    // Each slow call holds an isolate until its fetch answers (one call per isolate keeps a call
-    // over a limit from taking others down); the default pool has room beside a dozen of them.
+  it('answers a quick call while more calls than maxIsolates wait on slow fetches', async () => {
+    // Each call holds an isolate of its own (a call over a limit takes no other call down); the
+    // isolates of calls waiting on the host run no code, so the plugin starts others beside them.
     const release: Array<() => void> = []
     const loaded = await load(['good'], {
-      config: { '@fixture/good': { allowedHosts: ['a.test'] } },
+      config: { '@fixture/good': { allowedHosts: ['a.test'], maxIsolates: 2, maxCalls: 16 } },
       fetch: () =>
         new Promise<Response>((resolve) => release.push(() => resolve(new Response('done')))),
     })
@@ -247,6 +247,36 @@ describe('loadPlugins', () => {
       const slow = await Promise.all(waiting)
       expect(slow.every((r) => r.success && r.outputs.status === 200)).toBe(true)
       expect(order[0]).toBe('quick')
+    } finally {
+      await loaded.close()
+    }
+  })
+
+  it('holds further calls once maxCalls wait on the host', async () => {
+    const release: Array<() => void> = []
+    const loaded = await load(['good'], {
+      config: { '@fixture/good': { allowedHosts: ['a.test'], maxIsolates: 1, maxCalls: 3 } },
+      fetch: () =>
+        new Promise<Response>((resolve) => release.push(() => resolve(new Response('done')))),
+    })
+    try {
+      const waiter = (id: number) =>
+        loaded.runner.run({ code: 'fixture_waiter', version: 'legacy' }, 'execute', input({ id }))
+      const first = [waiter(1), waiter(2), waiter(3)]
+      while (release.length < 3) await new Promise((resolve) => setTimeout(resolve, 5))
+      let answered = false
+      const quick = loaded.runner
+        .run({ code: 'fixture_greet', version: '1.0' }, 'execute', input({ who: 'Ada' }))
+        .then((result) => {
+          answered = true
+          return result
+        })
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(answered).toBe(false)
+      release.shift()!()
+      expect(await quick).toMatchObject({ success: true })
+      for (const answer of release) answer()
+      expect((await Promise.all(first)).every((r) => r.success)).toBe(true)
     } finally {
       await loaded.close()
     }

@@ -31,11 +31,16 @@ export interface PluginConfig {
   /** Execution time one call may spend inside the isolate, in ms (1000). */
   cpuTimeLimitMs?: number
   /**
-   * Isolates the plugin may have, hence its calls running at once (16): each call has an isolate
-   * of its own while it runs, waits on the host included (a slow `ctx.fetch`, `ctx.sleep`).
-   * Further calls wait for a free isolate.
+   * Calls of the plugin that run code at once (16). Each call has an isolate of its own; a call
+   * over a limit disposes only its own.
    */
   maxIsolates?: number
+  /**
+   * Calls of the plugin at once, those waiting on the host (`ctx.fetch`, `ctx.sleep`, a timer)
+   * included (64): while calls wait, the plugin starts isolates beside them, up to this many.
+   * Further calls wait for a free isolate.
+   */
+  maxCalls?: number
   /** An isolate idle this long is disposed, down to one kept warm, in seconds (60; 0: never). */
   idleIsolateSeconds?: number
   /** Size limit of a call's JSON and of its answer, in bytes (4 MiB). */
@@ -128,6 +133,7 @@ const DEFAULTS: Required<Omit<PluginConfig, 'allowedHosts' | 'secrets'>> = {
   memoryLimitMb: 64,
   cpuTimeLimitMs: 1000,
   maxIsolates: 16,
+  maxCalls: 64,
   idleIsolateSeconds: 60,
   maxPayloadBytes: 4 * 1024 * 1024,
   maxResponseBytes: 4 * 1024 * 1024,
@@ -283,6 +289,7 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
       ) as Described
       const loaded = describePlugin(manifest, described, { ajv, warnings }, owners)
       const pool = new IsolatePool(start, config.maxIsolates, warm, {
+        maxCalls: config.maxCalls,
         idleMs: config.idleIsolateSeconds * 1000,
       })
       warm = undefined

@@ -102,8 +102,37 @@ interface Guest {
   tag(tags: LogTags | undefined): void
 }
 
+/**
+ * The host operations (fetch, sleep, timers) the current call of an isolate waits on: while there
+ * is one, the isolate is most likely idle, and its pool may start another beside it.
+ */
+class HostWaits {
+  #pending = 0
+  /** Counts the calls: an operation of an ended call no longer counts when it settles. */
+  #call = 0
+  /** Told when the call starts waiting on the host (true) and when it stops (false). */
+  onChange: ((waiting: boolean) => void) | undefined
+
+  track<T>(promise: Promise<T>): Promise<T> {
+    const call = this.#call
+    if (this.#pending++ === 0) this.onChange?.(true)
+    return promise.finally(() => {
+      if (call === this.#call && --this.#pending === 0) this.onChange?.(false)
+    })
+  }
+
+  /** The call ended: what it still waited on (a cleared timer) no longer counts. */
+  reset(): void {
+    this.#call++
+    if (this.#pending === 0) return
+    this.#pending = 0
+    this.onChange?.(false)
+  }
+}
+
 /** What the host hands every context of an isolate. */
 interface HostParts {
+  waits: HostWaits
   settings: ivm.ExternalCopy<{ secrets: Record<string, string>; maxResultBytes: number }>
   bridge: HostBridge
   limits: { lines: number; bytes: number }
@@ -154,7 +183,7 @@ export const MAX_TIMERS_PER_CALL = 1000
  * The timers of one call: each resolves after its delay, and all are cleared when the call
  * ends, so that no timer outlives its call.
  */
-function callTimers(): { reference: ivm.Reference<unknown>; close(): void } {
+function callTimers(waits: HostWaits): { reference: ivm.Reference<unknown>; close(): void } {
   const pending = new Set<NodeJS.Timeout>()
   const reference = new ivm.Reference((ms: unknown) => {
     if (pending.size >= MAX_TIMERS_PER_CALL) {
@@ -166,17 +195,19 @@ function callTimers(): { reference: ivm.Reference<unknown>; close(): void } {
         }),
       )
     }
-    return new Promise<string>((resolve) => {
-      const handle = setTimeout(
-        () => {
-          pending.delete(handle)
-          resolve('{"ok":true,"value":null}')
-        },
-        Math.min(Math.max(0, Number(ms) || 0), 2_147_483_647),
-      )
-      handle.unref()
-      pending.add(handle)
-    })
+    return waits.track(
+      new Promise<string>((resolve) => {
+        const handle = setTimeout(
+          () => {
+            pending.delete(handle)
+            resolve('{"ok":true,"value":null}')
+          },
+          Math.min(Math.max(0, Number(ms) || 0), 2_147_483_647),
+        )
+        handle.unref()
+        pending.add(handle)
+      }),
+    )
   })
   return {
     reference,
@@ -268,7 +299,9 @@ export class PluginIsolate {
   ): Promise<PluginIsolate> {
     const isolate = new ivm.Isolate({ memoryLimit: settings.memoryLimitMb })
     try {
+      const waits = new HostWaits()
       const host: HostParts = {
+        waits,
         settings: new ivm.ExternalCopy({
           secrets: settings.secrets,
           maxResultBytes: settings.maxResultBytes,
@@ -276,9 +309,13 @@ export class PluginIsolate {
         bridge,
         limits: { lines: settings.maxLogLinesPerCall, bytes: settings.maxLogBytesPerCall },
         fetch: new ivm.Reference((url: unknown, init: unknown) =>
-          settle(bridge.fetch(String(url), typeof init === 'string' ? init : undefined)),
+          settle(
+            waits.track(bridge.fetch(String(url), typeof init === 'string' ? init : undefined)),
+          ),
         ),
-        sleep: new ivm.Reference((seconds: unknown) => settle(bridge.sleep(Number(seconds) || 0))),
+        sleep: new ivm.Reference((seconds: unknown) =>
+          settle(waits.track(bridge.sleep(Number(seconds) || 0))),
+        ),
         url: new ivm.Reference((input: unknown, base: unknown) =>
           urlParts(
             () => new URL(String(input), base === undefined ? undefined : String(base)),
@@ -349,7 +386,7 @@ export class PluginIsolate {
       hostRef.setSync('urlSet', host.urlSet)
       hostRef.setSync('random', host.random)
       if (host.now) hostRef.setSync('now', host.now)
-      timers = callTimers()
+      timers = callTimers(host.waits)
       hostRef.setSync('timer', timers.reference)
       hostRef.release()
       await this.#script.run(context, { timeout: 5000 })
@@ -393,12 +430,18 @@ export class PluginIsolate {
   #release(guest: Guest): void {
     for (const reference of Object.values(guest.functions)) reference.release()
     guest.closeLog()
+    this.#host.waits.reset()
     guest.context.release()
     if (this.#isolate.isDisposed || this.#next) return
     const next = this.#prepare()
     // A failure is met (and reported) by the call that takes this context.
     next.catch(() => {})
     this.#next = next
+  }
+
+  /** Told when the running call starts (true) and stops (false) waiting on the host. */
+  set onHostWait(listener: ((waiting: boolean) => void) | undefined) {
+    this.#host.waits.onChange = listener
   }
 
   /** Whether the isolate is gone (memory limit, time limit, or closed). */

@@ -3,12 +3,21 @@ import type { PluginIsolate } from './isolate.js'
 import { IsolatePool } from './pool.js'
 
 /** Stand-ins for isolates: the pool only asks whether one is disposed and disposes it. */
+interface StandIn {
+  id: number
+  disposed: boolean
+  dispose(): void
+  /** Set by the pool while the isolate is busy. */
+  onHostWait: ((waiting: boolean) => void) | undefined
+}
+
 function isolates() {
-  const made: Array<{ id: number; disposed: boolean; dispose(): void }> = []
+  const made: StandIn[] = []
   const start = async () => {
-    const isolate = {
+    const isolate: StandIn = {
       id: made.length + 1,
       disposed: false,
+      onHostWait: undefined,
       dispose() {
         this.disposed = true
       },
@@ -53,6 +62,43 @@ describe('IsolatePool', () => {
     await Promise.all([second.done, third.done])
     pool.close()
     expect(made.every((i) => i.disposed)).toBe(true)
+  })
+
+  it('starts isolates beside calls that wait on the host, up to maxCalls', async () => {
+    const { made, start } = isolates()
+    const pool = new IsolatePool(start, 2, undefined, { maxCalls: 4 })
+    const first = heldCall(pool)
+    const second = heldCall(pool)
+    await tick()
+    expect(pool.size).toBe(2)
+    // Both running code: a third call waits.
+    const third = heldCall(pool)
+    await tick()
+    expect(third.id()).toBe(0)
+    // The first starts waiting on a fetch: the third gets an isolate of its own at once.
+    made[0]!.onHostWait?.(true)
+    await tick()
+    expect(third.id()).toBe(3)
+    // The second waits too: one more may start, but no further than maxCalls.
+    made[1]!.onHostWait?.(true)
+    const fourth = heldCall(pool)
+    const fifth = heldCall(pool)
+    await tick()
+    expect(fourth.id()).toBe(4)
+    expect(fifth.id()).toBe(0)
+    expect(pool.size).toBe(4)
+    // The fetch answered: the first runs code again, and nothing new starts.
+    made[0]!.onHostWait?.(false)
+    first.release()
+    await first.done
+    await tick()
+    // The fifth takes the isolate the first gave back.
+    expect(fifth.id()).toBe(1)
+    for (const call of [second, third, fourth, fifth]) call.release()
+    await Promise.all([second.done, third.done, fourth.done, fifth.done])
+    // A released isolate is no longer followed.
+    expect(made.every((isolate) => isolate.onHostWait === undefined)).toBe(true)
+    pool.close()
   })
 
   it('disposes isolates idle for idleMs, keeping the most recently used one warm', async () => {

@@ -1,7 +1,13 @@
 import type { PluginIsolate } from './isolate.js'
 
-/** How the pool gives back isolates a burst of calls left idle. */
+/** How far the pool grows beside calls that wait on the host, and how it shrinks again. */
 export interface PoolOptions {
+  /**
+   * Calls at once, those waiting on the host included (`max` by default). While a call waits on
+   * a fetch, a sleep or a timer, its isolate runs no code: the pool starts another for the next
+   * call, up to this many isolates, as long as at most `max` of them are not waiting.
+   */
+  maxCalls?: number
   /** An isolate idle this long is disposed, down to one kept warm (ms; 0 keeps them all). */
   idleMs?: number
   /** The clock idleness is measured on. */
@@ -9,19 +15,24 @@ export interface PoolOptions {
 }
 
 /**
- * The isolates of one plugin: reused across calls, one call at a time each, at most `max` of
- * them; a disposed isolate (memory or time limit) is dropped and a new one started on demand.
- * One call per isolate keeps calls apart: a call that overruns a limit disposes its own isolate
- * and no other call's. Isolates a burst started are disposed again once idle for `idleMs`.
+ * The isolates of one plugin: reused across calls, one call at a time each; at most `max` of
+ * them run code or wait for a call, and up to `maxCalls` in all when the others wait on the host
+ * (a slow fetch does not hold up the plugin's other calls). A disposed isolate (memory or time
+ * limit) is dropped and a new one started on demand. One call per isolate keeps calls apart: a
+ * call that overruns a limit disposes its own isolate and no other call's. Isolates a burst
+ * started are disposed again once idle for `idleMs`.
  */
 export class IsolatePool {
   readonly #start: () => Promise<PluginIsolate>
   readonly #max: number
+  readonly #maxCalls: number
   readonly #idleMs: number
   readonly #now: () => number
   /** Idle isolates, the most recently used last, each with when it became idle. */
   #idle: Array<{ isolate: PluginIsolate; since: number }> = []
   #size = 0
+  /** The busy isolates whose call waits on the host. */
+  #hostWaiting = new Set<PluginIsolate>()
   #waiters: Array<() => void> = []
   #closed = false
   #trimmer: ReturnType<typeof setInterval> | undefined
@@ -34,6 +45,7 @@ export class IsolatePool {
   ) {
     this.#start = start
     this.#max = Math.max(1, max)
+    this.#maxCalls = Math.max(this.#max, options.maxCalls ?? this.#max)
     this.#idleMs = options.idleMs ?? 0
     this.#now = options.now ?? Date.now
     if (warm) {
@@ -62,28 +74,53 @@ export class IsolatePool {
   }
 
   async #acquire(): Promise<PluginIsolate> {
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       const idle = this.#idle.pop()?.isolate
-      if (idle && !idle.disposed) return idle
+      if (idle && !idle.disposed) return this.#watch(idle)
       if (idle) {
         this.#size--
         continue
       }
-      if (this.#size < this.#max) {
+      if (this.#hasRoom()) {
         this.#size++
         try {
-          return await this.#start()
+          return this.#watch(await this.#start())
         } catch (error) {
           this.#size--
           this.#wake()
           throw error
         }
       }
-      await new Promise<void>((resolve) => this.#waiters.push(resolve))
+      // Woken without room after all: wait again, first in line.
+      await new Promise<void>((resolve) =>
+        waited ? this.#waiters.unshift(resolve) : this.#waiters.push(resolve),
+      )
     }
   }
 
+  /** Whether another isolate may start: under `max`, or under `maxCalls` beside waiting ones. */
+  #hasRoom(): boolean {
+    if (this.#size < this.#max) return true
+    return this.#size < this.#maxCalls && this.#size - this.#hostWaiting.size < this.#max
+  }
+
+  /** Follows whether the isolate's call waits on the host. */
+  #watch(isolate: PluginIsolate): PluginIsolate {
+    isolate.onHostWait = (waiting) => {
+      if (!waiting) {
+        this.#hostWaiting.delete(isolate)
+        return
+      }
+      this.#hostWaiting.add(isolate)
+      // Its isolate runs no code now: a call waiting for one may start another.
+      if (this.#hasRoom()) this.#wake()
+    }
+    return isolate
+  }
+
   #release(isolate: PluginIsolate): void {
+    isolate.onHostWait = undefined
+    this.#hostWaiting.delete(isolate)
     if (isolate.disposed || this.#closed) {
       this.#size--
       if (!isolate.disposed) isolate.dispose()
