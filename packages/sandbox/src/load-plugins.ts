@@ -290,6 +290,9 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Loa
       const loaded = describePlugin(manifest, described, { ajv, warnings }, owners)
       const pool = new IsolatePool(start, config.maxIsolates, warm, {
         maxCalls: config.maxCalls,
+        // Waiting calls hold no more than the running ones may: the plugin's memory at most
+        // doubles however many calls wait.
+        waitingMemoryBytes: config.maxIsolates * config.memoryLimitMb * 1024 * 1024,
         idleMs: config.idleIsolateSeconds * 1000,
       })
       warm = undefined

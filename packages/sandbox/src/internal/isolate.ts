@@ -439,6 +439,17 @@ export class PluginIsolate {
     this.#next = next
   }
 
+  /** The memory the isolate holds now, in bytes (its heap and what counts against its limit). */
+  heapBytes(): number {
+    if (this.#isolate.isDisposed) return 0
+    try {
+      const stats = this.#isolate.getHeapStatisticsSync()
+      return stats.total_heap_size + stats.externally_allocated_size
+    } catch {
+      return 0
+    }
+  }
+
   /** Told when the running call starts (true) and stops (false) waiting on the host. */
   set onHostWait(listener: ((waiting: boolean) => void) | undefined) {
     this.#host.waits.onChange = listener

@@ -9,6 +9,8 @@ interface StandIn {
   dispose(): void
   /** Set by the pool while the isolate is busy. */
   onHostWait: ((waiting: boolean) => void) | undefined
+  heap: number
+  heapBytes(): number
 }
 
 function isolates() {
@@ -18,6 +20,10 @@ function isolates() {
       id: made.length + 1,
       disposed: false,
       onHostWait: undefined,
+      heap: 1_000_000,
+      heapBytes() {
+        return this.heap
+      },
       dispose() {
         this.disposed = true
       },
@@ -98,6 +104,31 @@ describe('IsolatePool', () => {
     await Promise.all([second.done, third.done, fourth.done, fifth.done])
     // A released isolate is no longer followed.
     expect(made.every((isolate) => isolate.onHostWait === undefined)).toBe(true)
+    pool.close()
+  })
+
+  it('starts none beside waiting calls whose isolates hold more than waitingMemoryBytes', async () => {
+    const { made, start } = isolates()
+    const pool = new IsolatePool(start, 1, undefined, {
+      maxCalls: 8,
+      waitingMemoryBytes: 50_000_000,
+    })
+    const first = heldCall(pool)
+    await tick()
+    // The first call filled its heap, then waits on a fetch.
+    made[0]!.heap = 60_000_000
+    made[0]!.onHostWait?.(true)
+    const second = heldCall(pool)
+    await tick()
+    expect(second.id()).toBe(0)
+    // Its heap collected: the next call may start beside it.
+    made[0]!.heap = 2_000_000
+    made[0]!.onHostWait?.(true)
+    await tick()
+    expect(second.id()).toBe(2)
+    first.release()
+    second.release()
+    await Promise.all([first.done, second.done])
     pool.close()
   })
 

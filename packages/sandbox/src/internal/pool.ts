@@ -8,6 +8,12 @@ export interface PoolOptions {
    * call, up to this many isolates, as long as at most `max` of them are not waiting.
    */
   maxCalls?: number
+  /**
+   * The memory the isolates of waiting calls may hold in all, in bytes (unbounded by default):
+   * no isolate starts beside waiting calls that hold more, so that calls which fill their heap
+   * and then wait cannot multiply the plugin's memory.
+   */
+  waitingMemoryBytes?: number
   /** An isolate idle this long is disposed, down to one kept warm (ms; 0 keeps them all). */
   idleMs?: number
   /** The clock idleness is measured on. */
@@ -26,6 +32,7 @@ export class IsolatePool {
   readonly #start: () => Promise<PluginIsolate>
   readonly #max: number
   readonly #maxCalls: number
+  readonly #waitingMemoryBytes: number
   readonly #idleMs: number
   readonly #now: () => number
   /** Idle isolates, the most recently used last, each with when it became idle. */
@@ -46,6 +53,7 @@ export class IsolatePool {
     this.#start = start
     this.#max = Math.max(1, max)
     this.#maxCalls = Math.max(this.#max, options.maxCalls ?? this.#max)
+    this.#waitingMemoryBytes = options.waitingMemoryBytes ?? Number.POSITIVE_INFINITY
     this.#idleMs = options.idleMs ?? 0
     this.#now = options.now ?? Date.now
     if (warm) {
@@ -98,10 +106,19 @@ export class IsolatePool {
     }
   }
 
-  /** Whether another isolate may start: under `max`, or under `maxCalls` beside waiting ones. */
+  /**
+   * Whether another isolate may start: under `max`, or under `maxCalls` beside waiting ones
+   * that hold no more than `waitingMemoryBytes`.
+   */
   #hasRoom(): boolean {
     if (this.#size < this.#max) return true
-    return this.#size < this.#maxCalls && this.#size - this.#hostWaiting.size < this.#max
+    if (this.#size >= this.#maxCalls || this.#size - this.#hostWaiting.size >= this.#max) {
+      return false
+    }
+    if (this.#waitingMemoryBytes === Number.POSITIVE_INFINITY) return true
+    let held = 0
+    for (const isolate of this.#hostWaiting) held += isolate.heapBytes()
+    return held <= this.#waitingMemoryBytes
   }
 
   /** Follows whether the isolate's call waits on the host. */
