@@ -216,69 +216,78 @@ describe('loadPlugins', () => {
     }
   })
 
-  it('answers a quick call while more calls than maxIsolates wait on slow fetches', async () => {
-    // Each call holds an isolate of its own (a call over a limit takes no other call down); the
-    // isolates of calls waiting on the host run no code, so the plugin starts others beside them.
+  /**
+   * The `good` plugin with `limits`, its fetches to a.test held until released, and the calls
+   * of `fixture_waiter` (one fetch each) and `fixture_greet` (no wait).
+   */
+  async function heldFetches(limits: { maxIsolates: number; maxCalls: number }) {
     const release: Array<() => void> = []
     const loaded = await load(['good'], {
-      config: { '@fixture/good': { allowedHosts: ['a.test'], maxIsolates: 2, maxCalls: 16 } },
+      config: { '@fixture/good': { allowedHosts: ['a.test'], ...limits } },
       fetch: () =>
         new Promise<Response>((resolve) => release.push(() => resolve(new Response('done')))),
     })
+    return {
+      loaded,
+      release,
+      waiter: (id: number) =>
+        loaded.runner.run({ code: 'fixture_waiter', version: 'legacy' }, 'execute', input({ id })),
+      quick: () =>
+        loaded.runner.run(
+          { code: 'fixture_greet', version: '1.0' },
+          'execute',
+          input({ who: 'Ada' }),
+        ),
+      /** Resolves once `n` fetches are held. */
+      async held(n: number) {
+        while (release.length < n) await new Promise((resolve) => setTimeout(resolve, 5))
+      },
+    }
+  }
+
+  it('answers a quick call while more calls than maxIsolates wait on slow fetches', async () => {
+    // Each call holds an isolate of its own (a call over a limit takes no other call down); the
+    // isolates of calls waiting on the host run no code, so the plugin starts others beside them.
+    const plugin = await heldFetches({ maxIsolates: 2, maxCalls: 16 })
     try {
       const order: string[] = []
       const waiting = Array.from({ length: 12 }, (_, id) =>
-        loaded.runner
-          .run({ code: 'fixture_waiter', version: 'legacy' }, 'execute', input({ id }))
-          .then((result) => {
-            order.push(`slow ${id}`)
-            return result
-          }),
+        plugin.waiter(id).then((result) => {
+          order.push(`slow ${id}`)
+          return result
+        }),
       )
-      while (release.length < 12) await new Promise((resolve) => setTimeout(resolve, 5))
-      const quick = await loaded.runner.run(
-        { code: 'fixture_greet', version: '1.0' },
-        'execute',
-        input({ who: 'Ada' }),
-      )
+      await plugin.held(12)
+      const quick = await plugin.quick()
       order.push('quick')
       expect(quick).toMatchObject({ success: true, outputs: { greeting: 'hello Ada' } })
-      for (const answer of release) answer()
+      for (const answer of plugin.release) answer()
       const slow = await Promise.all(waiting)
       expect(slow.every((r) => r.success && r.outputs.status === 200)).toBe(true)
       expect(order[0]).toBe('quick')
     } finally {
-      await loaded.close()
+      await plugin.loaded.close()
     }
   })
 
   it('holds further calls once maxCalls wait on the host', async () => {
-    const release: Array<() => void> = []
-    const loaded = await load(['good'], {
-      config: { '@fixture/good': { allowedHosts: ['a.test'], maxIsolates: 1, maxCalls: 3 } },
-      fetch: () =>
-        new Promise<Response>((resolve) => release.push(() => resolve(new Response('done')))),
-    })
+    const plugin = await heldFetches({ maxIsolates: 1, maxCalls: 3 })
     try {
-      const waiter = (id: number) =>
-        loaded.runner.run({ code: 'fixture_waiter', version: 'legacy' }, 'execute', input({ id }))
-      const first = [waiter(1), waiter(2), waiter(3)]
-      while (release.length < 3) await new Promise((resolve) => setTimeout(resolve, 5))
+      const first = [plugin.waiter(1), plugin.waiter(2), plugin.waiter(3)]
+      await plugin.held(3)
       let answered = false
-      const quick = loaded.runner
-        .run({ code: 'fixture_greet', version: '1.0' }, 'execute', input({ who: 'Ada' }))
-        .then((result) => {
-          answered = true
-          return result
-        })
+      const quick = plugin.quick().then((result) => {
+        answered = true
+        return result
+      })
       await new Promise((resolve) => setTimeout(resolve, 100))
       expect(answered).toBe(false)
-      release.shift()!()
+      plugin.release.shift()!()
       expect(await quick).toMatchObject({ success: true })
-      for (const answer of release) answer()
+      for (const answer of plugin.release) answer()
       expect((await Promise.all(first)).every((r) => r.success)).toBe(true)
     } finally {
-      await loaded.close()
+      await plugin.loaded.close()
     }
   })
 
