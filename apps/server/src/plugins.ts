@@ -9,6 +9,7 @@ import {
   type PluginConfig,
   type PluginLogEntry,
 } from '@culm/sandbox'
+import { z } from '@hono/zod-openapi'
 import { ServerError } from './errors.js'
 
 /** A loaded plugin as `GET /api/components` lists it. */
@@ -96,7 +97,38 @@ export function parsePluginSelection(
   })
 }
 
-/** Reads `CULM_PLUGIN_CONFIG`: a JSON object of plugin configs by package name. */
+const count = z.number().int().positive()
+const bytes = z.number().int().positive()
+/** What an admin may grant a plugin, and the limits they may set: each checked, none unknown. */
+const pluginConfigSchema = z.strictObject({
+  allowedHosts: z.array(z.string().min(1)).optional(),
+  secrets: z.record(z.string(), z.string()).optional(),
+  memoryLimitMb: count.optional(),
+  cpuTimeLimitMs: count.optional(),
+  maxIsolates: count.optional(),
+  maxCalls: count.optional(),
+  idleIsolateSeconds: z.number().nonnegative().optional(),
+  maxPayloadBytes: bytes.optional(),
+  maxResponseBytes: bytes.optional(),
+  maxTimeoutSeconds: z.number().positive().optional(),
+  minPollIntervalSeconds: z.number().nonnegative().optional(),
+  maxLogLinesPerCall: count.optional(),
+  maxLogBytesPerCall: bytes.optional(),
+  maxLogLinesPerMinute: count.optional(),
+  maxLogBytesPerMinute: bytes.optional(),
+}) satisfies z.ZodType<PluginConfig>
+/** Does not compile when `PluginConfig` gains a setting the schema above does not check. */
+const everySettingChecked: [
+  Exclude<keyof PluginConfig, keyof z.infer<typeof pluginConfigSchema>>,
+] extends [never]
+  ? true
+  : never = true
+void everySettingChecked
+
+/**
+ * Reads `CULM_PLUGIN_CONFIG`: JSON of plugin configs by package name. A value of the wrong kind
+ * or a setting Culm does not know fails the start, naming the plugin and the setting.
+ */
 export function parsePluginConfig(value: string | undefined): Record<string, PluginConfig> {
   if (!value) return {}
   let parsed: unknown
@@ -111,7 +143,22 @@ export function parsePluginConfig(value: string | undefined): Record<string, Plu
       'CULM_PLUGIN_CONFIG must be an object of plugin configs by package name',
     )
   }
-  return parsed as Record<string, PluginConfig>
+  const configs: Record<string, PluginConfig> = {}
+  for (const [plugin, config] of Object.entries(parsed)) {
+    const checked = pluginConfigSchema.safeParse(config)
+    if (!checked.success) {
+      const problems = checked.error.issues.map((issue) => {
+        const where = issue.path.length > 0 ? issue.path.join('.') : '(the config)'
+        return `${where}: ${issue.message}`
+      })
+      throw new ServerError(
+        'CONFIGURATION',
+        `CULM_PLUGIN_CONFIG for ${plugin} is invalid: ${problems.join('; ')}`,
+      )
+    }
+    configs[plugin] = checked.data as PluginConfig
+  }
+  return configs
 }
 
 function summary(plugin: LoadedPlugin): PluginSummary {
