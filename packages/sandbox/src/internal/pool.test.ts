@@ -98,12 +98,46 @@ describe('IsolatePool', () => {
     first.release()
     await first.done
     await tick()
-    // The fifth takes the isolate the first gave back.
-    expect(fifth.id()).toBe(1)
-    for (const call of [second, third, fourth, fifth]) call.release()
-    await Promise.all([second.done, third.done, fourth.done, fifth.done])
+    // The third and the fourth run code: two, as many as max; the fifth still waits.
+    expect(fifth.id()).toBe(0)
+    third.release()
+    await third.done
+    await tick()
+    // The fifth takes the isolate the third gave back.
+    expect(fifth.id()).toBe(3)
+    for (const call of [second, fourth, fifth]) call.release()
+    await Promise.all([second.done, fourth.done, fifth.done])
     // A released isolate is no longer followed.
     expect(made.every((isolate) => isolate.onHostWait === undefined)).toBe(true)
+    pool.close()
+  })
+
+  it('runs at most max calls at once on the isolates that waiting calls left idle', async () => {
+    const { made, start } = isolates()
+    const pool = new IsolatePool(start, 1, undefined, { maxCalls: 3 })
+    const waiting = [heldCall(pool)]
+    await tick()
+    made[0]!.onHostWait?.(true)
+    waiting.push(heldCall(pool))
+    await tick()
+    made[1]!.onHostWait?.(true)
+    waiting.push(heldCall(pool))
+    await tick()
+    expect(pool.size).toBe(3)
+    for (const call of waiting) call.release()
+    await Promise.all(waiting.map((call) => call.done))
+    // Three idle isolates, but one call runs code at a time.
+    const first = heldCall(pool)
+    const second = heldCall(pool)
+    await tick()
+    expect(first.id()).not.toBe(0)
+    expect(second.id()).toBe(0)
+    first.release()
+    await first.done
+    await tick()
+    expect(second.id()).not.toBe(0)
+    second.release()
+    await second.done
     pool.close()
   })
 

@@ -21,9 +21,9 @@ export interface PoolOptions {
 }
 
 /**
- * The isolates of one plugin: reused across calls, one call at a time each; at most `max` of
- * them run code or wait for a call, and up to `maxCalls` in all when the others wait on the host
- * (a slow fetch does not hold up the plugin's other calls). A disposed isolate (memory or time
+ * The isolates of one plugin: reused across calls, one call at a time each; at most `max` calls
+ * run code at once, and up to `maxCalls` isolates are started for calls beside those that wait
+ * on the host (a slow fetch does not hold up the plugin's other calls). A disposed isolate (memory or time
  * limit) is dropped and a new one started on demand. One call per isolate keeps calls apart: a
  * call that overruns a limit disposes its own isolate and no other call's. Isolates a burst
  * started are disposed again once idle for `idleMs`.
@@ -38,6 +38,8 @@ export class IsolatePool {
   /** Idle isolates, the most recently used last, each with when it became idle. */
   #idle: Array<{ isolate: PluginIsolate; since: number }> = []
   #size = 0
+  /** Isolates lent to a call. */
+  #busy = 0
   /** The busy isolates whose call waits on the host. */
   #hostWaiting = new Set<PluginIsolate>()
   #waiters: Array<() => void> = []
@@ -60,7 +62,7 @@ export class IsolatePool {
       this.#idle.push({ isolate: warm, since: this.#now() })
       this.#size = 1
     }
-    if (this.#idleMs > 0 && this.#max > 1) {
+    if (this.#idleMs > 0 && this.#maxCalls > 1) {
       this.#trimmer = setInterval(() => this.trimIdle(), Math.max(1000, this.#idleMs / 2))
       this.#trimmer.unref()
     }
@@ -83,20 +85,28 @@ export class IsolatePool {
 
   async #acquire(): Promise<PluginIsolate> {
     for (let waited = false; ; waited = true) {
-      const idle = this.#idle.pop()?.isolate
-      if (idle && !idle.disposed) return this.#watch(idle)
-      if (idle) {
-        this.#size--
-        continue
-      }
-      if (this.#hasRoom()) {
-        this.#size++
-        try {
-          return this.#watch(await this.#start())
-        } catch (error) {
+      // At most `max` calls run code at once, whatever number of isolates the pool holds.
+      if (this.#mayRun()) {
+        const idle = this.#idle.pop()?.isolate
+        if (idle && !idle.disposed) {
+          this.#busy++
+          return this.#watch(idle)
+        }
+        if (idle) {
           this.#size--
-          this.#wake()
-          throw error
+          continue
+        }
+        if (this.#mayStart()) {
+          this.#size++
+          this.#busy++
+          try {
+            return this.#watch(await this.#start())
+          } catch (error) {
+            this.#size--
+            this.#busy--
+            this.#wake()
+            throw error
+          }
         }
       }
       // Woken without room after all: wait again, first in line.
@@ -106,15 +116,18 @@ export class IsolatePool {
     }
   }
 
+  /** Whether a call may run now: fewer than `max` calls run code. */
+  #mayRun(): boolean {
+    return this.#busy - this.#hostWaiting.size < this.#max
+  }
+
   /**
-   * Whether another isolate may start: under `max`, or under `maxCalls` beside waiting ones
-   * that hold no more than `waitingMemoryBytes`.
+   * Whether another isolate may start: under `max`, or under `maxCalls` beside waiting calls
+   * whose isolates hold no more than `waitingMemoryBytes`.
    */
-  #hasRoom(): boolean {
+  #mayStart(): boolean {
     if (this.#size < this.#max) return true
-    if (this.#size >= this.#maxCalls || this.#size - this.#hostWaiting.size >= this.#max) {
-      return false
-    }
+    if (this.#size >= this.#maxCalls) return false
     if (this.#waitingMemoryBytes === Number.POSITIVE_INFINITY) return true
     let held = 0
     for (const isolate of this.#hostWaiting) held += isolate.heapBytes()
@@ -129,8 +142,8 @@ export class IsolatePool {
         return
       }
       this.#hostWaiting.add(isolate)
-      // Its isolate runs no code now: a call waiting for one may start another.
-      if (this.#hasRoom()) this.#wake()
+      // Its isolate runs no code now: a call waiting for one may run.
+      if (this.#mayRun()) this.#wake()
     }
     return isolate
   }
@@ -138,6 +151,7 @@ export class IsolatePool {
   #release(isolate: PluginIsolate): void {
     isolate.onHostWait = undefined
     this.#hostWaiting.delete(isolate)
+    this.#busy--
     if (isolate.disposed || this.#closed) {
       this.#size--
       if (!isolate.disposed) isolate.dispose()
