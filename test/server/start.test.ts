@@ -96,19 +96,21 @@ for (const database of ['sqlite', 'mysql'] as const) {
     it(
       'runs on Node 24 in the process it was started as, so a SIGKILL leaves no server behind',
       async () => {
-        const env = { CULM_DATABASE_URL: url }
+        // A lease long enough to outlast the next server's start-up, short enough to wait for.
+        const env = { CULM_DATABASE_URL: url, CULM_LEASE_SECONDS: '8' }
         const started = await startMain(env, folder)
         expect(started.output).toMatch(/Culm listens on \S+ \(Node v24\./)
         expect((await fetch(`${started.url}/healthz`)).status).toBe(200)
         started.child.kill('SIGKILL')
         await started.exit
         await expect(fetch(`${started.url}/healthz`)).rejects.toThrow()
-        // Its lease (30 s) has not run out, but its process is gone: the next server takes the
-        // lease over at once, says so, and stops cleanly.
+        // Its process is gone but its lease lasts: the next server waits for it to run out,
+        // says so, takes it, and stops cleanly.
         const next = await startMain(env, folder)
         expect(next.output).toContain(
-          'took the engine lease over from a server of this machine that no longer runs',
+          'waiting for the engine lease of a server that no longer runs to run out',
         )
+        expect(next.output).toContain('took the engine lease over')
         expect(next.output).toContain(`pid ${started.child.pid} `)
         next.child.kill('SIGTERM')
         expect(await next.exit).toBe(0)

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely'
 import { afterEach, describe, expect, it } from 'vitest'
 import { migrateServer } from './db/migrate.js'
 import type { ServerDatabase } from './db/schema.js'
-import { EngineLease, holderIsGone } from './lease.js'
+import { EngineLease, holderLooksAlive } from './lease.js'
 
 const closers: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -28,8 +28,16 @@ function deadPid(): number {
   return Number(child.stdout)
 }
 
+/** Puts a lease of `holder` lasting `ms` more in the table, as a server that stopped left it. */
+async function leftBehind(db: Kysely<ServerDatabase>, holder: string, ms: number) {
+  await db
+    .insertInto('culm_server_lease')
+    .values({ name: 'engine', holder, expires_at: Date.now() + ms })
+    .execute()
+}
+
 describe('EngineLease', () => {
-  it('refuses a second server while the first holds the lease, naming it', async () => {
+  it('refuses a second server at once while a live server of this machine holds it', async () => {
     const db = await database()
     let now = 1_000_000
     const first = new EngineLease(db, { ttlMs: 30_000, now: () => now })
@@ -45,30 +53,49 @@ describe('EngineLease', () => {
     await second.release()
   })
 
-  it('takes over at once from a server of this machine whose process is gone', async () => {
+  it('waits for the lease of a server whose process is gone to run out, then takes it', async () => {
     const db = await database()
     const gone = `${hostname()} pid ${deadPid()} (0badc0de)`
-    await db
-      .insertInto('culm_server_lease')
-      .values({ name: 'engine', holder: gone, expires_at: Date.now() + 60_000 })
-      .execute()
-    expect(holderIsGone(gone)).toBe(true)
+    await leftBehind(db, gone, 400)
+    const waited: string[] = []
     const next = new EngineLease(db)
-    expect(await next.acquire()).toEqual({ tookOverFrom: gone })
+    expect(await next.acquire({ onWait: (holder) => waited.push(holder) })).toEqual({
+      tookOverFrom: gone,
+    })
+    expect(waited).toEqual([gone])
     await next.release()
   })
 
-  it('does not take over from a live process, nor from another machine', async () => {
-    expect(holderIsGone(`${hostname()} pid ${process.ppid} (0badc0de)`)).toBe(false)
-    expect(holderIsGone(`elsewhere.example pid ${deadPid()} (0badc0de)`)).toBe(false)
+  it('waits for a lease of another machine, and refuses once its holder renews it', async () => {
+    const db = await database()
+    const elsewhere = 'elsewhere.example pid 4242 (0badc0de)'
+    await leftBehind(db, elsewhere, 600)
+    const next = new EngineLease(db)
+    const acquiring = next.acquire()
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    await db
+      .updateTable('culm_server_lease')
+      .set({ expires_at: Date.now() + 30_000 })
+      .where('name', '=', 'engine')
+      .execute()
+    await expect(acquiring).rejects.toThrow(
+      `another Culm server (${elsewhere}) runs the engine on this database; its lease lasts until`,
+    )
+    await expect(acquiring).rejects.toThrow(/and it renews it/)
+  })
+
+  it('knows a live process of this machine, not one of another machine or an earlier life', async () => {
+    expect(holderLooksAlive(`${hostname()} pid ${process.ppid} (0badc0de)`)).toBe(true)
+    expect(holderLooksAlive(`${hostname()} pid ${deadPid()} (0badc0de)`)).toBe(false)
+    expect(holderLooksAlive(`elsewhere.example pid ${process.pid} (0badc0de)`)).toBe(false)
     // This process's pid under a tag it does not hold: an earlier life of this container.
-    expect(holderIsGone(`${hostname()} pid ${process.pid} (0badc0de)`)).toBe(true)
+    expect(holderLooksAlive(`${hostname()} pid ${process.pid} (0badc0de)`)).toBe(false)
     const db = await database()
     const live = new EngineLease(db)
     await live.acquire()
-    expect(holderIsGone(live.holder)).toBe(false)
+    expect(holderLooksAlive(live.holder)).toBe(true)
     await live.release()
-    expect(holderIsGone(live.holder)).toBe(true)
+    expect(holderLooksAlive(live.holder)).toBe(false)
   })
 
   it('tells a server whose lease another server took that it lost it, once', async () => {

@@ -20,24 +20,29 @@ function isAlive(pid: number): boolean {
 const held = new Set<string>()
 
 /**
- * Whether a lease holder (`host pid N (tag)`) is a server of this machine that no longer runs:
- * its process is gone, or it had this process's pid but is none of its leases (an earlier life
- * of this container, whose processes start with the same pids).
+ * Whether a lease holder (`host pid N (tag)`) is known to run: a server of this machine whose
+ * process is alive (and, with this process's pid, one of its own leases rather than an earlier
+ * life of this container). Of another machine nothing is known from here.
  */
-export function holderIsGone(holder: string): boolean {
+export function holderLooksAlive(holder: string): boolean {
   const match = /^(.*) pid (\d+) \([0-9a-f]+\)$/.exec(holder)
   if (!match || match[1] !== hostname()) return false
   const pid = Number(match[2])
-  return pid === process.pid ? !held.has(holder) : !isAlive(pid)
+  return pid === process.pid ? held.has(holder) : isAlive(pid)
 }
+
+/** How often a server waiting for a lease to run out looks at it again. */
+const WAIT_POLL_MS = 250
 
 /**
  * The lease of the one server that runs the engine over a database. Two servers on one database
- * would both recover and run the same steps; the second to start finds the lease held and
- * refuses to start, naming the holder, until the holder stops (releasing it) or stops renewing
- * it (killed: it expires after `ttlMs`). A holder of this machine whose process is gone is
- * taken over at once. A server that finds its lease taken (it could not renew it in time, and
- * another server took it) is told through `onLost`: it must stop running the engine.
+ * would both recover and run the same steps. A server that starts while another holds the lease:
+ * - refuses at once, naming the holder, when the holder is a live process of this machine;
+ * - else waits for the lease to run out (the holder was killed, or is on another machine), and
+ *   refuses as soon as the holder renews it, naming it; a lease that runs out is taken.
+ * The holder gives the lease up when it stops. A server that finds its lease taken (it could
+ * not renew it in time, and another server took it) is told through `onLost`: it must stop
+ * running the engine.
  */
 export class EngineLease {
   readonly holder: string
@@ -59,48 +64,52 @@ export class EngineLease {
   }
 
   /**
-   * Takes the lease, or throws `CONFIGURATION` naming who holds it and until when. Answers the
-   * holder it took over from when that was a server of this machine that no longer runs.
+   * Takes the lease, waiting for one left by a server that no longer renews it (`onWait` is told
+   * whose, and until when); throws `CONFIGURATION` naming a holder that runs. Answers the holder
+   * whose lease ran out, if it waited for one.
    */
-  async acquire(): Promise<{ tookOverFrom: string | null }> {
-    const now = this.#now()
-    const expiresAt = now + this.#ttlMs
-    // The row exists once; a second insert fails on its key, which is fine.
-    await this.#db
-      .insertInto('culm_server_lease')
-      .values({ name: LEASE, holder: this.holder, expires_at: 0 })
-      .execute()
-      .catch(() => undefined)
-    const taken = await this.#db
-      .updateTable('culm_server_lease')
-      .set({ holder: this.holder, expires_at: expiresAt })
-      .where('name', '=', LEASE)
-      .where((eb) => eb.or([eb('expires_at', '<', now), eb('holder', '=', this.holder)]))
-      .executeTakeFirst()
-    let tookOverFrom: string | null = null
-    if (Number(taken.numUpdatedRows) !== 1) {
+  async acquire(
+    options: { onWait?: (holder: string, until: number) => void } = {},
+  ): Promise<{ tookOverFrom: string | null }> {
+    let seen: { holder: string; expiresAt: number } | undefined
+    for (;;) {
+      // The row exists once; a second insert fails on its key, which is fine.
+      await this.#db
+        .insertInto('culm_server_lease')
+        .values({ name: LEASE, holder: this.holder, expires_at: 0 })
+        .execute()
+        .catch(() => undefined)
+      const now = this.#now()
+      const taken = await this.#db
+        .updateTable('culm_server_lease')
+        .set({ holder: this.holder, expires_at: now + this.#ttlMs })
+        .where('name', '=', LEASE)
+        .where((eb) => eb.or([eb('expires_at', '<', now), eb('holder', '=', this.holder)]))
+        .executeTakeFirst()
+      if (Number(taken.numUpdatedRows) === 1) break
       const row = await this.#db
         .selectFrom('culm_server_lease')
         .selectAll()
         .where('name', '=', LEASE)
         .executeTakeFirst()
-      if (row && holderIsGone(row.holder)) {
-        const takenOver = await this.#db
-          .updateTable('culm_server_lease')
-          .set({ holder: this.holder, expires_at: expiresAt })
-          .where('name', '=', LEASE)
-          .where('holder', '=', row.holder)
-          .executeTakeFirst()
-        if (Number(takenOver.numUpdatedRows) === 1) tookOverFrom = row.holder
-      }
-      if (tookOverFrom === null) {
+      if (!row) continue
+      const expiresAt = Number(row.expires_at)
+      const renewed =
+        seen !== undefined && (row.holder !== seen.holder || expiresAt > seen.expiresAt)
+      if (renewed || holderLooksAlive(row.holder)) {
         throw new ServerError(
           'CONFIGURATION',
-          `another Culm server (${row?.holder ?? 'unknown'}) runs the engine on this database; ` +
-            `its lease lasts until ${new Date(Number(row?.expires_at ?? now)).toISOString()} ` +
-            'unless it renews it: stop it first, or point this server at another database',
+          `another Culm server (${row.holder}) runs the engine on this database; ` +
+            `its lease lasts until ${new Date(expiresAt).toISOString()} ` +
+            `${renewed ? 'and it renews it' : 'unless it renews it'}: stop it first, or point ` +
+            'this server at another database',
         )
       }
+      if (!seen) options.onWait?.(row.holder, expiresAt)
+      seen = { holder: row.holder, expiresAt }
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(WAIT_POLL_MS, Math.max(1, expiresAt - now + 1))),
+      )
     }
     this.#timer ??= setInterval(
       () => {
@@ -110,7 +119,7 @@ export class EngineLease {
     )
     this.#timer.unref()
     held.add(this.holder)
-    return { tookOverFrom }
+    return { tookOverFrom: seen?.holder ?? null }
   }
 
   /** Renews the lease; finding it held by another server, stops renewing and calls `onLost`. */

@@ -55,11 +55,17 @@ export async function startFromEnv(env: NodeJS.ProcessEnv = process.env): Promis
   try {
     // Before anything runs the engine: a second server on this database refuses to start.
     await migrateServer(db, store.flavor)
-    const { tookOverFrom } = await lease.acquire()
+    const { tookOverFrom } = await lease.acquire({
+      onWait: (holder, until) =>
+        logger.warn(
+          { holder, until: new Date(until).toISOString() },
+          'waiting for the engine lease of a server that no longer runs to run out',
+        ),
+    })
     if (tookOverFrom) {
       logger.warn(
         { holder: tookOverFrom },
-        'took the engine lease over from a server of this machine that no longer runs',
+        'took the engine lease over: its holder stopped renewing it',
       )
     }
     const components = await loadComponents(selection, {
