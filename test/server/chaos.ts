@@ -1,15 +1,10 @@
 import { buildTree, EmptyEndEvent, EmptyStartEvent, type EngineTree, SubProcess } from '@culm/tree'
+import { expect } from 'vitest'
+import type { Answer } from './harness.js'
 import { act, parallel, sequence } from './trees.js'
 
-/** A bamboo function's answer over HTTP. */
-export interface BambooAnswer {
-  status: number
-  // biome-ignore lint/suspicious/noExplicitAny: the answer is read by field
-  body: any
-}
-
 /** Calls a bamboo function (`POST /api/bamboo/{name}`) as an admin. */
-export type BambooCall = (name: string, body: Record<string, unknown>) => Promise<BambooAnswer>
+export type BambooCall = (name: string, body: Record<string, unknown>) => Promise<Answer>
 
 /** A small seeded generator, so that a failing run can be replayed with its seed. */
 export function generator(seed: number): () => number {
@@ -109,7 +104,7 @@ export class Chaos {
   }
 
   /** Calls a bamboo function; a 5xx is recorded, any 4xx is an answer like another. */
-  async call(name: string, body: Record<string, unknown>): Promise<BambooAnswer> {
+  async call(name: string, body: Record<string, unknown>): Promise<Answer> {
     const answer = await this.#call(name, body)
     const key = `${name} ${answer.status}`
     this.answered.set(key, (this.answered.get(key) ?? 0) + 1)
@@ -241,5 +236,20 @@ export class Chaos {
   summary(ends: Record<string, number>): string {
     const calls = [...this.answered].filter(([key]) => !key.startsWith('get_pipeline_states'))
     return `ends ${JSON.stringify(ends)}; ${calls.map(([key, n]) => `${key}×${n}`).join(', ')}`
+  }
+
+  /**
+   * Prints how the run of `seed` went (`label`) and expects no 5xx and every pipeline ended,
+   * FINISHED (every node finished) or REVOKED.
+   */
+  async expectAllEnded(label: string, seed: number): Promise<void> {
+    const { ends, problems } = await this.outcome()
+    console.log(`${label}, seed ${seed}: ${this.summary(ends)}`)
+    expect({ seed, failures: this.failures, problems }).toEqual({
+      seed,
+      failures: [],
+      problems: [],
+    })
+    expect((ends.FINISHED ?? 0) + (ends.REVOKED ?? 0)).toBe(this.ids.length)
   }
 }

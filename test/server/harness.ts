@@ -46,6 +46,34 @@ export interface TestServer {
   close(): Promise<void>
 }
 
+/**
+ * Sends a request to the server at `url` with `token` (none when null); `body` is JSON-encoded
+ * unless it is a string. Answers the status and the JSON body (text when it is not JSON).
+ */
+export async function sendRequest(
+  url: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; token: string | null; headers?: Record<string, string> },
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.token !== null) headers.authorization = `Bearer ${options.token}`
+  let body: string | undefined
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
+    headers['content-type'] ??= 'application/json'
+  }
+  const response = await fetch(`${url}${path}`, { method, headers, body })
+  const text = await response.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // Non-JSON answers (the docs page) stay text.
+  }
+  return { status: response.status, body: parsed }
+}
+
 /** Opens a fresh database of the kind asked for. */
 async function openFresh(
   database: TestDatabase,
@@ -93,25 +121,11 @@ export async function startTestServer(
   })
   const token = (await ensureAdmin(server.users))!
   const { url } = await server.listen({ port: 0 })
-  const request: TestServer['request'] = async (method, path, opts = {}) => {
-    const headers: Record<string, string> = { ...opts.headers }
-    const auth = opts.token === undefined ? token : opts.token
-    if (auth !== null) headers.authorization = `Bearer ${auth}`
-    let body: string | undefined
-    if (opts.body !== undefined) {
-      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
-      headers['content-type'] ??= 'application/json'
-    }
-    const response = await fetch(`${url}${path}`, { method, headers, body })
-    const text = await response.text()
-    let parsed: unknown = text
-    try {
-      parsed = JSON.parse(text)
-    } catch {
-      // Non-JSON answers (the docs page) stay text.
-    }
-    return { status: response.status, body: parsed }
-  }
+  const request: TestServer['request'] = (method, path, opts = {}) =>
+    sendRequest(url, method, path, {
+      ...opts,
+      token: opts.token === undefined ? token : opts.token,
+    })
   return {
     url,
     token,
