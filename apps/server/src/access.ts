@@ -90,7 +90,10 @@ export class PipelineAccess {
 
   /** The task that started the pipeline `id` (or its node) belongs to, if a task did. */
   async taskOf(id: string): Promise<PipelineTask | null> {
-    const rootId = await this.rootOf(id)
+    return this.#taskOfRoot(await this.rootOf(id))
+  }
+
+  async #taskOfRoot(rootId: string): Promise<PipelineTask | null> {
     const task = await this.#db
       .selectFrom('culm_server_task')
       .select(['id', 'project_id'])
@@ -105,13 +108,8 @@ export class PipelineAccess {
    */
   async assertMay(user: User, id: string): Promise<PipelineTask | null> {
     const rootId = await this.rootOf(id)
-    const task = await this.#db
-      .selectFrom('culm_server_task')
-      .select(['id', 'project_id'])
-      .where('pipeline_id', '=', rootId)
-      .executeTakeFirst()
-    if (task) {
-      const found = { taskId: Number(task.id), projectId: Number(task.project_id) }
+    const found = await this.#taskOfRoot(rootId)
+    if (found) {
       if (user.isAdmin) return found
       const member = await this.#db
         .selectFrom('culm_server_project_member')
