@@ -233,6 +233,12 @@ export class ComponentCalls {
     })
   }
 
+  /** Whether a call of the process runs, or has answered and waits for its step. */
+  hasCallOf(processId: string): boolean {
+    for (const call of this.#calls.values()) if (call.processId === processId) return true
+    return false
+  }
+
   /** The call of a node's component that runs (or has answered) past its step, if any. */
   pendingCall(
     nodeId: string,

@@ -1,6 +1,7 @@
 import { formatKey } from '@culm/expr'
 import { type AfterCommit, ComponentCalls } from './component-calls.js'
 import type { LazyCompute } from './context.js'
+import { DispatchedWork } from './dispatched-work.js'
 import { RuntimeInterruptedError, StateTransitionError, VersionMismatchError } from './errors.js'
 import { handlerOf, isExecutableEnd, scheduleStep } from './handlers/index.js'
 import type { Clock, IdGenerator } from './ports/clock.js'
@@ -61,16 +62,20 @@ export const GROUP_MAX_MS = 50
  * node by node, `schedule` runs one poll, callback, timeout or automatic retry.
  */
 export class Core implements StepHandler {
+  /** The collaborators; `dispatcher` is the given one wrapped in `dispatched`. */
   readonly deps: CoreDeps
   #pipelines = new Map<string, PipelineRecord>()
 
   /** The component calls this engine makes. */
   readonly calls: ComponentCalls
+  /** The steps handed to the dispatcher that have not finished, by process. */
+  readonly dispatched: DispatchedWork
   readonly #steps: Steps
 
   constructor(deps: CoreDeps) {
-    this.deps = deps
-    this.calls = new ComponentCalls(deps)
+    this.dispatched = new DispatchedWork(deps.dispatcher)
+    this.deps = { ...deps, dispatcher: this.dispatched }
+    this.calls = new ComponentCalls(this.deps)
     this.#steps = new Steps(deps.runtime, this.calls, deps.clock)
   }
 
@@ -291,6 +296,14 @@ export class Core implements StepHandler {
    * every `GROUP_MAX_STEPS` steps or `GROUP_MAX_MS` milliseconds.
    */
   async execute(processId: string, nodeId: string): Promise<void> {
+    try {
+      await this.#execute(processId, nodeId)
+    } finally {
+      this.dispatched.finished(processId)
+    }
+  }
+
+  async #execute(processId: string, nodeId: string): Promise<void> {
     let current: string | null = nodeId
     while (current !== null) {
       const from: string = current
@@ -666,6 +679,14 @@ export class Core implements StepHandler {
   // ---- schedule ---------------------------------------------------------------------------
 
   async schedule(processId: string, nodeId: string, scheduleId: string): Promise<void> {
+    try {
+      await this.#schedule(processId, nodeId, scheduleId)
+    } finally {
+      this.dispatched.finished(processId)
+    }
+  }
+
+  async #schedule(processId: string, nodeId: string, scheduleId: string): Promise<void> {
     let next: string | null
     try {
       next = await this.step((tx, after) =>
@@ -676,7 +697,7 @@ export class Core implements StepHandler {
       await this.#failStep(processId, nodeId, error, scheduleId)
       return
     }
-    if (next) await this.execute(processId, next)
+    if (next) await this.#execute(processId, next)
   }
 
   /** Fails a running activity now: `ex_data`, `_forced_failed`, a new version, its process asleep. */

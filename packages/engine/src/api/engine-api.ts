@@ -18,6 +18,7 @@ import type { ComponentRunner } from '../ports/components.js'
 import type { ContextValue, NodeRecord, ProcessRecord, StateRecord } from '../ports/records.js'
 import type { Runtime } from '../ports/runtime.js'
 import { type PreparedPipeline, preparePipeline } from '../prepare.js'
+import { type Redispatched, redispatch } from '../redispatch.js'
 import { historyEntry, stateEntry, stateTree } from './format.js'
 import { type EngineAPIResult, guard, ok, refuse } from './result.js'
 
@@ -222,6 +223,21 @@ export class EngineAPI {
       after.push(() => this.#core.deps.dispatcher.execute(process.id, process.currentNodeId))
     }
   }
+
+  /**
+   * Culm's own: hands the work of a RUNNING pipeline that nothing moves on (a step that gave up,
+   * a lost timer) to the dispatcher again; see `redispatch`. Calls run one after another, so two
+   * never send one process on twice.
+   */
+  redispatchPipeline(args: { pipelineId: string }): Promise<EngineAPIResult<Redispatched>> {
+    const answer = this.#redispatching.then(() =>
+      guard(async () => ok(await redispatch(this.#core, args.pipelineId))),
+    )
+    this.#redispatching = answer
+    return answer
+  }
+
+  #redispatching: Promise<unknown> = Promise.resolve()
 
   /** Revokes a pipeline for good: nothing of it runs any more. */
   revokePipeline(args: { pipelineId: string }): Promise<EngineAPIResult<null>> {
