@@ -1,3 +1,4 @@
+import { MAX_STEP_ATTEMPTS } from '@culm/engine'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Answer, DATABASES, startTestServer, type TestServer } from './harness.js'
 import { act, parallel, sequence } from './trees.js'
@@ -98,34 +99,104 @@ for (const database of DATABASES) {
       expect(await stuckOf(real, tree.id, '?running_longer_than=0')).toEqual([])
     })
 
-    it('finds a poll whose call is overdue; force-failing the node unblocks it', async () => {
+    it('finds a poll whose step gave up while the storage was down; dispatching it again unblocks it', async () => {
       const timer = act('sleep_timer', { bk_timing: 5 })
       const tree = sequence(timer)
       ok(await t.post('/api/bamboo/run_pipeline', { pipeline: tree }))
       await t.settle()
       expect(await stuckOf(t, tree.id)).toEqual([])
-      // The engine cannot lose a poll while it runs: the schedule's due time is moved two hours
-      // back directly in the store's table, as a dispatcher that stopped would leave it.
-      await t.store.db
-        .updateTable('culm_schedules')
-        .set({ due_at: t.clock.now() - 2 * 3600 * 1000 })
-        .where('node_id', '=', timer.id)
-        .execute()
+      // The storage goes down as the poll falls due: its step gives up, and nothing else would
+      // run the poll again while this server lives.
+      t.outage(MAX_STEP_ATTEMPTS)
+      await t.advance(5000)
+      expect(await stuckOf(t, tree.id)).toEqual([])
+      await t.advance(2 * 60 * 1000)
       const [overdue] = await stuckOf(t, tree.id)
       expect(overdue).toMatchObject({
         kind: 'overdue_schedule',
         node_id: timer.id,
-        since: t.clock.now() - 2 * 3600 * 1000,
-        action: { name: 'node_forced_fail', instance_id: timer.id },
+        action: { name: 'task_redispatch', instance_id: tree.id, body: {} },
       })
       expect(overdue!.detail).toContain('poll')
-      await unblock(t, overdue!)
-      const after = await stuckOf(t, tree.id)
-      expect(after.map((s) => s.kind)).toEqual(['terminal_node'])
-      await unblock(t, after[0]!, { inputs: { bk_timing: 0 } })
-      // The retried node runs on the dispatcher: let it run before the clock moves.
+      expect(overdue!.detail).toContain('min ago')
+      const answer = await unblock(t, overdue!)
+      expect(answer.body.data).toMatchObject({
+        executed: [],
+        scheduled: [{ node_id: timer.id }],
+        joined: [],
+      })
       await t.settle()
-      await t.advance(2000)
+      expect(await rootState(t, tree.id)).toBe('FINISHED')
+      expect(await stuckOf(t, tree.id, '?running_longer_than=0')).toEqual([])
+    })
+
+    it('finds a run whose next step gave up; dispatching it again finishes it, on both engine types', async () => {
+      for (const [engineType, start] of [
+        ['bamboo_engine', '/api/bamboo/run_pipeline'],
+        ['pipeline_engine', '/api/pipeline_engine/start_pipeline'],
+      ] as const) {
+        const waiting = act('callback_node')
+        const tree = sequence(waiting, act('debug_node'))
+        ok(await t.post(start, { pipeline: tree }))
+        await t.settle()
+        // Paused while a node waits, the run stops before the next node; the resume commits,
+        // then the step that goes on finds the storage down on every attempt and gives up.
+        ok(await t.post(`/engine-admin/api/v1/${engineType}/task_pause/${tree.id}`, {}))
+        ok(await t.post(`/engine-admin/api/v1/${engineType}/node_callback/${waiting.id}`, {}))
+        await t.settle()
+        t.outage(MAX_STEP_ATTEMPTS, 'after the next commit')
+        ok(await t.post(`/engine-admin/api/v1/${engineType}/task_resume/${tree.id}`, {}))
+        await t.settle()
+        expect(await rootState(t, tree.id)).toBe('RUNNING')
+        await t.clock.advance(2 * 3600 * 1000)
+        const [idle] = await stuckOf(t, tree.id)
+        expect(idle).toMatchObject({
+          kind: 'idle_run',
+          engine_type: engineType,
+          action: { name: 'task_redispatch', engine_type: engineType, instance_id: tree.id },
+        })
+        const answer = await unblock(t, idle!)
+        expect(answer.body.result).toBe(true)
+        await t.settle()
+        expect(await rootState(t, tree.id)).toBe('FINISHED')
+        expect(await stuckOf(t, tree.id, '?running_longer_than=0')).toEqual([])
+        // A second call finds nothing left to move, and says why.
+        const again = await t.post(
+          `/engine-admin/api/v1/${engineType}/task_redispatch/${tree.id}`,
+          {},
+        )
+        expect(again.status).toBe(409)
+        expect(again.body.message).toContain('only a RUNNING pipeline is dispatched again')
+      }
+    })
+
+    it('refuses to dispatch again a run that only waits for a callback, and an unknown one', async () => {
+      const waiting = act('callback_node')
+      const tree = sequence(waiting)
+      ok(await t.post('/api/bamboo/run_pipeline', { pipeline: tree }))
+      await t.settle()
+      const refused = await t.post(`/engine-admin/api/v1/bamboo_engine/task_redispatch/${tree.id}`)
+      expect(refused.status).toBe(409)
+      expect(refused.body).toMatchObject({ result: false, data: null })
+      expect(refused.body.message).toContain('waits for a callback')
+      const user = ok(await t.post('/api/users', { name: `dave-${database}` }), 201).body
+      const denied = await t.post(
+        `/engine-admin/api/v1/bamboo_engine/task_redispatch/${tree.id}`,
+        {},
+        user.token,
+      )
+      expect(denied.status).toBe(403)
+      expect(denied.body.message).toBe('You have no permission to call pipeline engine admin api.')
+      const unknown = await t.post('/engine-admin/api/v1/bamboo_engine/task_redispatch/nope')
+      expect(unknown.status).toBe(404)
+      expect(unknown.body.message).toBe('pipeline(nope) does not exist')
+      const malformed = await t.post(
+        `/engine-admin/api/v1/bamboo_engine/task_redispatch/${tree.id}`,
+        { force: true },
+      )
+      expect(malformed.status).toBe(400)
+      ok(await t.post(`/engine-admin/api/v1/bamboo_engine/node_callback/${waiting.id}`, {}))
+      await t.settle()
       expect(await rootState(t, tree.id)).toBe('FINISHED')
     })
 
@@ -148,12 +219,46 @@ for (const database of DATABASES) {
         node_id: converge.id,
         action: { name: 'task_revoke', instance_id: tree.id },
       })
+      expect(stuck!.action!.label).toContain('a branch ended short of the converge gateway')
       expect(stuck!.detail).toContain('1 arrived')
       expect(stuck!.since).toBe(t.clock.now())
       expect(found.map((s) => s.kind)).not.toContain('idle_run')
       await unblock(t, stuck!)
       expect(await rootState(t, tree.id)).toBe('REVOKED')
       expect(await stuckOf(t, tree.id, '?running_longer_than=0')).toEqual([])
+    })
+
+    it('finds a converge gateway whose branches all arrived but one was not counted; joining goes on', async () => {
+      const waiting = act('callback_node')
+      const { tree, converge } = parallel([waiting, act('debug_node')])
+      ok(await t.post('/api/bamboo/run_pipeline', { pipeline: tree }))
+      await t.settle()
+      // The waiting branch reaches the converge but its arrival is lost: its node finished and
+      // its process ended at the converge, directly in the store's tables.
+      await t.store.db
+        .updateTable('culm_states')
+        .set({ name: 'FINISHED', archived_time: t.clock.now() })
+        .where('node_id', '=', waiting.id)
+        .execute()
+      await t.store.db
+        .updateTable('culm_schedules')
+        .set({ finished: 1 })
+        .where('node_id', '=', waiting.id)
+        .execute()
+      await t.store.db
+        .updateTable('culm_processes')
+        .set({ dead: 1, current_node_id: converge.id })
+        .where('current_node_id', '=', waiting.id)
+        .execute()
+      const stuck = (await stuckOf(t, tree.id)).find((s) => s.kind === 'converge_waiting')
+      expect(stuck).toMatchObject({
+        node_id: converge.id,
+        action: { name: 'task_redispatch', instance_id: tree.id },
+      })
+      const answer = await unblock(t, stuck!)
+      expect(answer.body.data.joined).toEqual([expect.objectContaining({ node_id: converge.id })])
+      await t.settle()
+      expect(await rootState(t, tree.id)).toBe('FINISHED')
     })
 
     it('finds a process sitting on a failed node, and one left on a finished node', async () => {
@@ -191,8 +296,29 @@ for (const database of DATABASES) {
         .execute()
       expect(await stuckOf(t, left.id)).toEqual([])
       await t.clock.advance(2 * 60 * 1000)
+      // Asleep there, it records nowhere where it goes on: only revoking ends the run.
       const [sitting] = await stuckOf(t, left.id)
-      expect(sitting).toMatchObject({ kind: 'terminal_node', node_id: waiting.id, action: null })
+      expect(sitting).toMatchObject({
+        kind: 'terminal_node',
+        node_id: waiting.id,
+        action: { name: 'task_revoke', instance_id: left.id },
+      })
+      // Awake there, it was sent to run the node again (a loop) and its dispatch was lost.
+      await t.store.db
+        .updateTable('culm_processes')
+        .set({ asleep: 0 })
+        .where('root_pipeline_id', '=', left.id)
+        .execute()
+      const [awake] = await stuckOf(t, left.id)
+      expect(awake).toMatchObject({
+        kind: 'terminal_node',
+        action: { name: 'task_redispatch', instance_id: left.id },
+      })
+      await unblock(t, awake!)
+      await t.settle()
+      const node = ok(await t.request('GET', `/api/runs/${left.id}/nodes/${waiting.id}`)).body
+      expect(node).toMatchObject({ state: 'RUNNING', loop: 2 })
+      expect(await stuckOf(t, left.id)).toEqual([])
       ok(await t.post(`/engine-admin/api/v1/bamboo_engine/task_revoke/${left.id}`, {}))
     })
 

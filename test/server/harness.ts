@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ManualClock, systemClock } from '@culm/engine'
+import { ManualClock, type Runtime, RuntimeInterruptedError, systemClock } from '@culm/engine'
 import {
   type AdminPermission,
   type CulmServer,
@@ -43,7 +43,49 @@ export interface TestServer {
   settle(): Promise<void>
   /** Moves the clock, running the polls that fall due. */
   advance(ms: number): Promise<void>
+  /**
+   * Takes the engine's storage down for its next `transactions` transactions, each interrupted
+   * as a lost connection interrupts it: from now, or from the next commit on.
+   */
+  outage(transactions: number, from?: 'now' | 'after the next commit'): void
   close(): Promise<void>
+}
+
+/**
+ * The engine's runtime over `store`, with a storage that can go down: each transaction while
+ * the outage lasts is interrupted before it reaches the database, as a lost connection does.
+ */
+function withOutages(store: OpenedRuntime): {
+  runtime: Runtime
+  outage: TestServer['outage']
+} {
+  let down = 0
+  let downAfterCommit = 0
+  const runtime = new Proxy(store.runtime as Runtime, {
+    get(target, key, receiver) {
+      if (key === 'transaction') {
+        return async <T>(fn: (tx: Runtime) => Promise<T>): Promise<T> => {
+          if (down > 0) {
+            down--
+            throw new RuntimeInterruptedError('Connection lost: The server closed the connection.')
+          }
+          const committed = await target.transaction(fn)
+          if (downAfterCommit > 0) down = downAfterCommit
+          downAfterCommit = 0
+          return committed
+        }
+      }
+      const value = Reflect.get(target, key, receiver)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  return {
+    runtime,
+    outage: (transactions, from = 'now') => {
+      if (from === 'now') down = transactions
+      else downAfterCommit = transactions
+    },
+  }
 }
 
 /**
@@ -104,8 +146,9 @@ export async function startTestServer(
   const { store, dispose } = await openFresh(database)
   const clock = new ManualClock()
   const components = await loadComponents()
+  const storage = withOutages(store)
   const server = await createServer({
-    store,
+    store: { ...store, runtime: storage.runtime as OpenedRuntime['runtime'] },
     components: components.runner,
     plugins: components.plugins,
     clock: options.realClock ? systemClock : clock,
@@ -136,6 +179,7 @@ export async function startTestServer(
     post: (path, body = {}, as) => request('POST', path, { body, ...(as ? { token: as } : {}) }),
     settle: () => server.engine.idle(),
     advance: (ms) => clock.advance(ms, () => server.engine.idle()),
+    outage: storage.outage,
     close: async () => {
       await server.close()
       await components.close()

@@ -3,6 +3,7 @@ export const ADMIN_ACTIONS = [
   'task_pause',
   'task_resume',
   'task_revoke',
+  'task_redispatch',
   'node_retry',
   'node_skip',
   'node_callback',
@@ -17,6 +18,7 @@ export const ACTION_LABELS: Record<AdminAction, string> = {
   task_pause: 'Pause',
   task_resume: 'Resume',
   task_revoke: 'Revoke',
+  task_redispatch: 'Dispatch again',
   node_retry: 'Retry',
   node_skip: 'Skip',
   node_callback: 'Call back',
@@ -35,6 +37,8 @@ export function describeAction(action: AdminAction, target: string, engineType: 
       return `Resume run ${target} ${on}: its paused branches continue.`
     case 'task_revoke':
       return `Revoke run ${target} ${on}: it ends for good (REVOKED) and cannot be resumed.`
+    case 'task_redispatch':
+      return `Dispatch again the work of run ${target} ${on} that nothing moves on: processes left between steps go on from their node, overdue calls run, branches that all reached their converge gateway join. Work under way is left alone.`
     case 'node_retry':
       return `Retry node ${target} ${on} with the inputs below: they replace the node's inputs, and the node runs again.`
     case 'node_skip':

@@ -5,11 +5,15 @@ import { errorText, toJson } from '../json.js'
 import type { ActionResult, LegacyEngine } from '../legacy/adapter.js'
 import type { EngineType, PipelineRegistry } from '../pipelines.js'
 
-/** The nine actions of the engine admin API (`000_*`). */
+/**
+ * The nine actions of the engine admin API (`000_*`), and Culm's `task_redispatch`: the work of a
+ * RUNNING task that nothing moves on (a step that gave up, a lost timer) dispatched again.
+ */
 export const ADMIN_ACTIONS = [
   'task_pause',
   'task_resume',
   'task_revoke',
+  'task_redispatch',
   'node_retry',
   'node_skip',
   'node_callback',
@@ -92,6 +96,8 @@ export class BambooAdmin implements EngineAdapter {
         return api.resumePipeline({ pipelineId: id })
       case 'task_revoke':
         return api.revokePipeline({ pipelineId: id })
+      case 'task_redispatch':
+        return api.redispatchPipeline({ pipelineId: id })
       case 'node_retry': {
         const data = await api.getData({ nodeId: id })
         if (!data.result) return data
@@ -188,6 +194,8 @@ export class LegacyAdmin implements EngineAdapter {
         return legacyAdminAnswer(await l.resumePipeline(id))
       case 'task_revoke':
         return legacyAdminAnswer(await l.revokePipeline(id))
+      case 'task_redispatch':
+        return legacyAdminAnswer(await l.redispatchPipeline(id), true)
       case 'node_retry':
         return legacyAdminAnswer(await l.retryNode(id, body.inputs))
       case 'node_skip':

@@ -30,6 +30,12 @@ const ACTION_BODIES: Record<
   task_pause: { schema: none, summary: 'Pauses a task (pipeline)', required: false },
   task_resume: { schema: none, summary: 'Resumes a task (pipeline)', required: false },
   task_revoke: { schema: none, summary: 'Revokes a task (pipeline)', required: false },
+  task_redispatch: {
+    schema: none,
+    summary:
+      'Dispatches again the work of a RUNNING task that nothing moves on (Culm): awake processes, due schedules, forks whose branches all arrived; never work under way',
+    required: false,
+  },
   node_retry: {
     schema: z.strictObject({
       inputs: z.record(z.string(), z.unknown()).nullable().optional().describe('New node inputs'),
@@ -138,7 +144,7 @@ function isEngineType(value: string): value is EngineType {
 }
 
 /**
- * `POST {prefix}/api/v1/{engine_type}/{action}/{instance_id}` for the nine actions, and
+ * `POST {prefix}/api/v1/{engine_type}/{action}/{instance_id}` for the actions, and
  * `GET {prefix}/api/v1/{engine_type}/{view}/{instance_id}` for the console's read views. Unknown
  * engine types and actions are 404, other methods 405, and the permission function decides first.
  */

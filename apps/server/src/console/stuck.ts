@@ -54,6 +54,16 @@ function stuckId(kind: StuckKind, runId: string, nodeId: string | null): string 
   return `${kind}:${runId}${nodeId ? `:${nodeId}` : ''}`
 }
 
+/** Sends a run's stalled work on again: it refuses, naming why, what it cannot move. */
+function redispatchOf(runId: string, label: string): Omit<StuckAction, 'engine_type'> {
+  return { name: 'task_redispatch', instance_id: runId, body: {}, label }
+}
+
+/** Ends a run that nothing can move on. */
+function revokeOf(runId: string, why: string): Omit<StuckAction, 'engine_type'> {
+  return { name: 'task_revoke', instance_id: runId, body: {}, label: `Revoke the run: ${why}` }
+}
+
 function ago(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000))
   if (seconds < 120) return `${seconds} s`
@@ -188,7 +198,6 @@ export class StuckRuns {
       .execute()
     return rows.map((row) => {
       const since = numOrNull(row.due_at)
-      const retry = row.type === 'auto_retry' && row.name === 'FAILED'
       return {
         id: stuckId('overdue_schedule', row.root_id, row.node_id),
         kind: 'overdue_schedule' as const,
@@ -196,21 +205,7 @@ export class StuckRuns {
         node_id: row.node_id,
         since,
         detail: `the ${row.type} call ${num(row.times) + 1} of node ${row.node_id} (${row.name}) was due ${ago(now - (since ?? now))} ago and did not run`,
-        action: retry
-          ? {
-              name: 'node_retry' as const,
-              instance_id: row.node_id,
-              body: {},
-              label: 'Retry the node now, as the automatic retry would have',
-            }
-          : row.name === 'RUNNING'
-            ? {
-                name: 'node_forced_fail' as const,
-                instance_id: row.node_id,
-                body: {},
-                label: 'Force-fail the node, then retry or skip it',
-              }
-            : null,
+        action: redispatchOf(row.root_id, `Run the overdue ${row.type} call now`),
       }
     })
   }
@@ -251,6 +246,13 @@ export class StuckRuns {
         .select(sql<number | null>`max(coalesce(archived_time, started_time))`.as('at'))
         .where('root_id', '=', row.root_pipeline_id)
         .executeTakeFirst()
+      // Branches that all ended at the converge only lost their arrival: they can be joined.
+      const lost = await this.#db
+        .selectFrom('culm_processes')
+        .select('id')
+        .where('parent_id', '=', row.id)
+        .where(sql<boolean>`current_node_id <> coalesce(destination_id, '')`)
+        .executeTakeFirst()
       found.push({
         id: stuckId('converge_waiting', row.root_pipeline_id, converge),
         kind: 'converge_waiting',
@@ -258,12 +260,12 @@ export class StuckRuns {
         node_id: converge,
         since: numOrNull(last?.at),
         detail: `converge gateway ${converge ?? '?'} waits for ${num(row.need_ack)} branches of gateway ${row.current_node_id}; ${num(row.ack_num)} arrived and every other branch has ended, so it will never proceed`,
-        action: {
-          name: 'task_revoke',
-          instance_id: row.root_pipeline_id,
-          body: {},
-          label: 'Revoke the run: no admin action can make the converge proceed',
-        },
+        action: lost
+          ? revokeOf(row.root_pipeline_id, 'a branch ended short of the converge gateway')
+          : redispatchOf(
+              row.root_pipeline_id,
+              'Join the branches, which all reached the converge gateway, and go on',
+            ),
       })
     }
     return found
@@ -279,6 +281,7 @@ export class StuckRuns {
         'p.id',
         'p.root_pipeline_id',
         'p.current_node_id',
+        'p.asleep',
         's.name',
         's.archived_time',
         's.version',
@@ -325,7 +328,12 @@ export class StuckRuns {
               body: {},
               label: 'Retry the node (edit its inputs first if they caused the failure)',
             }
-          : null,
+          : row.asleep
+            ? revokeOf(row.root_pipeline_id, 'where its process goes on was not recorded')
+            : redispatchOf(
+                row.root_pipeline_id,
+                'Send the process on from the node, as it was due',
+              ),
       }
     })
   }
@@ -379,6 +387,12 @@ export class StuckRuns {
         .where('suspended', '=', 1)
         .executeTakeFirst()
       if (suspended) continue
+      const live = await this.#db
+        .selectFrom('culm_processes')
+        .select('id')
+        .where('root_pipeline_id', '=', rootId)
+        .where('dead', '=', 0)
+        .executeTakeFirst()
       const since = numOrNull(row.changed)
       found.push({
         id: stuckId('idle_run', rootId, null),
@@ -387,12 +401,9 @@ export class StuckRuns {
         node_id: null,
         since,
         detail: `the run is RUNNING but nothing has run, been scheduled or waited for a callback for ${ago(now - (since ?? now))}`,
-        action: {
-          name: 'task_revoke',
-          instance_id: rootId,
-          body: {},
-          label: 'Revoke the run: nothing is left to move it',
-        },
+        action: live
+          ? redispatchOf(rootId, 'Dispatch the work nothing moves on again')
+          : revokeOf(rootId, 'no process of it is left'),
       })
     }
     return found

@@ -164,6 +164,14 @@ export class LegacyEngine {
     })
   }
 
+  /** Culm's own: dispatches again the stalled work of a RUNNING pipeline (see `redispatchPipeline`). */
+  redispatchPipeline(pipelineId: string): Promise<ActionResult<unknown>> {
+    return this.#guard(pipelineId, async () => {
+      const answer = await this.#engine.api.redispatchPipeline({ pipelineId })
+      return fromEngine(answer, answer.data)
+    })
+  }
+
   /** Appoints a pause at a node; on a subprocess node it pauses the subprocess, as the older engine did. */
   pauseNodeAppointment(nodeId: string): Promise<ActionResult> {
     return this.#guard(nodeId, async () => {
