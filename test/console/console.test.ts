@@ -5,6 +5,7 @@
 // failure fails `npm test` like any other suite.
 import { join } from 'node:path'
 import type { Browser, Page } from '@playwright/test'
+import { MAX_STEP_ATTEMPTS } from '@culm/engine'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../server/harness.js'
 import { act, exclusive, parallel } from '../server/trees.js'
@@ -338,6 +339,36 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     const graph = await t.request('GET', `/api/runs/${runId}/graph`)
     const states = Object.values(graph.body.states as Record<string, { state: string }>)
     expect(states.map((s) => s.state)).toContain('FAILED')
+  })
+
+  it('finds a run whose step gave up while the storage was down, and dispatches it again', async () => {
+    const waiting = step('callback_node', 'held')
+    const runId = await run(engineSequence(waiting, step('debug_node', 'after the outage')))
+    await t.settle()
+    // Paused while a node waits, the run stops before the next node; the resume commits, then
+    // the step that goes on finds the storage down on every attempt and gives up.
+    const adminCall = (action: string, id: string) =>
+      t.post(`/engine-admin/api/v1/bamboo_engine/${action}/${id}`, {})
+    expect((await adminCall('task_pause', runId)).status).toBe(200)
+    expect((await adminCall('node_callback', waiting.id)).status).toBe(200)
+    await t.settle()
+    t.outage(MAX_STEP_ATTEMPTS, 'after the next commit')
+    expect((await adminCall('task_resume', runId)).status).toBe(200)
+    await t.settle()
+    const filter = encodeURIComponent(JSON.stringify({ running_longer_than: 0, kind: 'idle_run' }))
+    await admin.goto(`${t.url}/console/#/stuck?filter=${filter}`)
+    const row = admin.locator('tr', { has: admin.locator(`[data-run-id="${runId}"]`) })
+    await row.waitFor()
+    expect(await row.textContent()).toContain('idle run')
+    expect(await row.textContent()).toContain('Dispatch the work nothing moves on again')
+    await shot(admin, 'stuck-view-idle')
+    await row.locator('[data-action="task_redispatch"]').click()
+    const { description, outcome } = await confirmDialog(admin)
+    expect(description).toContain(`Dispatch again the work of run ${runId}`)
+    expect(outcome).toBe('Done: success')
+    await row.waitFor({ state: 'detached' })
+    await t.settle()
+    expect((await t.request('GET', `/api/runs/${runId}`)).body.state).toBe('FINISHED')
   })
 
   it('creates a user, shows each new token once and revokes one', async () => {
