@@ -4,8 +4,8 @@
 // and wait for the engine), their results are counted in the Vitest summary that CI sums, and a
 // failure fails `npm test` like any other suite.
 import { join } from 'node:path'
-import type { Browser, Page } from '@playwright/test'
 import { MAX_STEP_ATTEMPTS } from '@culm/engine'
+import type { Browser, Page } from '@playwright/test'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../server/harness.js'
 import { act, exclusive, parallel } from '../server/trees.js'
