@@ -38,8 +38,7 @@ describe('a server killed while its pipelines are under control calls, on MySQL'
     const seed = chaosSeed()
     server = await start()
     const chaos = new Chaos(
-      (name, body) =>
-        sendRequest(server!.url, 'POST', `/api/bamboo/${name}`, { body, token: TOKEN }),
+      (path, body) => sendRequest(server!.url, 'POST', path, { body, token: TOKEN }),
       seed,
     )
     expect(await chaos.start(PIPELINES), `seed ${seed}`).toBe(true)

@@ -21,7 +21,7 @@ for (const database of DATABASES) {
 
     it('ends every pipeline, FINISHED or REVOKED, with no 5xx and no node left behind', async () => {
       const seed = chaosSeed()
-      const chaos = new Chaos((name, body) => t.post(`/api/bamboo/${name}`, body), seed)
+      const chaos = new Chaos((path, body) => t.post(path, body), seed)
       expect(await chaos.start(PIPELINES), `seed ${seed}`).toBe(true)
       await chaos.disturb(CHAOS_MS, CALLERS)
       await chaos.driveToEnd(DRIVE_MS)

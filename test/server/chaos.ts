@@ -3,8 +3,8 @@ import { expect } from 'vitest'
 import type { Answer } from './harness.js'
 import { act, parallel, sequence } from './trees.js'
 
-/** Calls a bamboo function (`POST /api/bamboo/{name}`) as an admin. */
-export type BambooCall = (name: string, body: Record<string, unknown>) => Promise<Answer>
+/** POSTs a JSON body to the server as an admin. */
+export type AdminPost = (path: string, body: Record<string, unknown>) => Promise<Answer>
 
 /** A small seeded generator, so that a failing run can be replayed with its seed. */
 export function generator(seed: number): () => number {
@@ -91,11 +91,11 @@ export class Chaos {
   readonly failures: string[] = []
   /** How each function answered: `name status` → count. */
   readonly answered = new Map<string, number>()
-  readonly #call: BambooCall
+  readonly #post: AdminPost
   readonly #random: () => number
 
-  constructor(call: BambooCall, seed: number) {
-    this.#call = call
+  constructor(post: AdminPost, seed: number) {
+    this.#post = post
     this.#random = generator(seed)
   }
 
@@ -104,8 +104,30 @@ export class Chaos {
   }
 
   /** Calls a bamboo function; a 5xx is recorded, any 4xx is an answer like another. */
-  async call(name: string, body: Record<string, unknown>): Promise<Answer> {
-    const answer = await this.#call(name, body)
+  call(name: string, body: Record<string, unknown>): Promise<Answer> {
+    return this.#send(name, `/api/bamboo/${name}`, body)
+  }
+
+  /**
+   * Asks engine admin to dispatch a pipeline's stalled work again. While the server runs, every
+   * process has a step under way, a schedule due or a wait for an outside call, so a run it
+   * finds something to send on is recorded: that process would have stalled.
+   */
+  async redispatch(id: string): Promise<void> {
+    const answer = await this.#send(
+      'task_redispatch',
+      `/engine-admin/api/v1/bamboo_engine/task_redispatch/${id}`,
+      {},
+    )
+    if (answer.status === 200) {
+      this.failures.push(
+        `task_redispatch ${id} found work to send on: ${JSON.stringify(answer.body)}`,
+      )
+    }
+  }
+
+  async #send(name: string, path: string, body: Record<string, unknown>): Promise<Answer> {
+    const answer = await this.#post(path, body)
     const key = `${name} ${answer.status}`
     this.answered.set(key, (this.answered.get(key) ?? 0) + 1)
     if (answer.status >= 500) {
@@ -152,6 +174,7 @@ export class Chaos {
     if (roll < 0.12) await this.call('pause_pipeline', { pipeline_id: id })
     else if (roll < 0.26) await this.call('resume_pipeline', { pipeline_id: id })
     else if (roll < 0.28) await this.call('revoke_pipeline', { pipeline_id: id })
+    else if (roll < 0.36) await this.redispatch(id)
     else {
       const running = nodes.filter((node) => node.state === 'RUNNING' && isLeaf(node))
       const failed = nodes.filter((node) => node.state === 'FAILED')

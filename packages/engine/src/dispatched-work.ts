@@ -43,6 +43,11 @@ export class DispatchedWork implements Dispatcher {
     return this.#pending.has(processId)
   }
 
+  /** How many steps of the process were handed over and have not finished. */
+  count(processId: string): number {
+    return this.#pending.get(processId) ?? 0
+  }
+
   #add(processId: string): void {
     this.#pending.set(processId, (this.#pending.get(processId) ?? 0) + 1)
   }

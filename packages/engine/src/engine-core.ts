@@ -297,10 +297,34 @@ export class Core implements StepHandler {
    */
   async execute(processId: string, nodeId: string): Promise<void> {
     try {
+      if (this.#resent.get(processId) === nodeId) {
+        this.#resent.delete(processId)
+        if (!(await this.#stillStalled(processId, nodeId))) return
+      }
       await this.#execute(processId, nodeId)
     } finally {
       this.dispatched.finished(processId)
     }
+  }
+
+  /** Processes `redispatch` sent on again, and the node it sent each from. */
+  readonly #resent = new Map<string, string>()
+
+  /** Sends on a process that nothing else moves on, from its current node (see `redispatch`). */
+  resend(processId: string, nodeId: string): void | Promise<void> {
+    this.#resent.set(processId, nodeId)
+    return this.deps.dispatcher.execute(processId, nodeId)
+  }
+
+  /**
+   * Whether a process sent on again still waits to be: had anything else sent it on since (its
+   * step counts beside this one, or it moved), running it from the node again would run a node
+   * twice.
+   */
+  async #stillStalled(processId: string, nodeId: string): Promise<boolean> {
+    if (this.dispatched.count(processId) > 1) return false
+    const process = await this.runtime.getProcess(processId)
+    return !!process && !process.dead && !process.asleep && process.currentNodeId === nodeId
   }
 
   async #execute(processId: string, nodeId: string): Promise<void> {

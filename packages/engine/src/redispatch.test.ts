@@ -254,6 +254,47 @@ describe('redispatching a run that nothing moves on', () => {
     expect(await e.stateOf(tree.id)).toBe('FINISHED')
   })
 
+  it('runs a process sent on again only if nothing else sent it on meanwhile', async () => {
+    for (const order of ['resent first', 'resent last'] as const) {
+      // A dispatcher whose steps run when the test says, so that another path can send the
+      // stalled process on between the redispatch and its step.
+      const queued: Array<() => Promise<void>> = []
+      const { memory, runtime, storage } = failingStorage()
+      const clock = new ManualClock()
+      const { registry, calls } = components(storage)
+      const engine = createEngine({
+        runtime,
+        clock,
+        components: registry,
+        dispatcher: {
+          execute: (processId, nodeId) => {
+            queued.push(() => engine.execute(processId, nodeId))
+          },
+          schedule: (processId, nodeId, scheduleId) => {
+            queued.push(() => engine.schedule(processId, nodeId, scheduleId))
+          },
+        },
+      })
+      const drain = async () => {
+        while (queued.length > 0) await queued.shift()!()
+      }
+      const { tree, ids } = sequence('counted', 'waiter')
+      await engine.api.runPipeline({ pipeline: tree })
+      // The first step gives up: the process stays awake at the start event.
+      storage.down = MAX_STEP_ATTEMPTS
+      await expect(drain()).rejects.toThrow('Connection lost')
+      expect((await engine.api.redispatchPipeline({ pipelineId: tree.id })).result).toBe(true)
+      // A restart's recovery sends the same process on.
+      expect((await engine.recover()).processes).toBe(1)
+      expect(queued).toHaveLength(2)
+      if (order === 'resent last') queued.reverse()
+      await drain()
+      expect(calls.get(`${ids[0]}:execute`), order).toBe(1)
+      expect(calls.get(`${ids[1]}:execute`), order).toBe(1)
+      expect((await memory.getState(ids[1]!))?.loop, order).toBe(1)
+    }
+  })
+
   it('joins a fork whose branches all reached the converge, and refuses one with a lost branch', async () => {
     const e = setUp()
     const build = () => {

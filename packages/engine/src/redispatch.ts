@@ -84,7 +84,7 @@ async function redispatchProcess(
   }
   if (!process.asleep) {
     done.executed.push({ process_id: process.id, node_id: at })
-    after.push(() => core.deps.dispatcher.execute(process.id, at))
+    after.push(() => core.resend(process.id, at))
     return
   }
   const state = await tx.getState(at)
@@ -157,5 +157,5 @@ async function join(
     currentNodeId: converge,
   })
   done.joined.push({ process_id: process.id, node_id: converge })
-  after.push(() => core.deps.dispatcher.execute(process.id, converge))
+  after.push(() => core.resend(process.id, converge))
 }
