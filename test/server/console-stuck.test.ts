@@ -170,6 +170,32 @@ for (const database of DATABASES) {
       }
     })
 
+    it('finds a callback accepted while the storage went down; applying it, not failing the node, unblocks it', async () => {
+      const waiting = act('callback_node')
+      const tree = sequence(waiting)
+      ok(await t.post('/api/bamboo/run_pipeline', { pipeline: tree }))
+      await t.settle()
+      t.outage(MAX_STEP_ATTEMPTS, 'after the next commit')
+      ok(
+        await t.post(`/engine-admin/api/v1/bamboo_engine/node_callback/${waiting.id}`, {
+          data: { bit: 1 },
+        }),
+      )
+      await t.settle()
+      await t.clock.advance(2 * 3600 * 1000)
+      const [stuck] = await stuckOf(t, tree.id)
+      expect(stuck).toMatchObject({
+        kind: 'long_running_node',
+        node_id: waiting.id,
+        action: { name: 'task_redispatch', instance_id: tree.id },
+      })
+      expect(stuck!.detail).toContain("a callback's data waits to be applied")
+      const answer = await unblock(t, stuck!)
+      expect(answer.body.data.scheduled).toEqual([expect.objectContaining({ node_id: waiting.id })])
+      await t.settle()
+      expect(await rootState(t, tree.id)).toBe('FINISHED')
+    })
+
     it('refuses to dispatch again a run that only waits for a callback, and an unknown one', async () => {
       const waiting = act('callback_node')
       const tree = sequence(waiting)

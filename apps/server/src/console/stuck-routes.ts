@@ -46,9 +46,9 @@ export function registerStuckRoutes(app: OpenAPIHono<AppEnv>, stuck: StuckRuns):
         'terminal_node (a process sitting on a FAILED node, or on a FINISHED one over a minute). ' +
         'Each names the engine-admin action that safely unblocks it: task_redispatch for work ' +
         'that nothing moves on (a step that gave up, a lost timer, branches that all reached ' +
-        'their converge), node_retry for a failed node, node_forced_fail for a node running too ' +
-        'long, task_revoke where nothing can move the run. Oldest first; only the runs the ' +
-        'caller may read.',
+        'their converge, a callback whose data waits), node_retry for a failed node, ' +
+        'node_forced_fail for a node running too long, task_revoke where nothing can move the ' +
+        'run. Oldest first; only the runs the caller may read.',
       request: {
         query: z.object({
           running_longer_than: decimalInteger(0, 10 * 365 * 24 * 3600)

@@ -145,11 +145,25 @@ export class StuckRuns {
       .limit(CANDIDATES)
       .execute()
     const nodes = await this.#nodes(rows.map((r) => r.node_id))
+    const called = await this.#calledBack(rows)
     const found: Found[] = []
     for (const row of rows) {
       const node = nodes.get(row.node_id)
       if (node?.type !== 'ServiceActivity') continue
       const since = numOrNull(row.started_time)
+      if (called.has(`${row.node_id}@${row.version}`)) {
+        // Failing the node would drop what the outside system sent: its schedule runs again.
+        found.push({
+          id: stuckId('long_running_node', row.root_id, row.node_id),
+          kind: 'long_running_node',
+          run_id: row.root_id,
+          node_id: row.node_id,
+          since,
+          detail: `node ${node.name || row.node_id} (${node.component?.code ?? 'activity'}) has been RUNNING for ${ago(now - (since ?? now))}, and a callback's data waits to be applied to it`,
+          action: redispatchOf(row.root_id, 'Apply the waiting callback now'),
+        })
+        continue
+      }
       found.push({
         id: stuckId('long_running_node', row.root_id, row.node_id),
         kind: 'long_running_node',
@@ -166,6 +180,23 @@ export class StuckRuns {
       })
     }
     return found
+  }
+
+  /** `node@version` of the nodes whose callbacks at their current version are not applied. */
+  async #calledBack(rows: Array<{ node_id: string; version: string }>): Promise<Set<string>> {
+    if (rows.length === 0) return new Set()
+    const waiting = await this.#db
+      .selectFrom('culm_callbacks')
+      .select(['node_id', 'version'])
+      .where(
+        'node_id',
+        'in',
+        rows.map((r) => r.node_id),
+      )
+      .where('consumed', '=', 0)
+      .execute()
+    const current = new Set(rows.map((r) => `${r.node_id}@${r.version}`))
+    return new Set(waiting.map((w) => `${w.node_id}@${w.version}`).filter((k) => current.has(k)))
   }
 
   /** The compiled definitions of these nodes, by id. */
