@@ -366,9 +366,17 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     const { description, outcome } = await confirmDialog(admin)
     expect(description).toContain(`Dispatch again the work of run ${runId}`)
     expect(outcome).toBe('Done: success')
-    await row.waitFor({ state: 'detached' })
+    // The run goes on in the engine after the answer; once it has ended, the list no longer
+    // holds it.
     await t.settle()
     expect((await t.request('GET', `/api/runs/${runId}`)).body.state).toBe('FINISHED')
+    const [listed] = await Promise.all([
+      admin.waitForResponse((r) => r.url().includes('/api/stuck') && r.ok()),
+      admin.reload(),
+    ])
+    const entries = ((await listed.json()) as { data: Array<{ run_id: string }> }).data
+    expect(entries.map((entry) => entry.run_id)).not.toContain(runId)
+    await row.waitFor({ state: 'detached' })
   })
 
   it('creates a user, shows each new token once and revokes one', async () => {

@@ -42,6 +42,20 @@ async function unblock(t: TestServer, stuck: Stuck, body?: Record<string, unknow
   )
 }
 
+/** Ends a node's wait directly in the store's tables: FINISHED now, its schedule finished. */
+async function endWaitInStore(t: TestServer, nodeId: string): Promise<void> {
+  await t.store.db
+    .updateTable('culm_states')
+    .set({ name: 'FINISHED', archived_time: t.clock.now() })
+    .where('node_id', '=', nodeId)
+    .execute()
+  await t.store.db
+    .updateTable('culm_schedules')
+    .set({ finished: 1 })
+    .where('node_id', '=', nodeId)
+    .execute()
+}
+
 async function rootState(t: TestServer, runId: string): Promise<string> {
   return ok(await t.request('GET', `/api/runs/${runId}`)).body.state
 }
@@ -261,16 +275,7 @@ for (const database of DATABASES) {
       await t.settle()
       // The waiting branch reaches the converge but its arrival is lost: its node finished and
       // its process ended at the converge, directly in the store's tables.
-      await t.store.db
-        .updateTable('culm_states')
-        .set({ name: 'FINISHED', archived_time: t.clock.now() })
-        .where('node_id', '=', waiting.id)
-        .execute()
-      await t.store.db
-        .updateTable('culm_schedules')
-        .set({ finished: 1 })
-        .where('node_id', '=', waiting.id)
-        .execute()
+      await endWaitInStore(t, waiting.id)
       await t.store.db
         .updateTable('culm_processes')
         .set({ dead: 1, current_node_id: converge.id })
@@ -310,16 +315,7 @@ for (const database of DATABASES) {
       const left = sequence(waiting)
       ok(await t.post('/api/bamboo/run_pipeline', { pipeline: left }))
       await t.settle()
-      await t.store.db
-        .updateTable('culm_states')
-        .set({ name: 'FINISHED', archived_time: t.clock.now() })
-        .where('node_id', '=', waiting.id)
-        .execute()
-      await t.store.db
-        .updateTable('culm_schedules')
-        .set({ finished: 1 })
-        .where('node_id', '=', waiting.id)
-        .execute()
+      await endWaitInStore(t, waiting.id)
       expect(await stuckOf(t, left.id)).toEqual([])
       await t.clock.advance(2 * 60 * 1000)
       // Asleep there, it records nowhere where it goes on: only revoking ends the run.
@@ -360,16 +356,7 @@ for (const database of DATABASES) {
         .set({ dead: 1 })
         .where('root_pipeline_id', '=', tree.id)
         .execute()
-      await t.store.db
-        .updateTable('culm_states')
-        .set({ name: 'FINISHED', archived_time: t.clock.now() })
-        .where('node_id', '=', waiting.id)
-        .execute()
-      await t.store.db
-        .updateTable('culm_schedules')
-        .set({ finished: 1 })
-        .where('node_id', '=', waiting.id)
-        .execute()
+      await endWaitInStore(t, waiting.id)
       expect(await stuckOf(t, tree.id)).toEqual([])
       await t.clock.advance(2 * 3600 * 1000)
       const [idle] = await stuckOf(t, tree.id)

@@ -151,32 +151,23 @@ export class StuckRuns {
       const node = nodes.get(row.node_id)
       if (node?.type !== 'ServiceActivity') continue
       const since = numOrNull(row.started_time)
-      if (called.has(`${row.node_id}@${row.version}`)) {
-        // Failing the node would drop what the outside system sent: its schedule runs again.
-        found.push({
-          id: stuckId('long_running_node', row.root_id, row.node_id),
-          kind: 'long_running_node',
-          run_id: row.root_id,
-          node_id: row.node_id,
-          since,
-          detail: `node ${node.name || row.node_id} (${node.component?.code ?? 'activity'}) has been RUNNING for ${ago(now - (since ?? now))}, and a callback's data waits to be applied to it`,
-          action: redispatchOf(row.root_id, 'Apply the waiting callback now'),
-        })
-        continue
-      }
+      // Failing a node whose callback waits would drop what the outside system sent.
+      const calledBack = called.has(`${row.node_id}@${row.version}`)
       found.push({
         id: stuckId('long_running_node', row.root_id, row.node_id),
         kind: 'long_running_node',
         run_id: row.root_id,
         node_id: row.node_id,
         since,
-        detail: `node ${node.name || row.node_id} (${node.component?.code ?? 'activity'}) has been RUNNING for ${ago(now - (since ?? now))}`,
-        action: {
-          name: 'node_forced_fail',
-          instance_id: row.node_id,
-          body: {},
-          label: 'Force-fail the node, then retry or skip it',
-        },
+        detail: `node ${node.name || row.node_id} (${node.component?.code ?? 'activity'}) has been RUNNING for ${ago(now - (since ?? now))}${calledBack ? ", and a callback's data waits to be applied to it" : ''}`,
+        action: calledBack
+          ? redispatchOf(row.root_id, 'Apply the waiting callback now')
+          : {
+              name: 'node_forced_fail',
+              instance_id: row.node_id,
+              body: {},
+              label: 'Force-fail the node, then retry or skip it',
+            },
       })
     }
     return found
