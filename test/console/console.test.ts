@@ -355,6 +355,9 @@ describe('the console in a browser, on MySQL', { timeout: 90_000 }, () => {
     t.outage(MAX_STEP_ATTEMPTS, 'after the next commit')
     expect((await adminCall('task_resume', runId)).status).toBe(200)
     await t.settle()
+    // The run's page offers the action too, beside pause and revoke.
+    await openRun(admin, t.url, runId)
+    await admin.getByRole('button', { name: 'Dispatch again', exact: true }).waitFor()
     const filter = encodeURIComponent(JSON.stringify({ running_longer_than: 0, kind: 'idle_run' }))
     await admin.goto(`${t.url}/console/#/stuck?filter=${filter}`)
     const row = admin.locator('tr', { has: admin.locator(`[data-run-id="${runId}"]`) })

@@ -15,8 +15,8 @@ describe('engine admin actions', () => {
     )
   })
 
-  it('offers pause or resume and revoke on a live run, nothing on a finished one', () => {
-    expect(runActions('RUNNING')).toEqual(['task_pause', 'task_revoke'])
+  it('offers pause or resume, dispatching again and revoke on a live run, nothing on a finished one', () => {
+    expect(runActions('RUNNING')).toEqual(['task_pause', 'task_redispatch', 'task_revoke'])
     expect(runActions('SUSPENDED')).toEqual(['task_resume', 'task_revoke'])
     expect(runActions('FINISHED')).toEqual([])
     expect(runActions(null)).toEqual([])

@@ -65,7 +65,8 @@ const ARCHIVED = new Set(['FINISHED', 'FAILED', 'REVOKED'])
 export function runActions(state: string | null | undefined): AdminAction[] {
   if (!state || ARCHIVED.has(state)) return []
   if (state === 'SUSPENDED') return ['task_resume', 'task_revoke']
-  return ['task_pause', 'task_revoke']
+  // A run that looks alive but does not move can have its stalled work dispatched again.
+  return ['task_pause', 'task_redispatch', 'task_revoke']
 }
 
 /** The node actions that apply to a node of this type in this state. */
