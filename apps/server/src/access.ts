@@ -51,11 +51,6 @@ export class PipelineAccess {
     this.#now = options.now ?? Date.now
   }
 
-  /** Who may read a pipeline started directly. */
-  get mode(): PipelineAccessMode {
-    return this.#mode
-  }
-
   /**
    * `assertMay` as a condition of a query over runs (`RunJoin`), for lists: the runs of the
    * caller's projects' tasks, and the runs they started (every run started directly, under
@@ -88,12 +83,8 @@ export class PipelineAccess {
     return node?.rootPipelineId ?? id
   }
 
-  /** The task that started the pipeline `id` (or its node) belongs to, if a task did. */
-  async taskOf(id: string): Promise<PipelineTask | null> {
-    return this.#taskOfRoot(await this.rootOf(id))
-  }
-
-  async #taskOfRoot(rootId: string): Promise<PipelineTask | null> {
+  /** The task that started the root pipeline `rootId`, if a task did. */
+  async taskOfRoot(rootId: string): Promise<PipelineTask | null> {
     const task = await this.#db
       .selectFrom('culm_server_task')
       .select(['id', 'project_id'])
@@ -108,7 +99,7 @@ export class PipelineAccess {
    */
   async assertMay(user: User, id: string): Promise<PipelineTask | null> {
     const rootId = await this.rootOf(id)
-    const found = await this.#taskOfRoot(rootId)
+    const found = await this.taskOfRoot(rootId)
     if (found) {
       if (user.isAdmin) return found
       const member = await this.#db

@@ -221,9 +221,9 @@ export async function createServer(options: ServerOptions): Promise<CulmServer> 
     onPermissionFailure: ({ error, ...call }) =>
       logger.warn({ ...call, err: error }, 'the admin permission function failed; call denied'),
     onAction: async ({ user, engineType, action, instanceId, body }) => {
-      const task = await access.taskOf(instanceId)
-      if (!task) return
       const rootId = await access.rootOf(instanceId)
+      const task = await access.taskOfRoot(rootId)
+      if (!task) return
       await access.logAdminAction(task, {
         user,
         action,

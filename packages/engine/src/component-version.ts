@@ -1,3 +1,5 @@
+import type { ComponentRunner } from './ports/components.js'
+
 /** The version a tree that names none asks for. */
 export const UNVERSIONED = 'legacy'
 
@@ -23,4 +25,13 @@ export function compareVersions(a: string, b: string): number {
 export function defaultVersion(versions: readonly string[]): string | undefined {
   if (versions.includes(UNVERSIONED)) return UNVERSIONED
   return [...versions].sort(compareVersions).at(-1)
+}
+
+/** What a tree's validation asks of the components: is this code (at this version) known? */
+export function componentLookup(components: ComponentRunner): {
+  has(code: string, version?: string): boolean
+} {
+  return {
+    has: (code, version) => !!components.info({ code, version: version ?? UNVERSIONED }),
+  }
 }

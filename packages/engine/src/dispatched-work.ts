@@ -38,11 +38,6 @@ export class DispatchedWork implements Dispatcher {
     else this.#pending.set(processId, count - 1)
   }
 
-  /** Whether a step of the process was handed over and has not finished. */
-  has(processId: string): boolean {
-    return this.#pending.has(processId)
-  }
-
   /** How many steps of the process were handed over and have not finished. */
   count(processId: string): number {
     return this.#pending.get(processId) ?? 0

@@ -13,6 +13,7 @@ import type {
   NodeRecord,
   PipelineRecord,
   ProcessRecord,
+  ScheduleRecord,
   StateRecord,
 } from './ports/records.js'
 import type { Runtime, StatePatch } from './ports/runtime.js'
@@ -47,6 +48,11 @@ export interface SetStateOptions {
    * (and name) stored, so a stale copy only makes it refuse.
    */
   current?: StateRecord | null
+}
+
+/** How long until a pending schedule's call is due: at once for one waiting for callbacks. */
+export function dueIn(schedule: ScheduleRecord, now: number): number {
+  return schedule.dueAt === null ? 0 : Math.max(0, schedule.dueAt - now)
 }
 
 /** How often `recover()` picks a process up at one node before failing that node. */
@@ -281,7 +287,7 @@ export class Core implements StepHandler {
       await this.deps.dispatcher.execute(process.id, process.currentNodeId)
     }
     for (const schedule of schedules) {
-      const delay = schedule.dueAt === null ? 0 : Math.max(0, schedule.dueAt - now)
+      const delay = dueIn(schedule, now)
       await this.deps.dispatcher.schedule(schedule.processId, schedule.nodeId, schedule.id, delay)
     }
     const quarantined = pickups.length - resumed.length
@@ -463,12 +469,7 @@ export class Core implements StepHandler {
       const acks = await tx.addAck(process.parentId)
       const parent = await tx.getProcess(process.parentId)
       if (parent && acks === parent.needAck) {
-        await tx.updateProcess(parent.id, {
-          ackNum: 0,
-          needAck: 0,
-          asleep: false,
-          currentNodeId: nodeId,
-        })
+        await this.wakeJoined(tx, parent.id, nodeId)
         after.push(() => this.deps.dispatcher.execute(parent.id, nodeId))
       }
       return STOP
@@ -611,6 +612,16 @@ export class Core implements StepHandler {
   #discardProcessCall(processId: string, nodeId: string, reason: string): void {
     const call = this.calls.pendingCall(nodeId, 'execute')
     if (call?.processId === processId) this.calls.discard(call, reason)
+  }
+
+  /** Wakes a fork's parent at its converge gateway: every branch has arrived. */
+  async wakeJoined(tx: Runtime, parentId: string, convergeId: string): Promise<void> {
+    await tx.updateProcess(parentId, {
+      ackNum: 0,
+      needAck: 0,
+      asleep: false,
+      currentNodeId: convergeId,
+    })
   }
 
   /** A new awake process at `nodeId`: a root process, or a forked child when `link` is given. */

@@ -11,7 +11,12 @@ export {
   ComponentRegistry,
   type LazyVariable,
 } from './component-registry.js'
-export { compareVersions, defaultVersion, UNVERSIONED } from './component-version.js'
+export {
+  compareVersions,
+  componentLookup,
+  defaultVersion,
+  UNVERSIONED,
+} from './component-version.js'
 export { createEngine, defaultIds, type Engine, type EngineOptions } from './engine.js'
 export { MAX_RECOVERIES } from './engine-core.js'
 export {

@@ -1,5 +1,5 @@
 import type { AfterCommit } from './component-calls.js'
-import type { Core } from './engine-core.js'
+import { type Core, dueIn } from './engine-core.js'
 import { InvalidOperationError, NotFoundError } from './errors.js'
 import type { ProcessRecord } from './ports/records.js'
 import type { Runtime } from './ports/runtime.js'
@@ -74,7 +74,7 @@ async function redispatchProcess(
     done.left.push(`${name} is paused: resume what paused it`)
     return
   }
-  if (core.dispatched.has(process.id) || core.calls.hasCallOf(process.id)) {
+  if (core.dispatched.count(process.id) > 0 || core.calls.hasCallOf(process.id)) {
     done.left.push(`${name} has a step or a component call under way`)
     return
   }
@@ -95,8 +95,7 @@ async function redispatchProcess(
     // Nothing of this process runs, so a lock the schedule still holds was left by a step
     // that gave up.
     if (pending.scheduling) await tx.updateSchedule(pending.id, { scheduling: false })
-    const now = core.deps.clock.now()
-    const delay = pending.dueAt === null ? 0 : Math.max(0, pending.dueAt - now)
+    const delay = dueIn(pending, core.deps.clock.now())
     done.scheduled.push({ process_id: process.id, node_id: at, schedule_id: pending.id })
     after.push(() => core.deps.dispatcher.schedule(process.id, at, pending.id, delay))
     return
@@ -150,12 +149,7 @@ async function join(
     )
     return
   }
-  await tx.updateProcess(process.id, {
-    ackNum: 0,
-    needAck: 0,
-    asleep: false,
-    currentNodeId: converge,
-  })
+  await core.wakeJoined(tx, process.id, converge)
   done.joined.push({ process_id: process.id, node_id: converge })
   after.push(() => core.resend(process.id, converge))
 }

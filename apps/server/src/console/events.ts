@@ -16,9 +16,8 @@ export const PING_MS = 15_000
 /** `GET /api/runs/{id}/events`: the run's snapshot, then its state changes, as server-sent events. */
 export function registerRunEventRoutes(
   app: OpenAPIHono<AppEnv>,
-  deps: { runs: RunReader; events: RunEvents; pingMs?: number },
+  deps: { runs: RunReader; events: RunEvents },
 ): void {
-  const pingMs = deps.pingMs ?? PING_MS
   app.openapi(
     createRoute({
       method: 'get',
@@ -88,7 +87,7 @@ export function registerRunEventRoutes(
         if (signal.aborted) end()
         const ping = setInterval(() => {
           void stream.write(': ping\n\n')
-        }, pingMs)
+        }, PING_MS)
         try {
           while (open) {
             while (queue.length > 0 && open) {

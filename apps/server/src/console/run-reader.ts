@@ -67,9 +67,6 @@ const SORT_COLUMN = {
   archived_time: 's.archived_time',
 } as const
 
-/** The states whose node has ended (the engine's archived states). */
-export const ENDED_STATES = ['FINISHED', 'FAILED', 'REVOKED'] as const
-
 /** What a `Run` is made of, from the joined tables. */
 const RUN_COLUMNS = [
   sql<string>`p.id`.as('id'),

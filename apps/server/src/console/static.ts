@@ -27,8 +27,8 @@ export function registerConsoleStatic(app: Hono<AppEnv>, dir: string = DEFAULT_C
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       return c.text('the console answers GET only', 405, { Allow: 'GET, HEAD' })
     }
-    const index = await readIfFile(resolve(root, 'index.html'))
-    if (!index) return c.html(NOT_BUILT, 503, { 'Cache-Control': 'no-store' })
+    const indexPath = resolve(root, 'index.html')
+    if (!(await isFile(indexPath))) return c.html(NOT_BUILT, 503, { 'Cache-Control': 'no-store' })
     let relative: string
     try {
       relative = decodeURIComponent(c.req.path.slice('/console'.length).replace(/^\/+/, ''))
@@ -55,6 +55,8 @@ export function registerConsoleStatic(app: Hono<AppEnv>, dir: string = DEFAULT_C
     if (relative.startsWith('assets/') || /\.(js|css|map|png|svg|ico|woff2?)$/i.test(relative)) {
       return c.text('not found', 404)
     }
+    const index = await readIfFile(indexPath)
+    if (!index) return c.html(NOT_BUILT, 503, { 'Cache-Control': 'no-store' })
     return c.body(new Uint8Array(index), 200, {
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-cache',
@@ -64,9 +66,17 @@ export function registerConsoleStatic(app: Hono<AppEnv>, dir: string = DEFAULT_C
   app.all('/console/*', handler)
 }
 
-async function readIfFile(path: string): Promise<Buffer | null> {
+async function isFile(path: string): Promise<boolean> {
   try {
-    if (!(await stat(path)).isFile()) return null
+    return (await stat(path)).isFile()
+  } catch {
+    return false
+  }
+}
+
+async function readIfFile(path: string): Promise<Buffer | null> {
+  if (!(await isFile(path))) return null
+  try {
     return await readFile(path)
   } catch {
     return null

@@ -103,9 +103,11 @@ export class StuckRuns {
     const found: Found[] = []
     if (wanted('long_running_node')) found.push(...(await this.#longRunning(now, options)))
     if (wanted('overdue_schedule')) found.push(...(await this.#overdue(now)))
-    const converging = await this.#convergeWaiting()
+    // Idle runs leave out the runs a converge or a terminal node explains.
+    const converging =
+      wanted('converge_waiting') || wanted('idle_run') ? await this.#convergeWaiting() : []
     if (wanted('converge_waiting')) found.push(...converging)
-    const terminal = await this.#terminal(now)
+    const terminal = wanted('terminal_node') || wanted('idle_run') ? await this.#terminal(now) : []
     if (wanted('terminal_node')) found.push(...terminal)
     if (wanted('idle_run')) {
       const explained = new Set([...converging, ...terminal].map((f) => f.run_id))
@@ -254,33 +256,34 @@ export class StuckRuns {
       )
       .limit(CANDIDATES)
       .execute()
-    const found: Found[] = []
-    for (const row of rows) {
-      const child = await this.#db
-        .selectFrom('culm_processes')
-        .select('destination_id')
-        .where('parent_id', '=', row.id)
-        .where('destination_id', 'is not', null)
-        .executeTakeFirst()
-      const converge = child?.destination_id ?? null
-      const last = await this.#db
-        .selectFrom('culm_states')
-        .select(sql<number | null>`max(coalesce(archived_time, started_time))`.as('at'))
-        .where('root_id', '=', row.root_pipeline_id)
-        .executeTakeFirst()
+    if (rows.length === 0) return []
+    const branches = await this.#db
+      .selectFrom('culm_processes')
+      .select(['parent_id', 'destination_id', 'current_node_id'])
+      .where(
+        'parent_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute()
+    const lastChanges = await this.#db
+      .selectFrom('culm_states')
+      .select(['root_id', sql<number | null>`max(coalesce(archived_time, started_time))`.as('at')])
+      .where('root_id', 'in', [...new Set(rows.map((r) => r.root_pipeline_id))])
+      .groupBy('root_id')
+      .execute()
+    const lastChange = new Map(lastChanges.map((r) => [r.root_id, numOrNull(r.at)]))
+    return rows.map((row) => {
+      const own = branches.filter((b) => b.parent_id === row.id)
+      const converge = own.find((b) => b.destination_id !== null)?.destination_id ?? null
       // Branches that all ended at the converge only lost their arrival: they can be joined.
-      const lost = await this.#db
-        .selectFrom('culm_processes')
-        .select('id')
-        .where('parent_id', '=', row.id)
-        .where(sql<boolean>`current_node_id <> coalesce(destination_id, '')`)
-        .executeTakeFirst()
-      found.push({
+      const lost = own.some((b) => b.current_node_id !== (b.destination_id ?? ''))
+      return {
         id: stuckId('converge_waiting', row.root_pipeline_id, converge),
-        kind: 'converge_waiting',
+        kind: 'converge_waiting' as const,
         run_id: row.root_pipeline_id,
         node_id: converge,
-        since: numOrNull(last?.at),
+        since: lastChange.get(row.root_pipeline_id) ?? null,
         detail: `converge gateway ${converge ?? '?'} waits for ${num(row.need_ack)} branches of gateway ${row.current_node_id}; ${num(row.ack_num)} arrived and every other branch has ended, so it will never proceed`,
         action: lost
           ? revokeOf(row.root_pipeline_id, 'a branch ended short of the converge gateway')
@@ -288,9 +291,8 @@ export class StuckRuns {
               row.root_pipeline_id,
               'Join the branches, which all reached the converge gateway, and go on',
             ),
-      })
-    }
-    return found
+      }
+    })
   }
 
   /** Live processes sitting on a FAILED node, or on a FINISHED one for more than a minute. */
@@ -380,41 +382,41 @@ export class StuckRuns {
       .having(changed, '<=', now - options.runningLongerThanMs)
       .limit(CANDIDATES)
       .execute()
-    const found: Found[] = []
-    for (const row of rows) {
-      const rootId = row.node_id
-      if (explained.has(rootId)) continue
-      const states = await this.#db
-        .selectFrom('culm_states')
-        .select(['node_id', 'parent_id', 'name', 'version'])
-        .where('root_id', '=', rootId)
-        .execute()
-      if (states.some((s) => s.name === 'FAILED' || s.name === 'SUSPENDED')) continue
-      const parents = new Set(states.map((s) => s.parent_id))
+    const candidates = rows.filter((row) => !explained.has(row.node_id))
+    if (candidates.length === 0) return []
+    const roots = candidates.map((row) => row.node_id)
+    const states = await this.#db
+      .selectFrom('culm_states')
+      .select(['root_id', 'node_id', 'parent_id', 'name'])
+      .where('root_id', 'in', roots)
+      .execute()
+    const scheduled = await this.#db
+      .selectFrom('culm_schedules as c')
+      .innerJoin('culm_states as s', 's.node_id', 'c.node_id')
+      .select('s.root_id')
+      .distinct()
+      .where('s.root_id', 'in', roots)
+      .where('c.finished', '=', 0)
+      .where('c.expired', '=', 0)
+      .execute()
+    const processes = await this.#db
+      .selectFrom('culm_processes')
+      .select(['root_pipeline_id', 'suspended', 'dead'])
+      .where('root_pipeline_id', 'in', roots)
+      .execute()
+    const busy = new Set(scheduled.map((r) => r.root_id))
+    for (const p of processes) if (p.suspended) busy.add(p.root_pipeline_id)
+    const live = new Set(processes.filter((p) => !p.dead).map((p) => p.root_pipeline_id))
+    const parents = new Set(states.map((s) => s.parent_id))
+    for (const state of states) {
       // A RUNNING pipeline or subprocess holds running nodes; only a RUNNING leaf is work.
-      if (states.some((s) => s.name === 'RUNNING' && !parents.has(s.node_id))) continue
-      const ids = states.map((s) => s.node_id)
-      const pending = await this.#db
-        .selectFrom('culm_schedules')
-        .select('id')
-        .where('node_id', 'in', ids)
-        .where('finished', '=', 0)
-        .where('expired', '=', 0)
-        .executeTakeFirst()
-      if (pending) continue
-      const suspended = await this.#db
-        .selectFrom('culm_processes')
-        .select('id')
-        .where('root_pipeline_id', '=', rootId)
-        .where('suspended', '=', 1)
-        .executeTakeFirst()
-      if (suspended) continue
-      const live = await this.#db
-        .selectFrom('culm_processes')
-        .select('id')
-        .where('root_pipeline_id', '=', rootId)
-        .where('dead', '=', 0)
-        .executeTakeFirst()
+      const working = state.name === 'RUNNING' && !parents.has(state.node_id)
+      if (working || state.name === 'FAILED' || state.name === 'SUSPENDED') busy.add(state.root_id)
+    }
+    const found: Found[] = []
+    for (const row of candidates) {
+      const rootId = row.node_id
+      if (busy.has(rootId)) continue
       const since = numOrNull(row.changed)
       found.push({
         id: stuckId('idle_run', rootId, null),
@@ -423,7 +425,7 @@ export class StuckRuns {
         node_id: null,
         since,
         detail: `the run is RUNNING but nothing has run, been scheduled or waited for a callback for ${ago(now - (since ?? now))}`,
-        action: live
+        action: live.has(rootId)
           ? redispatchOf(rootId, 'Dispatch the work nothing moves on again')
           : revokeOf(rootId, 'no process of it is left'),
       })

@@ -1,4 +1,4 @@
-import type { ComponentRunner } from '@culm/engine'
+import { type ComponentRunner, componentLookup } from '@culm/engine'
 import { dialectOf, type PipelineTree, type Problem, validateTree } from '@culm/tree'
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
@@ -91,10 +91,7 @@ export function registerTaskConsoleRoutes(
   deps: { projects: ProjectStore; service: TaskService; components: ComponentRunner },
 ): void {
   const { projects, service, components } = deps
-  const lookup = {
-    has: (code: string, version?: string) =>
-      !!components.info({ code, version: version ?? 'legacy' }),
-  }
+  const lookup = componentLookup(components)
   const project = async (c: Context<AppEnv>, id: number): Promise<Project> => {
     const found = await projects.get(id)
     if (!found) throw new ServerError('NOT_FOUND', `project ${id} does not exist`)

@@ -1,4 +1,10 @@
-import type { ComponentRunner, Engine, EngineAPIResult, StateRecord } from '@culm/engine'
+import {
+  type ComponentRunner,
+  componentLookup,
+  type Engine,
+  type EngineAPIResult,
+  type StateRecord,
+} from '@culm/engine'
 import { type PipelineTree, replaceIds, uniqueId, validateTree } from '@culm/tree'
 import type { App } from '../apigw/apps.js'
 import type { User, UserStore } from '../auth/users.js'
@@ -178,10 +184,7 @@ export class TaskService {
     let checked: ReturnType<typeof validateTree>
     try {
       checked = validateTree(structuredClone({ ...given, id: pipelineId }), {
-        components: {
-          has: (code: string, version?: string) =>
-            !!this.#components.info({ code, version: version ?? 'legacy' }),
-        },
+        components: componentLookup(this.#components),
       })
     } catch (error) {
       throw new ServerError(

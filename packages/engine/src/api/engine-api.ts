@@ -10,6 +10,7 @@ import {
   withRecordCache,
 } from '@culm/tree'
 import type { AfterCommit } from '../component-calls.js'
+import { componentLookup } from '../component-version.js'
 import { renderInputs } from '../context.js'
 import type { Core } from '../engine-core.js'
 import { InvalidOperationError, NotFoundError, TreeInvalidEngineError } from '../errors.js'
@@ -121,10 +122,7 @@ export class EngineAPI {
       cycleTolerate: args.cycleTolerate ?? false,
       sinkTypes: [...this.#sinkTypes, ...executableEndTypes(args.pipeline, components)],
       knownVariables: known,
-      components: {
-        has: (code: string, version?: string) =>
-          !!components.info({ code, version: version ?? 'legacy' }),
-      },
+      components: componentLookup(components),
     }
     const checked = validateTree(args.pipeline, options)
     if (!checked.valid) {

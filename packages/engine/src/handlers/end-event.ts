@@ -10,6 +10,7 @@ import {
   type StepContext,
   type StepOutcome,
   stillRunning,
+  systemValues,
 } from '../step-context.js'
 
 /**
@@ -54,11 +55,7 @@ export async function endEvent(ctx: StepContext): Promise<StepOutcome> {
   const subprocess = await core.node(tx, pipelineId)
   if (!subprocess || !pipelineState) return STOP
   const previous = await tx.getExecutionData(pipelineId)
-  const subOutputs = {
-    ...outputs,
-    _loop: pipelineState.loop,
-    _inner_loop: pipelineState.innerLoop,
-  }
+  const subOutputs = { ...outputs, ...systemValues(pipelineState) }
   await tx.setExecutionData(pipelineId, { inputs: previous?.inputs ?? {}, outputs: subOutputs })
   await core.extractOutputs(tx, subprocess, outputs)
   await core.setState(tx, pipelineId, 'FINISHED', { version: pipelineState.version })

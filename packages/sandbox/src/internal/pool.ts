@@ -38,8 +38,6 @@ export class IsolatePool {
   /** Idle isolates, the most recently used last, each with when it became idle. */
   #idle: Array<{ isolate: PluginIsolate; since: number }> = []
   #size = 0
-  /** Isolates lent to a call. */
-  #busy = 0
   /** The busy isolates whose call waits on the host. */
   #hostWaiting = new Set<PluginIsolate>()
   #waiters: Array<() => void> = []
@@ -87,23 +85,18 @@ export class IsolatePool {
     for (let waited = false; ; waited = true) {
       // At most `max` calls run code at once, whatever number of isolates the pool holds.
       if (this.#mayRun()) {
-        const idle = this.#idle.pop()?.isolate
-        if (idle && !idle.disposed) {
-          this.#busy++
-          return this.#watch(idle)
-        }
-        if (idle) {
+        let idle = this.#idle.pop()?.isolate
+        while (idle?.disposed) {
           this.#size--
-          continue
+          idle = this.#idle.pop()?.isolate
         }
+        if (idle) return this.#watch(idle)
         if (this.#mayStart()) {
           this.#size++
-          this.#busy++
           try {
             return this.#watch(await this.#start())
           } catch (error) {
             this.#size--
-            this.#busy--
             this.#wake()
             throw error
           }
@@ -118,7 +111,8 @@ export class IsolatePool {
 
   /** Whether a call may run now: fewer than `max` calls run code. */
   #mayRun(): boolean {
-    return this.#busy - this.#hostWaiting.size < this.#max
+    const busy = this.#size - this.#idle.length
+    return busy - this.#hostWaiting.size < this.#max
   }
 
   /**
@@ -130,8 +124,11 @@ export class IsolatePool {
     if (this.#size >= this.#maxCalls) return false
     if (this.#waitingMemoryBytes === Number.POSITIVE_INFINITY) return true
     let held = 0
-    for (const isolate of this.#hostWaiting) held += isolate.heapBytes()
-    return held <= this.#waitingMemoryBytes
+    for (const isolate of this.#hostWaiting) {
+      held += isolate.heapBytes()
+      if (held > this.#waitingMemoryBytes) return false
+    }
+    return true
   }
 
   /** Follows whether the isolate's call waits on the host. */
@@ -151,7 +148,6 @@ export class IsolatePool {
   #release(isolate: PluginIsolate): void {
     isolate.onHostWait = undefined
     this.#hostWaiting.delete(isolate)
-    this.#busy--
     if (isolate.disposed || this.#closed) {
       this.#size--
       if (!isolate.disposed) isolate.dispose()
