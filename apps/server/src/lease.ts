@@ -19,6 +19,11 @@ function isAlive(pid: number): boolean {
 /** The leases this process holds. */
 const held = new Set<string>()
 
+/** A name for this server process, `host pid N (tag)`, new on each call (see `holderLooksAlive`). */
+export function processName(): string {
+  return `${hostname()} pid ${process.pid} (${randomBytes(4).toString('hex')})`
+}
+
 /**
  * Whether a lease holder (`host pid N (tag)`) is known to run: a server of this machine whose
  * process is alive (and, with this process's pid, one of its own leases rather than an earlier
@@ -60,7 +65,7 @@ export class EngineLease {
     this.#ttlMs = options.ttlMs ?? 30_000
     this.#now = options.now ?? Date.now
     this.#onLost = options.onLost ?? (() => {})
-    this.holder = `${hostname()} pid ${process.pid} (${randomBytes(4).toString('hex')})`
+    this.holder = processName()
   }
 
   /**

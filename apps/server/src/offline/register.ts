@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto'
-import { hostname } from 'node:os'
 import type { ComponentRunner, Engine } from '@culm/engine'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
@@ -10,6 +8,7 @@ import type { UserStore } from '../auth/users.js'
 import type { ServerDatabase } from '../db/schema.js'
 import { ServerError } from '../errors.js'
 import type { AppEnv } from '../http.js'
+import { processName } from '../lease.js'
 import type { PipelineRegistry } from '../pipelines.js'
 import { envelopeError } from './envelope.js'
 import { JobFiles } from './files.js'
@@ -39,9 +38,6 @@ export interface OfflineOptions {
 
 /** The offline API's parts a server keeps. */
 export interface OfflineSurface {
-  templates: OfflineTemplates
-  runs: OfflineRuns
-  scheduler: OfflineScheduler
   /** Stops the scheduler; call it before the engine stops. */
   close(): Promise<void>
 }
@@ -69,7 +65,7 @@ export function registerOffline(
   const db = deps.db as Kysely<ServerDatabase>
   const prefix = (options.prefix ?? '').replace(/\/+$/, '')
   const fileLimit = options.fileLimit ?? 5 * 1024 * 1024
-  const server = `${hostname()} pid ${process.pid} (${randomBytes(4).toString('hex')})`
+  const server = processName()
   const templates = new OfflineTemplates({
     ...deps,
     db,
@@ -118,5 +114,5 @@ export function registerOffline(
     logger: deps.logger,
   })
   scheduler.start()
-  return { templates, runs, scheduler, close: () => scheduler.close() }
+  return { close: () => scheduler.close() }
 }

@@ -5,6 +5,7 @@ import type { UserStore } from '../auth/users.js'
 import { codeOf, ServerError } from '../errors.js'
 import type { AppEnv } from '../http.js'
 import { MAX_JSON_DEPTH, tooDeep } from '../json-depth.js'
+import { isObject } from './checks.js'
 import { envelope, envelopeError } from './envelope.js'
 import { fileRefs, type JobFiles } from './files.js'
 import type { OfflineRuns } from './runs.js'
@@ -157,10 +158,9 @@ export function offlineRoutes(deps: {
 
   app.post(`${kernel}/pipeline/template/:pathEngineId/create`, async (c) => {
     const engine = await engineOf(c)
-    const body = await jsonBody(c, true)
-    templates.check(body)
-    await checkFiles((body as { data: unknown }).data)
-    return envelope(c, await templates.create(engine, c.get('user'), body))
+    const checked = templates.check(await jsonBody(c, true))
+    await checkFiles(checked.body.data)
+    return envelope(c, await templates.create(engine, c.get('user'), checked))
   })
 
   app.post(`${kernel}/template/uploadJobFileParam/:param`, async (c) => {
@@ -218,10 +218,9 @@ export function offlineRoutes(deps: {
 
   app.put(`${kernel}/pipeline/template/:pathEngineId/update`, async (c) => {
     const engine = await engineOf(c)
-    const body = await jsonBody(c, true)
-    templates.check(body)
-    await checkFiles((body as { data: unknown }).data)
-    return envelope(c, await templates.update(engine, c.get('user'), body))
+    const checked = templates.check(await jsonBody(c, true))
+    await checkFiles(checked.body.data)
+    return envelope(c, await templates.update(engine, c.get('user'), checked))
   })
 
   app.post(`${kernel}/pipeline/:pathEngineId/:pipelineId/start`, async (c) => {
@@ -240,10 +239,7 @@ export function offlineRoutes(deps: {
     const user = c.get('user')
     const body = await jsonBody(c, false)
     if (once === 'false') {
-      if (
-        body !== undefined &&
-        (typeof body !== 'object' || body === null || Array.isArray(body))
-      ) {
+      if (body !== undefined && !isObject(body)) {
         throw new ServerError('VALIDATION', 'the body must be a JSON object such as {"data":" "}', {
           issues: [{ field: 'body', message: 'must be an object' }],
         })
@@ -251,10 +247,10 @@ export function offlineRoutes(deps: {
       return envelope(c, await templates.switchOn(engine, user, id))
     }
     const template = await templates.template(engine, user, id)
-    const { dag } = templates.check(JSON.parse(template.body))
-    const params = runs.checkParams(dag, body)
+    const checked = templates.check(JSON.parse(template.body))
+    const params = runs.checkParams(checked.dag, body)
     await checkFiles(params)
-    const run = await runs.start(template, { params, trigger: 'manual', userId: user.id })
+    const run = await runs.start(template, checked, { params, trigger: 'manual', userId: user.id })
     return envelope(c, await runs.view(run, template))
   })
 

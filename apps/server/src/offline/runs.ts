@@ -7,7 +7,7 @@ import { isoTime } from '../json.js'
 import type { PipelineRegistry } from '../pipelines.js'
 import { invalid, isObject, type Json } from './checks.js'
 import { type Dag, dagTree } from './dag.js'
-import type { OfflineEngine, OfflineTemplates, TemplateRow } from './templates.js'
+import type { CheckedTemplate, OfflineEngine, OfflineTemplates, TemplateRow } from './templates.js'
 
 /** A run as the database keeps it. */
 export type RunRow = Selectable<OfflineRunTable>
@@ -83,8 +83,8 @@ export class OfflineRuns {
   }
 
   /** Starts a run of a template: a new engine pipeline, recorded as its creator's. */
-  async start(row: TemplateRow, request: RunRequest): Promise<RunRow> {
-    const { dag, schedule } = this.#templates.check(JSON.parse(row.body))
+  async start(row: TemplateRow, checked: CheckedTemplate, request: RunRequest): Promise<RunRow> {
+    const { dag, schedule } = checked
     const params = this.checkParams(dag, request.params)
     const { tree, nodeMap } = dagTree(dag, params, {
       autoRetry: { times: schedule.retryCount, interval: schedule.retryGapSeconds },
@@ -157,12 +157,11 @@ export class OfflineRuns {
   async #states(
     run: RunRow,
   ): Promise<{ root: StateRecord | undefined; nodes: Map<string, StateRecord> }> {
-    const root = await this.#engine.runtime.getState(run.pipeline_id)
     const nodes = new Map<string, StateRecord>()
-    if (root)
-      for (const s of await this.#engine.runtime.getStatesByRoot(run.pipeline_id))
-        nodes.set(s.nodeId, s)
-    return { root, nodes }
+    // The root's own state is one of its root's states.
+    for (const s of await this.#engine.runtime.getStatesByRoot(run.pipeline_id))
+      nodes.set(s.nodeId, s)
+    return { root: nodes.get(run.pipeline_id), nodes }
   }
 
   /** A run's state: the engine's, but `FAILED` while a node has failed in a running pipeline. */
@@ -172,10 +171,13 @@ export class OfflineRuns {
   }
 
   /** One run as the history shows it, with its nodes' states. */
-  async view(run: RunRow, template: TemplateRow): Promise<Json> {
+  async view(
+    run: RunRow,
+    template: TemplateRow,
+    names: Map<string, string> = nodeNames(JSON.parse(template.body)),
+  ): Promise<Json> {
     const { root, nodes } = await this.#states(run)
     const nodeMap = JSON.parse(run.node_map) as Record<string, string>
-    const names = nodeNames(JSON.parse(template.body))
     const nodeViews = Object.entries(nodeMap).map(([nodeId, engineId]) => {
       const s = nodes.get(engineId)
       return {
@@ -212,6 +214,7 @@ export class OfflineRuns {
 
   /** A page of a template's runs, newest first. */
   async history(template: TemplateRow, page: number, size: number): Promise<Json> {
+    const names = nodeNames(JSON.parse(template.body))
     const total = await this.#db
       .selectFrom('culm_offline_run')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
@@ -229,7 +232,7 @@ export class OfflineRuns {
       total: Number(total.n),
       page,
       size,
-      list: await Promise.all(runs.map((run) => this.view(run, template))),
+      list: await Promise.all(runs.map((run) => this.view(run, template, names))),
     }
   }
 
@@ -264,7 +267,7 @@ export class OfflineRuns {
         if (!answer.result) throw refused(answer)
       }
     } else if (root?.name === 'REVOKED') {
-      const again = await this.start(template, {
+      const again = await this.start(template, this.#templates.check(JSON.parse(template.body)), {
         params: JSON.parse(run.params),
         trigger: 'resume',
         resumedFrom: Number(run.id),

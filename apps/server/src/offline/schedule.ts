@@ -1,5 +1,6 @@
 import { Cron } from 'croner'
 import type { Issue } from '../errors.js'
+import { isObject, type Json } from './checks.js'
 
 /** How a template's schedule fires. */
 export const RUN_MODES = ['SINGLE', 'CRON', 'INTERVAL'] as const
@@ -30,8 +31,6 @@ export interface Schedule {
   retryCount: number
   retryGapSeconds: number
 }
-
-type Json = Record<string, unknown>
 
 /** The most auto-retries and the longest gap (seconds) the engine allows per node. */
 export const MAX_RETRY_COUNT = 10
@@ -111,11 +110,7 @@ export function parseSchedule(
   defaults: { timezone: string } = { timezone: localTimeZone() },
 ): { schedule: Schedule; issues: [] } | { schedule: undefined; issues: Issue[] } {
   const issues: Issue[] = []
-  if (
-    value !== null &&
-    value !== undefined &&
-    (typeof value !== 'object' || Array.isArray(value))
-  ) {
+  if (value !== null && value !== undefined && !isObject(value)) {
     return {
       schedule: undefined,
       issues: [{ field: 'data.executionConfig', message: 'must be an object or null' }],

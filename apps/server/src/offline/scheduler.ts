@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { ServerDatabase } from '../db/schema.js'
 import type { OfflineRuns } from './runs.js'
 import { nextTick } from './schedule.js'
-import type { OfflineTemplates } from './templates.js'
+import type { CheckedTemplate, OfflineTemplates, TemplateRow } from './templates.js'
 
 /**
  * Fires the ticks of switched-on schedules and stops runs past their `timeOut`, every `pollMs`.
@@ -70,7 +70,7 @@ export class OfflineScheduler {
       .execute()
     for (const row of due) {
       if (this.#closed) return
-      await this.#fire(row.id, Number(row.next_tick_at)).catch((error: unknown) =>
+      await this.#fire(row, Number(row.next_tick_at)).catch((error: unknown) =>
         this.#logger.warn({ err: error, pipeline: Number(row.id) }, 'offline tick failed'),
       )
     }
@@ -90,25 +90,31 @@ export class OfflineScheduler {
     }
   }
 
-  async #fire(id: number, tick: number): Promise<void> {
-    const row = await this.#templates.byId(id)
-    if (!row || Number(row.schedule_on) !== 1 || Number(row.next_tick_at) !== tick) return
+  /**
+   * Fires a due template's tick. The row is as the pass read it: a change since moved its
+   * `next_tick_at` on, so the claim below (and the switch-off) find nothing to change.
+   */
+  async #fire(row: TemplateRow, tick: number): Promise<void> {
+    const id = Number(row.id)
     const now = this.#now()
-    let schedule: ReturnType<OfflineTemplates['check']>['schedule']
+    let checked: CheckedTemplate
     try {
-      schedule = this.#templates.check(JSON.parse(row.body)).schedule
+      checked = this.#templates.check(JSON.parse(row.body))
     } catch (error) {
-      await this.#db
+      const off = await this.#db
         .updateTable('culm_offline_template')
         .set({ schedule_on: 0, next_tick_at: null })
         .where('id', '=', id)
-        .execute()
+        .where('next_tick_at', '=', tick)
+        .executeTakeFirst()
+      if (Number(off.numUpdatedRows) !== 1) return
       this.#logger.warn(
         { err: error, pipeline: id },
         'offline schedule switched off: its template no longer checks',
       )
       return
     }
+    const { schedule } = checked
     if (tick + schedule.delayMs > now) return
     const next = nextTick(schedule, tick, now)
     const claimed = await this.#db
@@ -119,7 +125,7 @@ export class OfflineScheduler {
       .where('next_tick_at', '=', tick)
       .executeTakeFirst()
     if (Number(claimed.numUpdatedRows) !== 1) return
-    const run = await this.#runs.start(row, {
+    const run = await this.#runs.start(row, checked, {
       params: {},
       trigger: 'schedule',
       tickAt: tick,

@@ -183,8 +183,8 @@ export class OfflineTemplates {
     }
   }
 
-  #stored(checked: CheckedTemplate, id: number): string {
-    const body: Json = { ...checked.body, id }
+  #stored(checked: CheckedTemplate, id?: number): string {
+    const body: Json = id === undefined ? { ...checked.body } : { ...checked.body, id }
     for (const field of VIEW_FIELDS) delete body[field]
     return JSON.stringify(body)
   }
@@ -224,8 +224,7 @@ export class OfflineTemplates {
   }
 
   /** Creates a template from a checked body. */
-  async create(engine: OfflineEngine, user: User, body: unknown): Promise<Json> {
-    const checked = this.check(body)
+  async create(engine: OfflineEngine, user: User, checked: CheckedTemplate): Promise<Json> {
     const now = this.#now()
     const inserted = await this.#withKey(engine, checked.pipelineKey, undefined, () =>
       this.#db
@@ -234,7 +233,7 @@ export class OfflineTemplates {
           engine_id: engine.id,
           pipeline_key: checked.pipelineKey,
           name: checked.name,
-          body: '{}',
+          body: this.#stored(checked),
           creator_id: user.id,
           schedule_on: 0,
           next_tick_at: null,
@@ -243,25 +242,18 @@ export class OfflineTemplates {
         })
         .executeTakeFirstOrThrow(),
     )
-    const id = Number(inserted.insertId)
-    await this.#db
-      .updateTable('culm_offline_template')
-      .set({ body: this.#stored(checked, id) })
-      .where('id', '=', id)
-      .execute()
-    return this.view(await this.#row(engine, id))
+    return this.view(await this.#row(engine, Number(inserted.insertId)))
   }
 
   /** Replaces a template (named by the body's `id`); a switched-on schedule restarts from now. */
-  async update(engine: OfflineEngine, user: User, body: unknown): Promise<Json> {
-    const id = isObject(body) ? body.id : undefined
+  async update(engine: OfflineEngine, user: User, checked: CheckedTemplate): Promise<Json> {
+    const id = checked.body.id
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
       throw invalid('invalid template', [
         { field: 'id', message: 'must be the id of the pipeline to update' },
       ])
     }
     const row = await this.template(engine, user, id)
-    const checked = this.check(body)
     const now = this.#now()
     const on = Number(row.schedule_on) === 1
     const tick = on ? firstTick(checked.schedule, now) : null
@@ -321,14 +313,5 @@ export class OfflineTemplates {
       .where('id', '=', id)
       .execute()
     return this.view(await this.#row(engine, id))
-  }
-
-  /** The template `id`, whatever its engine and owner (for the scheduler). */
-  async byId(id: number): Promise<TemplateRow | undefined> {
-    return this.#db
-      .selectFrom('culm_offline_template')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst()
   }
 }
