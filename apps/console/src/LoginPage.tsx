@@ -9,6 +9,7 @@ import {
 } from '@mui/material'
 import { type FormEvent, useState } from 'react'
 import { useLogin, useNotify } from 'react-admin'
+import { messageOf } from './api/errors.js'
 
 /** Asks for an API token (never put in a URL) and checks it with the server. */
 export function LoginPage() {
@@ -22,7 +23,7 @@ export function LoginPage() {
     setBusy(true)
     login({ token, remember }).catch((error: unknown) => {
       setBusy(false)
-      notify(error instanceof Error ? error.message : String(error), { type: 'error' })
+      notify(messageOf(error), { type: 'error' })
     })
   }
   return (

@@ -60,7 +60,7 @@ export function EngineChip({ engineType }: { engineType: string | null | undefin
 }
 
 /** The record's `engine_type` field as a chip. */
-export function EngineField(_: { source?: string; label?: string; sortable?: boolean }) {
+export function EngineField({ source }: { source?: string; label?: string; sortable?: boolean }) {
   const record = useRecordContext()
-  return <EngineChip engineType={record?.engine_type as string | undefined} />
+  return <EngineChip engineType={record?.[source ?? 'engine_type'] as string | undefined} />
 }

@@ -17,8 +17,11 @@ export const STATES = [
 /** The engines a run or task may run on. */
 export const ENGINE_TYPES = ['bamboo_engine', 'pipeline_engine'] as const
 
+/** The flow types a task may have. */
+export const FLOW_TYPES = ['common', 'common_func'] as const
+
 /** The fill colour of each state, shared by the graph and the chips of the lists. */
-export const STATE_COLOURS: Record<string, string> = {
+const STATE_COLOURS: Record<string, string> = {
   CREATED: '#e0e0e0',
   READY: '#cfd8dc',
   LOOP_READY: '#cfd8dc',
@@ -34,7 +37,7 @@ export const STATE_COLOURS: Record<string, string> = {
 }
 
 /** The colour of a node with no state yet (not reached). */
-export const NOT_REACHED = '#ffffff'
+const NOT_REACHED = '#ffffff'
 
 export function stateColour(state: string | null | undefined): string {
   return state ? (STATE_COLOURS[state] ?? NOT_REACHED) : NOT_REACHED

@@ -16,7 +16,7 @@ export type Call = <T = unknown>(
 ) => Promise<T>
 
 /** Encodes a query string, leaving out empty values; arrays repeat their key. */
-export function queryString(query: Record<string, unknown> = {}): string {
+function queryString(query: Record<string, unknown> = {}): string {
   const params = new URLSearchParams()
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined || value === null || value === '') continue
@@ -28,7 +28,7 @@ export function queryString(query: Record<string, unknown> = {}): string {
 }
 
 /** The error of a failed answer: the server's `message` when its body has one. */
-export async function errorOf(response: Response): Promise<ApiError> {
+async function errorOf(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '')
   let body: unknown = text
   try {

@@ -39,7 +39,6 @@ interface ReferenceSpec {
 }
 
 const REFERENCES: Record<string, ReferenceSpec> = {
-  nodes: { target: 'run_id', at: (id) => `/api/runs/${enc(id)}/nodes`, paging: 'page' },
   tasks: { target: 'project_id', at: (id) => `/api/projects/${enc(id)}/tasks`, paging: 'offset' },
   tokens: { target: 'user_id', at: (id) => `/api/users/${enc(id)}/tokens`, paging: 'page' },
 }
@@ -150,15 +149,11 @@ async function mapped<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The paths a record is created at, by resource: a task under its project, a token under its user. */
+/** The paths a record is created at, by resource: a task under its project. */
 function createPath(resource: string, data: Record<string, unknown>): string {
   switch (resource) {
     case 'tasks':
       return `/api/projects/${enc(data.project_id as Identifier)}/tasks`
-    case 'tokens':
-      return `/api/users/${enc(data.user_id as Identifier)}/tokens`
-    case 'members':
-      return `/api/projects/${enc(data.project_id as Identifier)}/members`
     default:
       return LISTS[resource]?.path ?? `/api/${resource}`
   }
@@ -169,23 +164,16 @@ function onePath(resource: string, id: Identifier, meta: Record<string, unknown>
   switch (resource) {
     case 'tokens':
       return `/api/users/${enc(meta.user_id as Identifier)}/tokens/${enc(id)}`
-    case 'members':
-      return `/api/projects/${enc(meta.project_id as Identifier)}/members/${enc(id)}`
-    case 'nodes':
-      return `/api/runs/${enc(meta.run_id as Identifier)}/nodes/${enc(id)}`
     default:
       return `${LISTS[resource]?.path ?? `/api/${resource}`}/${enc(id)}`
   }
 }
 
 /** What a create answer holds: the record, or `{ user, token }` for a new user. */
-function createdRecord(resource: string, answer: unknown, sent: Record<string, unknown>): RaRecord {
+function createdRecord(resource: string, answer: unknown): RaRecord {
   const body = (answer ?? {}) as Record<string, unknown>
   if (resource === 'users' && typeof body.user === 'object' && body.user !== null) {
     return { ...(body.user as RaRecord), token: body.token }
-  }
-  if (resource === 'tokens' && typeof body.token === 'string') {
-    return { id: (body.id as Identifier) ?? body.token, ...body, user_id: sent.user_id } as RaRecord
   }
   if (resource === 'apps' && typeof body.app === 'object' && body.app !== null) {
     return { ...(body.app as RaRecord), secret: body.secret }
@@ -274,10 +262,8 @@ export function createDataProvider(options: ClientOptions): DataProvider & { cal
         const sent = params.data as Record<string, unknown>
         const body: Record<string, unknown> = { ...sent }
         if (resource === 'tasks') delete body.project_id
-        if (resource === 'tokens') delete body.user_id
-        if (resource === 'members') delete body.project_id
         const answer = await call('POST', createPath(resource, sent), { body })
-        return { data: createdRecord(resource, answer, sent) as never }
+        return { data: createdRecord(resource, answer) as never }
       }),
     // The API edits nothing in place: its records change through actions and new tokens.
     update: (resource) =>

@@ -2,7 +2,7 @@ import CategoryIcon from '@mui/icons-material/Category'
 import { Datagrid, List, TextField } from 'react-admin'
 
 /** The task categories the task API accepts. */
-export function CategoryList() {
+function CategoryList() {
   return (
     <List perPage={100} pagination={false} title="Task categories">
       <Datagrid bulkActionButtons={false} rowClick={false}>

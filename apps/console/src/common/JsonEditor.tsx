@@ -1,15 +1,14 @@
 import { TextField } from '@mui/material'
 import { useEffect, useRef, useState } from 'react'
+import { messageOf } from '../api/errors.js'
 
 /** Parses JSON text: the value, or the parse error's message. */
-export function parseJson(
-  text: string,
-): { ok: true; value: unknown } | { ok: false; error: string } {
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
   if (text.trim() === '') return { ok: true, value: undefined }
   try {
     return { ok: true, value: JSON.parse(text) }
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) }
+    return { ok: false, error: messageOf(error) }
   }
 }
 

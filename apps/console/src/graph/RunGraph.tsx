@@ -9,7 +9,7 @@ import {
   ReactFlow,
 } from '@xyflow/react'
 import '@xyflow/react/dist/style.css'
-import { useMemo } from 'react'
+import { type CSSProperties, type ReactNode, useMemo } from 'react'
 import { stateColour } from '../states.js'
 import {
   counters,
@@ -62,13 +62,49 @@ function Handles() {
   )
 }
 
-function ActivityNode({ data }: NodeProps<DrawnNode>) {
-  const { node, selected, problems } = data
+/** A node's counters (loop, retry, skipped, error ignored) after its state, or nothing. */
+function counterSuffix(node: PaintedNode): string {
   const extra = counters(node)
+  return extra.length > 0 ? ` · ${extra.join(' · ')}` : ''
+}
+
+/**
+ * The outer box every node is drawn in: its test id, state and pointer, its handles and its
+ * problems, then what the node draws inside.
+ */
+function NodeFrame({
+  node,
+  problems,
+  title,
+  style,
+  children,
+}: {
+  node: PaintedNode
+  problems: string[]
+  title?: string
+  style: CSSProperties
+  children?: ReactNode
+}) {
   return (
     <div
       data-testid={`node-${node.id}`}
       data-state={node.state ?? ''}
+      title={title}
+      style={{ ...style, cursor: 'pointer' }}
+    >
+      <Handles />
+      <Problems problems={problems} />
+      {children}
+    </div>
+  )
+}
+
+function ActivityNode({ data }: NodeProps<DrawnNode>) {
+  const { node, selected, problems } = data
+  return (
+    <NodeFrame
+      node={node}
+      problems={problems}
       title={`${node.label} (${node.type}) ${node.state ?? 'not reached'}`}
       style={{
         width: node.width,
@@ -80,11 +116,8 @@ function ActivityNode({ data }: NodeProps<DrawnNode>) {
         padding: '4px 8px',
         boxSizing: 'border-box',
         position: 'relative',
-        cursor: 'pointer',
       }}
     >
-      <Handles />
-      <Problems problems={problems} />
       <div
         style={{
           fontWeight: 600,
@@ -97,23 +130,21 @@ function ActivityNode({ data }: NodeProps<DrawnNode>) {
       </div>
       <div style={{ color: '#37474f' }}>
         {node.state ?? 'not reached'}
-        {extra.length > 0 ? ` · ${extra.join(' · ')}` : ''}
+        {counterSuffix(node)}
       </div>
-    </div>
+    </NodeFrame>
   )
 }
 
 function GatewayNode({ data }: NodeProps<DrawnNode>) {
   const { node, selected, problems } = data
   return (
-    <div
-      data-testid={`node-${node.id}`}
-      data-state={node.state ?? ''}
+    <NodeFrame
+      node={node}
+      problems={problems}
       title={`${node.type} ${node.state ?? 'not reached'}`}
-      style={{ width: node.width, height: node.height, position: 'relative', cursor: 'pointer' }}
+      style={{ width: node.width, height: node.height, position: 'relative' }}
     >
-      <Handles />
-      <Problems problems={problems} />
       <div
         style={{
           position: 'absolute',
@@ -136,16 +167,16 @@ function GatewayNode({ data }: NodeProps<DrawnNode>) {
       >
         {gatewaySymbol(node.type)}
       </div>
-    </div>
+    </NodeFrame>
   )
 }
 
 function EventNode({ data }: NodeProps<DrawnNode>) {
   const { node, selected, problems } = data
   return (
-    <div
-      data-testid={`node-${node.id}`}
-      data-state={node.state ?? ''}
+    <NodeFrame
+      node={node}
+      problems={problems}
       title={`${node.kind} ${node.state ?? 'not reached'}`}
       style={{
         width: node.width,
@@ -157,22 +188,17 @@ function EventNode({ data }: NodeProps<DrawnNode>) {
             ? border(selected, problems)
             : '3px solid #37474f',
         boxSizing: 'border-box',
-        cursor: 'pointer',
       }}
-    >
-      <Handles />
-      <Problems problems={problems} />
-    </div>
+    />
   )
 }
 
 function SubprocessNode({ data }: NodeProps<DrawnNode>) {
   const { node, selected, problems } = data
-  const extra = counters(node)
   return (
-    <div
-      data-testid={`node-${node.id}`}
-      data-state={node.state ?? ''}
+    <NodeFrame
+      node={node}
+      problems={problems}
       style={{
         width: node.width,
         height: node.height,
@@ -182,14 +208,11 @@ function SubprocessNode({ data }: NodeProps<DrawnNode>) {
         boxSizing: 'border-box',
         fontSize: 12,
         padding: '6px 10px',
-        cursor: 'pointer',
       }}
     >
-      <Handles />
-      <Problems problems={problems} />
       <strong>{node.label}</strong> · subprocess · {node.state ?? 'not reached'}
-      {extra.length > 0 ? ` · ${extra.join(' · ')}` : ''}
-    </div>
+      {counterSuffix(node)}
+    </NodeFrame>
   )
 }
 

@@ -84,13 +84,13 @@ export class EventStreamParser {
 }
 
 /** What an open stream reports: its events, and whether it is connected. */
-export interface StreamHandlers {
+interface StreamHandlers {
   onEvent(event: ServerSentEvent): void
   onStatus?(status: 'connecting' | 'open' | 'closed', error?: unknown): void
 }
 
 /** How to open a stream: the URL, the bearer token and the delays between reconnections. */
-export interface StreamOptions {
+interface StreamOptions {
   url: string
   token: () => string | null
   fetch?: typeof fetch
@@ -165,7 +165,7 @@ export function openEventStream(options: StreamOptions, handlers: StreamHandlers
 }
 
 /** A stream answer that was not a stream: its HTTP status. */
-export class StreamRefused extends Error {
+class StreamRefused extends Error {
   override readonly name = 'StreamRefused'
   readonly status: number
   constructor(status: number) {

@@ -1,5 +1,7 @@
 import type { JsonSchema } from '../common/SchemaForm.js'
 import { call } from '../providers.js'
+import type { ActionInput } from '../runs/AdminActionButton.js'
+import { retryInputs } from '../runs/admin-actions.js'
 
 /** A component of a loaded plugin, as `GET /api/components` lists it. */
 export interface ComponentInfo {
@@ -40,4 +42,18 @@ export function findComponent(
 ): ComponentInfo | undefined {
   const all = plugins.flatMap((p) => p.components).filter((c) => c.code === code)
   return all.find((c) => c.version === version) ?? all[all.length - 1]
+}
+
+/**
+ * The input of a node's retry: the inputs it ran with, in its component's form when the
+ * component is known (the plugins are then loaded; a failure to load them rejects).
+ */
+export async function retryInput(
+  inputs: unknown,
+  component: { code: string; version?: string | null | undefined } | null | undefined,
+): Promise<ActionInput> {
+  const found = component
+    ? findComponent(await loadPlugins(), component.code, component.version)
+    : undefined
+  return { kind: 'inputs', schema: found?.inputs_schema ?? null, initial: retryInputs(inputs) }
 }

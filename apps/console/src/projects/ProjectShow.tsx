@@ -27,8 +27,8 @@ import {
 import { messageOf } from '../api/errors.js'
 import { EngineField, StateField, TimeField } from '../fields.js'
 import { call } from '../providers.js'
-import { ENGINE_TYPES, STATES } from '../states.js'
-import { findTaskRun, startTask, type TaskRow } from './task-runs.js'
+import { ENGINE_TYPES, FLOW_TYPES, STATES } from '../states.js'
+import { startTask, type TaskRow } from './task-runs.js'
 
 function TaskButtons() {
   const task = useRecordContext<TaskRow>()
@@ -54,7 +54,7 @@ function TaskButtons() {
       disabled={busy}
       onClick={(e) => {
         e.stopPropagation()
-        void go(() => findTaskRun(task))
+        void go(async () => task.run_id)
       }}
     >
       Open run
@@ -127,7 +127,7 @@ function TaskFilters({
         'Category',
         (categories ?? []).map((c) => String(c.id)),
       )}
-      {select('flow_type', 'Flow type', ['common', 'common_func'])}
+      {select('flow_type', 'Flow type', FLOW_TYPES)}
     </Stack>
   )
 }

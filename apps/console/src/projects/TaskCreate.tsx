@@ -26,7 +26,7 @@ import { JsonEditor } from '../common/JsonEditor.js'
 import { type Layout, layoutTree, type TreeShape } from '../graph/layout.js'
 import { RunGraph } from '../graph/RunGraph.js'
 import { call } from '../providers.js'
-import { ENGINE_TYPES } from '../states.js'
+import { ENGINE_TYPES, FLOW_TYPES } from '../states.js'
 import { problemsByNode, type TreeProblem } from './problems.js'
 import { sequenceTree } from './sample-tree.js'
 
@@ -142,8 +142,11 @@ export function TaskCreate() {
                   value={flowType}
                   onChange={(e) => setFlowType(e.target.value)}
                 >
-                  <MenuItem value="common">common</MenuItem>
-                  <MenuItem value="common_func">common_func</MenuItem>
+                  {FLOW_TYPES.map((t) => (
+                    <MenuItem key={t} value={t}>
+                      {t}
+                    </MenuItem>
+                  ))}
                 </TextField>
                 <TextField
                   select

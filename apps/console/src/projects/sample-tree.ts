@@ -1,5 +1,5 @@
 /** A random id of the platform's form: a prefix and 32 hex digits. */
-export function platformId(prefix: 'node' | 'line'): string {
+function platformId(prefix: 'node' | 'line'): string {
   const hex = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
     b.toString(16).padStart(2, '0'),
   ).join('')

@@ -19,7 +19,13 @@ import { messageOf } from '../api/errors.js'
 import { JsonEditor, JsonView } from '../common/JsonEditor.js'
 import { type JsonSchema, SchemaForm } from '../common/SchemaForm.js'
 import { call } from '../providers.js'
-import { ACTION_LABELS, type AdminAction, adminPath, describeAction } from './admin-actions.js'
+import {
+  ACTION_LABELS,
+  type AdminAction,
+  adminPath,
+  describeAction,
+  isDangerous,
+} from './admin-actions.js'
 
 /** What an action's dialog asks for besides the confirmation. */
 export type ActionInput =
@@ -57,7 +63,7 @@ function initialBody(input: ActionInput): Record<string, unknown> {
 }
 
 /** An action to confirm: what it is, on what, and what it needs. */
-export interface ActionRequest {
+interface ActionRequest {
   engineType: string
   action: AdminAction
   instanceId: string
@@ -97,7 +103,7 @@ function ActionDialog({ request, onClose }: { request: ActionRequest; onClose: (
   const [busy, setBusy] = useState(false)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
   const [tab, setTab] = useState<'form' | 'json'>('form')
-  const danger = action === 'task_revoke' || action === 'node_forced_fail'
+  const danger = isDangerous(action)
   const confirm = async () => {
     setBusy(true)
     try {
@@ -245,7 +251,6 @@ export function AdminActionButton({
   instanceId,
   target,
   input = { kind: 'none' },
-  label,
   onDone,
 }: {
   engineType: string
@@ -253,13 +258,11 @@ export function AdminActionButton({
   instanceId: string
   target: string
   input?: ActionInput
-  /** The button's label, when it says more than the action's name. */
-  label?: string
   onDone?: () => void
 }) {
   const open = useContext(HostContext)
-  const shown = label ?? ACTION_LABELS[action]
-  const danger = action === 'task_revoke' || action === 'node_forced_fail'
+  const shown = ACTION_LABELS[action]
+  const danger = isDangerous(action)
   return (
     <Button
       size="small"

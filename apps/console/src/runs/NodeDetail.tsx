@@ -18,11 +18,11 @@ import { messageOf } from '../api/errors.js'
 import { JsonView } from '../common/JsonEditor.js'
 import { formatTime, StateChip } from '../fields.js'
 import type { NodeState, TreeShape } from '../graph/layout.js'
-import { findComponent, loadPlugins } from '../plugins/components.js'
+import { retryInput } from '../plugins/components.js'
 import { call } from '../providers.js'
 import { type ActionInput, AdminActionButton } from './AdminActionButton.js'
 import { type AdminAction, nodeActions, retryInputs } from './admin-actions.js'
-import { findNode, outgoingFlows } from './tree-lookup.js'
+import { findNode, nodeLabel, outgoingFlows } from './tree-lookup.js'
 
 /** A node of a run in full (`GET /api/runs/{id}/nodes/{node_id}`). */
 interface NodeDetailRecord extends NodeState {
@@ -90,7 +90,7 @@ export function NodeDetail({
   const [input, setInput] = useState<Partial<Record<AdminAction, ActionInput>>>({})
   const found = useMemo(() => findNode(tree, nodeId), [tree, nodeId])
   const type = found?.node.type ?? detail?.type ?? ''
-  const label = found?.node.name || found?.node.component?.code || nodeId
+  const label = nodeLabel(found?.node, nodeId)
   // A new state or version of the node means new data to show.
   const stateKey = state ? `${state.state}:${state.version}:${state.loop}` : ''
 
@@ -121,7 +121,6 @@ export function NodeDetail({
 
   useEffect(() => {
     let cancelled = false
-    const inputs = retryInputs(detail?.inputs)
     const code = detail?.component?.code ?? found?.node.component?.code
     const next: Partial<Record<AdminAction, ActionInput>> = {
       node_callback: { kind: 'data' },
@@ -136,21 +135,12 @@ export function NodeDetail({
         convergeId: (found.node.converge_gateway_id as string | undefined) ?? null,
       }
     }
-    next.node_retry = { kind: 'inputs', schema: null, initial: inputs }
+    next.node_retry = { kind: 'inputs', schema: null, initial: retryInputs(detail?.inputs) }
     setInput(next)
     if (code) {
-      loadPlugins()
-        .then((plugins) => {
-          if (cancelled) return
-          const component = findComponent(plugins, code, detail?.component?.version)
-          setInput((current) => ({
-            ...current,
-            node_retry: {
-              kind: 'inputs',
-              schema: component?.inputs_schema ?? null,
-              initial: inputs,
-            },
-          }))
+      retryInput(detail?.inputs, { code, version: detail?.component?.version })
+        .then((retry) => {
+          if (!cancelled) setInput((current) => ({ ...current, node_retry: retry }))
         })
         .catch(() => {})
     }

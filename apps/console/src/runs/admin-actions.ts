@@ -27,6 +27,11 @@ export const ACTION_LABELS: Record<AdminAction, string> = {
   node_forced_fail: 'Force fail',
 }
 
+/** Whether an action cannot be undone, and so is drawn as a danger. */
+export function isDangerous(action: AdminAction): boolean {
+  return action === 'task_revoke' || action === 'node_forced_fail'
+}
+
 /** What an action does, said in the confirmation before it runs. */
 export function describeAction(action: AdminAction, target: string, engineType: string): string {
   const on = `on ${engineType}`

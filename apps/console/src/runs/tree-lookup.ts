@@ -20,19 +20,21 @@ export function findNode(
   return null
 }
 
+/** What a node is called: its name, else its component's code, else its id. */
+export function nodeLabel(node: TreeNodeShape | null | undefined, id: string): string {
+  return node?.name || node?.component?.code || id
+}
+
 /** The outgoing flows of a gateway, labelled by their condition and target. */
 export function outgoingFlows(tree: TreeShape, gatewayId: string): { id: string; label: string }[] {
   const gateway = tree.gateways?.[gatewayId]
-  const nodeName = (id: string) => {
-    const found = findNode(tree, id)?.node
-    return found?.name || found?.component?.code || id
-  }
   return Object.values(tree.flows ?? {})
     .filter((f) => f.source === gatewayId)
     .map((f) => {
       const condition = gateway?.conditions?.[f.id]
       const isDefault = gateway?.default_condition?.flow_id === f.id
       const why = condition ? condition.name || condition.evaluate : isDefault ? 'default' : ''
-      return { id: f.id, label: `${why ? `${why} → ` : '→ '}${nodeName(f.target)} (${f.id})` }
+      const target = nodeLabel(findNode(tree, f.target)?.node, f.target)
+      return { id: f.id, label: `${why ? `${why} → ` : '→ '}${target} (${f.id})` }
     })
 }

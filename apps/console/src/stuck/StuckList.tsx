@@ -11,10 +11,10 @@ import {
   useRefresh,
 } from 'react-admin'
 import { EngineField, TimeField } from '../fields.js'
-import { findComponent, loadPlugins } from '../plugins/components.js'
+import { retryInput } from '../plugins/components.js'
 import { call } from '../providers.js'
 import { type ActionInput, AdminActionButton, AdminActionHost } from '../runs/AdminActionButton.js'
-import { ADMIN_ACTIONS, type AdminAction, retryInputs } from '../runs/admin-actions.js'
+import { ADMIN_ACTIONS, type AdminAction } from '../runs/admin-actions.js'
 
 /** What the stuck query found, and the engine-admin action that safely unblocks it. */
 interface Stuck {
@@ -62,16 +62,8 @@ function useRetryInput(stuck: Stuck | undefined): ActionInput | null {
         'GET',
         `/api/runs/${encodeURIComponent(retry.run_id)}/nodes/${encodeURIComponent(retry.node_id!)}`,
       )
-      const component = node.component
-        ? findComponent(await loadPlugins(), node.component.code, node.component.version)
-        : undefined
-      if (!cancelled) {
-        setInput({
-          kind: 'inputs',
-          schema: component?.inputs_schema ?? null,
-          initial: retryInputs(node.inputs),
-        })
-      }
+      const next = await retryInput(node.inputs, node.component)
+      if (!cancelled) setInput(next)
     }
     load().catch(() => {})
     return () => {
