@@ -44,7 +44,7 @@ export function registerRunEventRoutes(
     (async (c: Context<AppEnv>) => {
       const { id } = valid<{ id: string }>(c, 'param')
       const user = c.get('user')
-      await deps.runs.get(user, id)
+      await deps.runs.assertReadable(user, id)
       // A HEAD request reads no body: it must not hold a stream open.
       if (c.req.method === 'HEAD') {
         return c.body(null, 200, {

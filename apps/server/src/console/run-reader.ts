@@ -229,6 +229,13 @@ export class RunReader {
     return run!
   }
 
+  /** Throws as `get` does when `user` may not read the run `id`, without building the run. */
+  async assertReadable(user: User, id: string): Promise<void> {
+    await this.#access.assertMay(user, id)
+    const row = await this.#runs(user).select('p.id').where('p.id', '=', id).executeTakeFirst()
+    if (!row) throw new ServerError('NOT_FOUND', `run ${id} does not exist`)
+  }
+
   /** The run `id` whoever asks (for the event streams, which check access first). */
   async runById(id: string): Promise<Run | undefined> {
     const row = await this.#runs(SYSTEM)
@@ -327,7 +334,7 @@ export class RunReader {
       order?: 'asc' | 'desc'
     },
   ): Promise<{ data: Array<NodeState & { id: string }>; total: number }> {
-    await this.get(user, id)
+    await this.assertReadable(user, id)
     let query = this.#db.selectFrom('culm_states').where('root_id', '=', id)
     if (page.state) query = query.where('name', '=', page.state)
     const counted = await query
@@ -349,7 +356,7 @@ export class RunReader {
 
   /** Everything the console shows of one node of a run. */
   async node(user: User, id: string, nodeId: string): Promise<NodeDetail> {
-    await this.get(user, id)
+    await this.assertReadable(user, id)
     const [state, node, data] = await Promise.all([
       this.#runtime.getState(nodeId),
       this.#runtime.getNode(nodeId),

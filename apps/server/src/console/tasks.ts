@@ -7,7 +7,7 @@ import { ServerError } from '../errors.js'
 import { type AppEnv, BEARER, decimalInteger } from '../http.js'
 import { ENGINE_TYPES, type EngineType } from '../pipelines.js'
 import type { Project, ProjectStore } from '../projects/projects.js'
-import type { TaskService } from '../tasks/task-service.js'
+import { type TaskService, taskUrl } from '../tasks/task-service.js'
 import {
   FLOW_TYPES,
   type FlowType,
@@ -269,13 +269,11 @@ export function registerTaskConsoleRoutes(
         pipeline_tree: Record<string, unknown>
       }>(c, 'json')
       const origin = new URL(c.req.url).origin
-      const created = await service.create(
+      const { task, tree } = await service.createTask(
         target,
         { user: c.get('user'), app: CONSOLE_APP },
         body,
-        origin,
       )
-      const task = await service.task(target, created.task_id)
       return c.json(
         {
           id: task.id,
@@ -287,8 +285,8 @@ export function registerTaskConsoleRoutes(
           engine_type: task.engineType,
           run_id: task.pipelineId,
           state: 'CREATED',
-          task_url: created.task_url,
-          pipeline_tree: created.pipeline_tree,
+          task_url: taskUrl(origin, task),
+          pipeline_tree: tree,
         },
         201,
       )

@@ -363,14 +363,14 @@ export function registerProjectRoutes(
         c,
         'query',
       )
-      const { count, tasks } = await service.list(
+      const {
+        count,
+        tasks,
+        runIds: runs,
+      } = await service.list(
         project,
         { ...q, offset: q.offset ?? 0, limit: q.limit ?? 100 },
         new URL(c.req.url).origin,
-      )
-      const runs = await service.pipelineIds(
-        project,
-        tasks.map((task) => task.id),
       )
       const data = tasks.map((task) => ({
         ...task,

@@ -179,6 +179,16 @@ export class TaskService {
     input: CreateTaskInput,
     baseUrl: string,
   ): Promise<{ task_id: number; task_url: string; pipeline_tree: PipelineTree }> {
+    const { task, tree } = await this.createTask(project, caller, input)
+    return { task_id: task.id, task_url: taskUrl(baseUrl, task), pipeline_tree: tree }
+  }
+
+  /** `create`, answering the task as stored and its tree with new ids. */
+  async createTask(
+    project: Project,
+    caller: Caller,
+    input: CreateTaskInput,
+  ): Promise<{ task: Task; tree: PipelineTree }> {
     const pipelineId = uniqueId('p')
     const given = input.pipeline_tree as unknown as PipelineTree
     let checked: ReturnType<typeof validateTree>
@@ -238,7 +248,7 @@ export class TaskService {
         constants: input.constants ?? {},
       },
     })
-    return { task_id: task.id, task_url: taskUrl(baseUrl, task), pipeline_tree: tree }
+    return { task, tree }
   }
 
   /** Starts a task once; a started task is a `CONFLICT`. */
@@ -548,11 +558,16 @@ export class TaskService {
       limit: number
     },
     baseUrl: string,
-  ): Promise<{ count: number; tasks: Awaited<ReturnType<TaskService['summary']>>[] }> {
+  ): Promise<{
+    count: number
+    tasks: Awaited<ReturnType<TaskService['summary']>>[]
+    /** The pipeline (run) id of each task of the page, by task id. */
+    runIds: Map<number, string>
+  }> {
     let creatorId: number | undefined
     if (filter.creator !== undefined) {
       const creator = await this.#users.getByName(filter.creator)
-      if (!creator) return { count: 0, tasks: [] }
+      if (!creator) return { count: 0, tasks: [], runIds: new Map() }
       creatorId = creator.id
     }
     const where: TaskFilter = {
@@ -576,6 +591,7 @@ export class TaskService {
       return {
         count: ids.length,
         tasks: await Promise.all(page.map((t) => this.summary(t, baseUrl, names))),
+        runIds: runIdsOf(page),
       }
     }
     if (filter.state === CREATED) where.started = false
@@ -584,14 +600,11 @@ export class TaskService {
       this.#tasks.page(where, filter.offset, filter.limit),
       this.userNames(),
     ])
-    return { count, tasks: await Promise.all(page.map((t) => this.summary(t, baseUrl, names))) }
-  }
-
-  /** The pipeline (run) id of each of these tasks of a project, by task id. */
-  async pipelineIds(project: Project, taskIds: number[]): Promise<Map<number, string>> {
-    if (taskIds.length === 0) return new Map()
-    const rows = await this.#tasks.pipelines({ projectId: project.id, ids: taskIds })
-    return new Map(rows.map((r) => [r.id, r.pipelineId]))
+    return {
+      count,
+      tasks: await Promise.all(page.map((t) => this.summary(t, baseUrl, names))),
+      runIds: runIdsOf(page),
+    }
   }
 
   /** The operation log of a project or of one task, oldest first. */
@@ -619,6 +632,11 @@ export class TaskService {
 }
 
 /** Where the console shows a task. */
+/** The pipeline (run) id of each task, by task id. */
+function runIdsOf(tasks: TaskInfo[]): Map<number, string> {
+  return new Map(tasks.map((task) => [task.id, task.pipelineId]))
+}
+
 export function taskUrl(baseUrl: string, task: TaskInfo): string {
   return `${baseUrl}/taskflow/execute/${task.projectId}/?instance_id=${task.id}`
 }
