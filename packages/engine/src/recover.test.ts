@@ -1,68 +1,11 @@
-import {
-  buildTree,
-  EmptyEndEvent,
-  EmptyStartEvent,
-  type EngineTree,
-  ServiceActivity,
-} from '@culm/tree'
 import { describe, expect, it, vi } from 'vitest'
-import { type Component, ComponentRegistry } from './component-registry.js'
+import { ComponentRegistry } from './component-registry.js'
 import { createEngine, type Engine } from './engine.js'
 import { InlineDispatcher } from './inline-dispatcher.js'
 import { MemoryRuntime } from './memory-runtime.js'
 import { type Clock, ManualClock, systemClock } from './ports/clock.js'
 import type { Runtime } from './ports/runtime.js'
-
-/** Components that count their calls: execute-only, polling (done on the 2nd poll), callback. */
-function countingComponents() {
-  const calls = new Map<string, number>()
-  const count = (key: string) => calls.set(key, (calls.get(key) ?? 0) + 1)
-  const components: Component[] = [
-    {
-      code: 'counted',
-      execute: (data, _parent, controls) => {
-        count(`${controls.nodeId}:execute`)
-        data.setOutput('node_id', controls.nodeId)
-      },
-    },
-    {
-      code: 'poller',
-      interval: 1,
-      execute: (_data, _parent, controls) => {
-        count(`${controls.nodeId}:execute`)
-      },
-      schedule: (_data, _parent, _callback, controls) => {
-        count(`${controls.nodeId}:schedule`)
-        if (controls.scheduleTimes + 1 >= 2) controls.finishSchedule()
-      },
-    },
-    {
-      code: 'waiter',
-      execute: (_data, _parent, controls) => {
-        count(`${controls.nodeId}:execute`)
-      },
-      schedule: (data, _parent, callbackData, controls) => {
-        count(`${controls.nodeId}:schedule`)
-        data.setOutput('callback_data', callbackData)
-      },
-    },
-  ]
-  return { calls, registry: new ComponentRegistry().register(...components) }
-}
-
-/** start -> one activity per code -> end */
-function sequenceOf(...codes: string[]): { tree: EngineTree; ids: string[] } {
-  const start = new EmptyStartEvent()
-  let tail: EmptyStartEvent | ServiceActivity = start
-  const ids: string[] = []
-  for (const code of codes) {
-    const activity = new ServiceActivity({ componentCode: code })
-    ids.push(activity.id)
-    tail = tail.extend(activity)
-  }
-  tail.extend(new EmptyEndEvent())
-  return { tree: buildTree(start), ids }
-}
+import { countingComponents, sequenceOf } from './test-support.js'
 
 /**
  * A runtime that "dies" after `commits` transactions: later transactions never start and never

@@ -7,92 +7,30 @@ import {
   ServiceActivity,
 } from '@culm/tree'
 import { describe, expect, it } from 'vitest'
-import { type Component, ComponentRegistry } from './component-registry.js'
 import { createEngine } from './engine.js'
-import { RuntimeInterruptedError } from './errors.js'
 import { InlineDispatcher } from './inline-dispatcher.js'
 import { MemoryRuntime } from './memory-runtime.js'
 import { ManualClock } from './ports/clock.js'
-import type { Runtime } from './ports/runtime.js'
 import { MAX_STEP_ATTEMPTS } from './steps.js'
+import { countingComponents, failingStorage, sequenceOf } from './test-support.js'
 
 /**
- * A memory runtime whose storage can go down: while `down` transactions are left, each is
- * interrupted as a lost connection would interrupt it; `downAfterCommit` is the outage the next
- * commit starts. `ackLost` drops the next ack a branch sends its parent.
- */
-function failingStorage() {
-  const memory = new MemoryRuntime()
-  const storage = { down: 0, downAfterCommit: 0, ackLost: false }
-  const runtime = new Proxy(memory, {
-    get(target, key, receiver) {
-      if (key === 'transaction') {
-        return async <T>(fn: (tx: Runtime) => Promise<T>): Promise<T> => {
-          if (storage.down > 0) {
-            storage.down--
-            throw new RuntimeInterruptedError('Connection lost: The server closed the connection.')
-          }
-          const committed = await target.transaction((tx) =>
-            fn(
-              new Proxy(tx, {
-                get(inner, name, r) {
-                  if (name === 'addAck' && storage.ackLost) {
-                    storage.ackLost = false
-                    return async (id: string) => ((await inner.getProcess(id))?.ackNum ?? 0) + 1
-                  }
-                  const value = Reflect.get(inner, name, r)
-                  return typeof value === 'function' ? value.bind(inner) : value
-                },
-              }),
-            ),
-          )
-          if (storage.downAfterCommit > 0) storage.down = storage.downAfterCommit
-          storage.downAfterCommit = 0
-          return committed
-        }
-      }
-      const value = Reflect.get(target, key, receiver)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
-  return { memory, runtime: runtime as Runtime, storage }
-}
-
-/**
- * Components that count their calls. `poller` polls every second and is done on its second poll;
- * `last_poll_then_outage` does the same, and the storage goes down once its last poll is written;
- * `waiter` waits for a callback; `slow` answers when `release` is called.
+ * The counting components, and: `last_poll_then_outage` polls as `poller` does, and the storage
+ * goes down once its last poll is written; `slow` answers when `release` is called.
  */
 function components(storage: { downAfterCommit: number }) {
-  const calls = new Map<string, number>()
-  const count = (key: string) => calls.set(key, (calls.get(key) ?? 0) + 1)
   let release: () => void = () => {}
-  const poll = (outage: boolean): Component['schedule'] => {
-    return (_data, _parent, _callback, controls) => {
-      count(`${controls.nodeId}:schedule`)
-      if (controls.scheduleTimes + 1 < 2) return
-      controls.finishSchedule()
-      if (outage) storage.downAfterCommit = MAX_STEP_ATTEMPTS
-    }
-  }
-  const registry = new ComponentRegistry().register(
-    { code: 'counted', execute: (_d, _p, c) => void count(`${c.nodeId}:execute`) },
-    {
-      code: 'poller',
-      interval: 1,
-      execute: (_d, _p, c) => void count(`${c.nodeId}:execute`),
-      schedule: poll(false),
-    },
+  const { calls, registry } = countingComponents((count) => [
     {
       code: 'last_poll_then_outage',
       interval: 1,
-      execute: (_d, _p, c) => void count(`${c.nodeId}:execute`),
-      schedule: poll(true),
-    },
-    {
-      code: 'waiter',
-      execute: (_d, _p, c) => void count(`${c.nodeId}:execute`),
-      schedule: (_d, _p, _callback, c) => void count(`${c.nodeId}:schedule`),
+      execute: (_d, _p, c) => count(`${c.nodeId}:execute`),
+      schedule: (_d, _p, _callback, controls) => {
+        count(`${controls.nodeId}:schedule`)
+        if (controls.scheduleTimes + 1 < 2) return
+        controls.finishSchedule()
+        storage.downAfterCommit = MAX_STEP_ATTEMPTS
+      },
     },
     {
       code: 'slow',
@@ -103,12 +41,13 @@ function components(storage: { downAfterCommit: number }) {
         })
       },
     },
-  )
+  ])
   return { registry, calls, release: () => release() }
 }
 
 function setUp() {
-  const { memory, runtime, storage } = failingStorage()
+  const memory = new MemoryRuntime()
+  const { runtime, storage } = failingStorage(memory)
   const clock = new ManualClock()
   const dispatcher = new InlineDispatcher({ clock })
   const { registry, calls, release } = components(storage)
@@ -122,20 +61,10 @@ function setUp() {
   return { memory, engine, dispatcher, clock, storage, calls, release, settle, advance, stateOf }
 }
 
-/** start -> one activity per code -> end */
-function sequence(...codes: string[]) {
-  const start = new EmptyStartEvent()
-  const activities = codes.map((code) => new ServiceActivity({ componentCode: code }))
-  let tail: EmptyStartEvent | ServiceActivity = start
-  for (const activity of activities) tail = tail.extend(activity)
-  tail.extend(new EmptyEndEvent())
-  return { tree: buildTree(start), ids: activities.map((a) => a.id) }
-}
-
 describe('redispatching a run that nothing moves on', () => {
   it('sends on a process whose step gave up while the storage was down, from the node it stood on', async () => {
     const e = setUp()
-    const { tree, ids } = sequence('last_poll_then_outage', 'counted')
+    const { tree, ids } = sequenceOf('last_poll_then_outage', 'counted')
     const [polled, next] = ids as [string, string]
     expect((await e.engine.api.runPipeline({ pipeline: tree })).result).toBe(true)
     await e.settle()
@@ -166,7 +95,7 @@ describe('redispatching a run that nothing moves on', () => {
 
   it('runs again a poll whose step gave up, and a callback whose wake-up was lost', async () => {
     const e = setUp()
-    const { tree, ids } = sequence('poller', 'waiter')
+    const { tree, ids } = sequenceOf('poller', 'waiter')
     const [poller, waiter] = ids as [string, string]
     await e.engine.api.runPipeline({ pipeline: tree })
     await e.settle()
@@ -212,7 +141,7 @@ describe('redispatching a run that nothing moves on', () => {
 
   it('never sends on a process whose step is queued or due, or whose component still runs', async () => {
     const e = setUp()
-    const slow = sequence('slow')
+    const slow = sequenceOf('slow')
     await e.engine.api.runPipeline({ pipeline: slow.tree })
     // The call outlasts the brief wait its step gives it, then runs past the step.
     while (e.clock.pending === 0) await new Promise((resolve) => setImmediate(resolve))
@@ -226,7 +155,7 @@ describe('redispatching a run that nothing moves on', () => {
     expect(await e.stateOf(slow.tree.id)).toBe('FINISHED')
     expect(e.calls.get(`${slow.ids[0]}:execute`)).toBe(1)
 
-    const polling = sequence('poller')
+    const polling = sequenceOf('poller')
     await e.engine.api.runPipeline({ pipeline: polling.tree })
     await e.settle()
     const due = await e.engine.api.redispatchPipeline({ pipelineId: polling.tree.id })
@@ -238,7 +167,7 @@ describe('redispatching a run that nothing moves on', () => {
 
   it('sends a stalled process on once, however many callers ask at the same time', async () => {
     const e = setUp()
-    const { tree, ids } = sequence('last_poll_then_outage', 'counted')
+    const { tree, ids } = sequenceOf('last_poll_then_outage', 'counted')
     await e.engine.api.runPipeline({ pipeline: tree })
     await e.settle()
     await e.advance(1000)
@@ -259,7 +188,8 @@ describe('redispatching a run that nothing moves on', () => {
       // A dispatcher whose steps run when the test says, so that another path can send the
       // stalled process on between the redispatch and its step.
       const queued: Array<() => Promise<void>> = []
-      const { memory, runtime, storage } = failingStorage()
+      const memory = new MemoryRuntime()
+      const { runtime, storage } = failingStorage(memory)
       const clock = new ManualClock()
       const { registry, calls } = components(storage)
       const engine = createEngine({
@@ -278,7 +208,7 @@ describe('redispatching a run that nothing moves on', () => {
       const drain = async () => {
         while (queued.length > 0) await queued.shift()!()
       }
-      const { tree, ids } = sequence('counted', 'waiter')
+      const { tree, ids } = sequenceOf('counted', 'waiter')
       await engine.api.runPipeline({ pipeline: tree })
       // The first step gives up: the process stays awake at the start event.
       storage.down = MAX_STEP_ATTEMPTS
@@ -350,7 +280,7 @@ describe('redispatching a run that nothing moves on', () => {
 
   it('refuses, changing nothing, a pipeline that is unknown, not a root, paused or ended', async () => {
     const e = setUp()
-    const { tree, ids } = sequence('waiter')
+    const { tree, ids } = sequenceOf('waiter')
     await e.engine.api.runPipeline({ pipeline: tree })
     await e.settle()
     for (const [id, message] of [

@@ -2,41 +2,12 @@ import { buildTree, EmptyEndEvent, EmptyStartEvent, ServiceActivity } from '@cul
 import { describe, expect, it } from 'vitest'
 import { ComponentRegistry } from './component-registry.js'
 import { createEngine } from './engine.js'
-import { RuntimeInterruptedError } from './errors.js'
 import { InlineDispatcher } from './inline-dispatcher.js'
 import { MemoryRuntime } from './memory-runtime.js'
 import { ManualClock } from './ports/clock.js'
 import type { Runtime } from './ports/runtime.js'
 import { backOffMs, MAX_STEP_ATTEMPTS } from './steps.js'
-
-/** A runtime whose next `interruptions` transactions are interrupted after their work ran. */
-function interruptingRuntime(runtime: MemoryRuntime): {
-  runtime: Runtime
-  interrupt(n: number): void
-} {
-  let left = 0
-  const proxy = new Proxy(runtime, {
-    get(target, key, receiver) {
-      if (key === 'transaction') {
-        return async <T>(fn: (tx: Runtime) => Promise<T>): Promise<T> => {
-          if (left > 0) {
-            left--
-            throw new RuntimeInterruptedError('deadlock found when trying to get lock')
-          }
-          return target.transaction(fn)
-        }
-      }
-      const value = Reflect.get(target, key, receiver)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
-  return {
-    runtime: proxy,
-    interrupt: (n) => {
-      left = n
-    },
-  }
-}
+import { failingStorage } from './test-support.js'
 
 function oneActivity() {
   const start = new EmptyStartEvent()
@@ -65,11 +36,11 @@ function engineOn(runtime: Runtime, clock: ManualClock) {
 describe('steps interrupted by the storage', () => {
   it('back off on the injected clock, growing to a cap, and run the step again', async () => {
     const memory = new MemoryRuntime()
-    const { runtime, interrupt } = interruptingRuntime(memory)
+    const { runtime, storage } = failingStorage(memory, 'deadlock found when trying to get lock')
     const clock = new ManualClock()
     const { engine, calls } = engineOn(runtime, clock)
     const { tree } = oneActivity()
-    interrupt(4)
+    storage.down = 4
     const started = await engine.api.runPipeline({ pipeline: tree })
     expect(started.result).toBe(true)
     await engine.idle()
@@ -83,11 +54,11 @@ describe('steps interrupted by the storage', () => {
 
   it('let the interruption through after the last attempt, with no back-off after it', async () => {
     const memory = new MemoryRuntime()
-    const { runtime, interrupt } = interruptingRuntime(memory)
+    const { runtime, storage } = failingStorage(memory, 'deadlock found when trying to get lock')
     const clock = new ManualClock()
     const { engine } = engineOn(runtime, clock)
     const { tree } = oneActivity()
-    interrupt(MAX_STEP_ATTEMPTS)
+    storage.down = MAX_STEP_ATTEMPTS
     const started = await engine.api.runPipeline({ pipeline: tree })
     expect(started.result).toBe(false)
     expect(started.message).toMatch(/deadlock/)
