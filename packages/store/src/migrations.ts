@@ -205,6 +205,12 @@ function initial(flavor: SqlFlavor): Migration {
 }
 
 /** Schedules remember when they are due, so that a restarted worker can pick them up. */
+/** Drops an index; MySQL names the table it is on. */
+async function dropIndex(db: AnyDb, flavor: SqlFlavor, table: string, index: string) {
+  const drop = db.schema.dropIndex(index)
+  await (flavor === 'mysql' ? drop.on(table) : drop).execute()
+}
+
 function scheduleDueAt(flavor: SqlFlavor): Migration {
   return {
     async up(db) {
@@ -216,8 +222,7 @@ function scheduleDueAt(flavor: SqlFlavor): Migration {
         .execute()
     },
     async down(db) {
-      const drop = db.schema.dropIndex('culm_schedules_pending_idx')
-      await (flavor === 'mysql' ? drop.on('culm_schedules') : drop).execute()
+      await dropIndex(db, flavor, 'culm_schedules', 'culm_schedules_pending_idx')
       await db.schema.alterTable('culm_schedules').dropColumn('due_at').execute()
     },
   }
@@ -235,8 +240,7 @@ function callbackIdUnique(flavor: SqlFlavor): Migration {
         .execute()
     },
     async down(db) {
-      const drop = db.schema.dropIndex('culm_callbacks_id_idx')
-      await (flavor === 'mysql' ? drop.on('culm_callbacks') : drop).execute()
+      await dropIndex(db, flavor, 'culm_callbacks', 'culm_callbacks_id_idx')
     },
   }
 }
@@ -284,8 +288,7 @@ function listingIndexes(flavor: SqlFlavor): Migration {
         ['culm_states', 'culm_states_name_started_idx'],
         ['culm_pipelines', 'culm_pipelines_created_time_idx'],
       ] as const) {
-        const drop = db.schema.dropIndex(index)
-        await (flavor === 'mysql' ? drop.on(table) : drop).execute()
+        await dropIndex(db, flavor, table, index)
       }
     },
   }
