@@ -21,6 +21,14 @@ export function tooDeep(value: unknown, max: number = MAX_JSON_DEPTH): string | 
   return null
 }
 
+/** The 400 of a body nested deeper than `MAX_JSON_DEPTH`, naming where. */
+export function tooDeepError(path: string): ServerError {
+  const message = `nested deeper than ${MAX_JSON_DEPTH} levels`
+  return new ServerError('VALIDATION', `invalid ${path}: ${message}`, {
+    issues: [{ field: path, message }],
+  })
+}
+
 /**
  * Reads a JSON body once before the routes: an empty body counts as `{}` (so that actions without
  * parameters need none), and a body nested deeper than `MAX_JSON_DEPTH` is refused (400). Hono
@@ -43,15 +51,7 @@ export function limitJsonDepth(): MiddlewareHandler<AppEnv> {
       return next()
     }
     const path = tooDeep(body)
-    if (path !== null) {
-      const message = `nested deeper than ${MAX_JSON_DEPTH} levels`
-      return sendError(
-        c,
-        new ServerError('VALIDATION', `invalid ${path}: ${message}`, {
-          issues: [{ field: path, message }],
-        }),
-      )
-    }
+    if (path !== null) return sendError(c, tooDeepError(path))
     return next()
   }
 }

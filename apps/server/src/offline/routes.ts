@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { UserStore } from '../auth/users.js'
 import { codeOf, ServerError } from '../errors.js'
 import type { AppEnv } from '../http.js'
-import { MAX_JSON_DEPTH, tooDeep } from '../json-depth.js'
+import { tooDeep, tooDeepError } from '../json-depth.js'
 import { isObject } from './checks.js'
 import { envelope, envelopeError } from './envelope.js'
 import { fileRefs, type JobFiles } from './files.js'
@@ -59,15 +59,7 @@ async function jsonBody(c: C, required: boolean): Promise<unknown> {
     )
   }
   const path = tooDeep(body)
-  if (path !== null) {
-    throw new ServerError(
-      'VALIDATION',
-      `invalid ${path}: nested deeper than ${MAX_JSON_DEPTH} levels`,
-      {
-        issues: [{ field: path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` }],
-      },
-    )
-  }
+  if (path !== null) throw tooDeepError(path)
   return body
 }
 
