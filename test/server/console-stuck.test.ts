@@ -96,6 +96,13 @@ for (const database of DATABASES) {
       ])
       expect(found[0]!.detail).toContain('dummy_exec_node')
       expect(await stuckOf(real, tree.id)).toEqual([])
+      // Its component still runs: dispatching the run again is refused, naming why.
+      const running = await real.post(
+        `/engine-admin/api/v1/bamboo_engine/task_redispatch/${tree.id}`,
+        {},
+      )
+      expect(running.status).toBe(409)
+      expect(running.body.message).toContain('has a step or a component call under way')
       // And its action fails the node, which then waits as a terminal node to be retried
       await unblock(real, found[0]!)
       const failed = await stuckOf(real, tree.id, '?running_longer_than=1')
@@ -169,8 +176,13 @@ for (const database of DATABASES) {
           engine_type: engineType,
           action: { name: 'task_redispatch', engine_type: engineType, instance_id: tree.id },
         })
-        const answer = await unblock(t, idle!)
-        expect(answer.body.result).toBe(true)
+        // Five operators press the button at once: one sends the run on.
+        const answers = await Promise.all(
+          Array.from({ length: 5 }, () =>
+            t.post(`/engine-admin/api/v1/${engineType}/task_redispatch/${tree.id}`, {}),
+          ),
+        )
+        expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409])
         await t.settle()
         expect(await rootState(t, tree.id)).toBe('FINISHED')
         expect(await stuckOf(t, tree.id, '?running_longer_than=0')).toEqual([])
